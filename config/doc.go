@@ -1,0 +1,15 @@
+// Package config reads floodgate's TOML configuration.
+//
+// Default returns the built-in configuration (what `floodgate run` uses
+// without -config); Parse reads a file over those defaults and rejects
+// unknown keys; Validate checks values. Both report problems as
+// *Error values that carry the line of the offending key, so that
+// `floodgate check` can print `FILE:LINE: what is wrong`.
+//
+// Sizes, rates and durations have their own types: Size accepts "64KiB",
+// "1MiB" or a plain integer of bytes, Duration accepts "30s" or "5m" and
+// rejects a bare integer (BurntSushi/toml would otherwise read 30 as 30
+// nanoseconds). Space is a size or a percentage of a filesystem.
+//
+// The package knows nothing of sockets or files: it only describes them.
+package config

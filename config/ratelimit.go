@@ -1,0 +1,99 @@
+package config
+
+import (
+	"fmt"
+
+	"github.com/floodgate/floodgate"
+)
+
+// RateLimit is the [ratelimit] section: per-source byte budgets.
+type RateLimit struct {
+	// Enabled false: no budget ever drops anything.
+	Enabled bool `toml:"enabled"`
+	// Rate is bytes per second per source; Burst is bytes a source may
+	// send at once.
+	Rate  Size `toml:"rate"`
+	Burst Size `toml:"burst"`
+	// Protect: this severity and worse bypass the per-source budget,
+	// bounded only by their own per-source bucket.
+	Protect      string `toml:"protect"`
+	ProtectRate  Size   `toml:"protect_rate"`
+	ProtectBurst Size   `toml:"protect_burst"`
+	// Key names the fields that make a source: "host", "app", "procid",
+	// "facility", "input".
+	Key []string `toml:"key"`
+	// MaxSources caps tracked sources (least recently seen evicted).
+	MaxSources int `toml:"max_sources"`
+	// GlobalRate and GlobalBurst bound all sources together; 0 disables.
+	GlobalRate  Size `toml:"global_rate"`
+	GlobalBurst Size `toml:"global_burst"`
+	// Overrides give matching sources their own budget.
+	Overrides []Override `toml:"override"`
+}
+
+// Override is one [[ratelimit.override]]: a budget for matching sources.
+// Empty match fields match anything.
+type Override struct {
+	Host  string `toml:"host"`
+	App   string `toml:"app"`
+	Rate  Size   `toml:"rate"`
+	Burst Size   `toml:"burst"`
+}
+
+func defaultRateLimit() RateLimit {
+	return RateLimit{
+		Enabled:      true,
+		Rate:         64 << 10,
+		Burst:        1 << 20,
+		Protect:      "err",
+		ProtectRate:  1 << 20,
+		ProtectBurst: 16 << 20,
+		Key:          []string{"host", "app"},
+		MaxSources:   10000,
+	}
+}
+
+// ProtectSeverity returns the parsed Protect severity.
+func (r *RateLimit) ProtectSeverity() floodgate.Severity {
+	s, _ := floodgate.ParseSeverity(r.Protect)
+	return s
+}
+
+func (r *RateLimit) validate(v *validator) {
+	if r.Rate <= 0 {
+		v.add("ratelimit.rate", "%s: want a positive size per second", r.Rate)
+	}
+	if r.Burst < 1024 {
+		v.add("ratelimit.burst", "%s: want at least 1KiB", r.Burst)
+	}
+	if _, ok := floodgate.ParseSeverity(r.Protect); !ok {
+		v.add("ratelimit.protect", "%q is not a severity: want emerg, alert, crit, err, warning, notice, info or debug", r.Protect)
+	}
+	if r.ProtectRate <= 0 {
+		v.add("ratelimit.protect_rate", "%s: want a positive size per second", r.ProtectRate)
+	}
+	if r.ProtectBurst < 1024 {
+		v.add("ratelimit.protect_burst", "%s: want at least 1KiB", r.ProtectBurst)
+	}
+	if len(r.Key) == 0 {
+		v.add("ratelimit.key", "empty: want fields such as [\"host\", \"app\"]")
+	}
+	for _, k := range r.Key {
+		switch k {
+		case "host", "app", "procid", "facility", "input":
+		default:
+			v.add("ratelimit.key", "%q: want \"host\", \"app\", \"procid\", \"facility\" or \"input\"", k)
+		}
+	}
+	if r.MaxSources < 1 {
+		v.add("ratelimit.max_sources", "%d: want at least 1", r.MaxSources)
+	}
+	if (r.GlobalRate == 0) != (r.GlobalBurst == 0) {
+		v.add("ratelimit.global_rate", "set global_rate and global_burst together")
+	}
+	for i, o := range r.Overrides {
+		if o.Rate <= 0 || o.Burst < 1024 {
+			v.add(fmt.Sprintf("ratelimit.override[%d]", i), "want rate > 0 and burst of at least 1KiB")
+		}
+	}
+}

@@ -1,0 +1,253 @@
+// Package floodgate holds the types that flow through the pipeline: a
+// Message as received, a Summary that stands for messages not written, the
+// Record that carries either, and the Handler chain they pass along.
+//
+// The relay parses input into Messages, hands Records to a chain of
+// Handlers per shard (dedupe, then ratelimit, then the outputs), and every
+// stage either passes a record on or counts it into a Summary that it emits
+// later. That is how "nothing is lost" (CONTRACT.md) is kept stage by stage:
+// for every source, verbatim records plus the sum of Summary.Count equal the
+// messages received.
+//
+// The package is small and has no dependencies so that dedupe and ratelimit
+// can import it without importing relay.
+package floodgate
+
+import (
+	"time"
+)
+
+// Facility is the syslog facility, 0 (kern) to 23 (local7).
+type Facility uint8
+
+// Severity is the syslog severity, 0 (emerg) to 7 (debug). Lower is worse.
+type Severity uint8
+
+// Severities by name, for readable comparisons.
+const (
+	Emerg Severity = iota
+	Alert
+	Crit
+	Err
+	Warning
+	Notice
+	Info
+	Debug
+)
+
+var facilityNames = [...]string{
+	"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news",
+	"uucp", "cron", "authpriv", "ftp", "ntp", "security", "console", "solaris-cron",
+	"local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+}
+
+var severityNames = [...]string{
+	"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+}
+
+// String returns the facility's name as syslog.conf spells it ("daemon").
+func (f Facility) String() string {
+	if int(f) < len(facilityNames) {
+		return facilityNames[f]
+	}
+	return "unknown"
+}
+
+// String returns the severity's name as syslog.conf spells it ("err").
+func (s Severity) String() string {
+	if int(s) < len(severityNames) {
+		return severityNames[s]
+	}
+	return "unknown"
+}
+
+// ParseFacility returns the facility named name ("daemon"), or false.
+func ParseFacility(name string) (Facility, bool) {
+	for i, n := range facilityNames {
+		if n == name {
+			return Facility(i), true
+		}
+	}
+	return 0, false
+}
+
+// ParseSeverity returns the severity named name ("err"); the common
+// aliases "error", "warn", "panic" and "crit"ical forms are accepted too.
+func ParseSeverity(name string) (Severity, bool) {
+	for i, n := range severityNames {
+		if n == name {
+			return Severity(i), true
+		}
+	}
+	switch name {
+	case "panic":
+		return Emerg, true
+	case "critical":
+		return Crit, true
+	case "error":
+		return Err, true
+	case "warn":
+		return Warning, true
+	}
+	return 0, false
+}
+
+// Format says how a message arrived, so an output can keep what it can.
+type Format uint8
+
+// Input formats.
+const (
+	// Unparsed is a message that fit no syslog format: Text holds the
+	// whole line, Host and App are "-".
+	Unparsed Format = iota
+	RFC3164
+	RFC5424
+	// Traditional is rsyslog's file format without <PRI>
+	// (`Sep  9 10:02:37 host app[pid]: text`), as in /var/log/syslog.
+	Traditional
+	// Internal is a message floodgate wrote itself (a warning, an alarm).
+	Internal
+)
+
+// Message is one syslog message as received. Strings only, so a stage may
+// keep a copy of a Message without copying bytes.
+type Message struct {
+	// Time is the message's own timestamp (the receive time where the
+	// message carried none).
+	Time     time.Time
+	Host     string
+	App      string
+	ProcID   string
+	MsgID    string // RFC 5424 MSGID, "" when absent
+	Facility Facility
+	Severity Severity
+	// Text is the message text exactly as received: rsyslog's #011
+	// escapes stay as they came.
+	Text string
+	// StructuredData is the RFC 5424 structured data as received, "" when
+	// absent.
+	StructuredData string
+	Format         Format
+	// Input names the input the message came from ("tcp 127.0.0.1:5514").
+	Input string
+	// Size is the number of bytes the message took on the wire (or the
+	// line in a capture); budgets charge it.
+	Size int
+}
+
+// Kind is the kind of a Summary.
+type Kind uint8
+
+// Summary kinds, as CONTRACT.md names them.
+const (
+	// Repeat: a single-line pattern repeated.
+	Repeat Kind = iota + 1
+	// Block: a multi-line block such as a goroutine stack repeated.
+	Block
+	// Cycle: a repeating sequence such as a restart loop.
+	Cycle
+	// Suppressed: dropped by a budget or the disk guard.
+	Suppressed
+)
+
+// String returns the contract's name of the kind ("repeat").
+func (k Kind) String() string {
+	switch k {
+	case Repeat:
+		return "repeat"
+	case Block:
+		return "block"
+	case Cycle:
+		return "cycle"
+	case Suppressed:
+		return "suppressed"
+	}
+	return "unknown"
+}
+
+// Field is one extra name/value pair of a summary beyond the contract's
+// kind, fp, count, first and last. Value is a string, an int64, or a
+// map[string]int64; outputs render them in the order given.
+type Field struct {
+	Key   string
+	Value any
+}
+
+// Summary stands for Count received messages that were not written
+// verbatim.
+type Summary struct {
+	Kind Kind
+	// FP is the pattern's fingerprint, the same string for the same
+	// pattern throughout a run.
+	FP    string
+	Count int64
+	// First and Last are the timestamps of the first and last message the
+	// summary stands for.
+	First, Last time.Time
+	// Fields are extra facts (states seen, the unit of a restart loop,
+	// bytes dropped, the budget that applied).
+	Fields []Field
+}
+
+// Record is what flows between stages: a message to write verbatim, or,
+// when Summary is not nil, a summary record. A summary record's Message
+// carries the host, app, procid, facility and severity of the messages it
+// stands for, Time its last timestamp, and Text a human sentence.
+type Record struct {
+	Message
+	Summary *Summary
+}
+
+// IsSummary reports whether r stands for messages not written.
+func (r *Record) IsSummary() bool { return r.Summary != nil }
+
+// Messages returns how many received messages r accounts for: 1 for a
+// verbatim message, Summary.Count for a summary.
+func (r *Record) Messages() int64 {
+	if r.Summary != nil {
+		return r.Summary.Count
+	}
+	return 1
+}
+
+// Handler takes records in order for the sources of one shard.
+//
+// A Handler is owned by one goroutine: it is not safe for concurrent use,
+// and it needs no locks. Handle may keep a copy of *r (strings are
+// immutable) but not the pointer. now is the pipeline's clock: wall time
+// when live, message time (never going backwards) in replay; a stage
+// reads no other clock.
+type Handler interface {
+	// Handle passes one record along the chain.
+	Handle(now time.Time, r *Record)
+	// Tick is called on a short interval and once at the end with final
+	// set: the stage emits the summaries that are due at now (all pending
+	// ones when final), then ticks the next handler.
+	Tick(now time.Time, final bool)
+}
+
+// Stage builds a Handler that processes records and passes them to next,
+// the way CoreDNS chains its plugins.
+type Stage func(next Handler) Handler
+
+// Chain builds the handler that runs stages in order and ends at last.
+func Chain(last Handler, stages ...Stage) Handler {
+	h := last
+	for i := len(stages) - 1; i >= 0; i-- {
+		h = stages[i](h)
+	}
+	return h
+}
+
+// HandlerFunc adapts a function to a Handler whose Tick does nothing.
+type HandlerFunc func(now time.Time, r *Record)
+
+// Handle calls f(now, r).
+func (f HandlerFunc) Handle(now time.Time, r *Record) { f(now, r) }
+
+// Tick does nothing.
+func (f HandlerFunc) Tick(time.Time, bool) {}
+
+// Pass is a Stage that passes every record on unchanged: what dedupe or
+// ratelimit become when disabled.
+func Pass(next Handler) Handler { return next }
