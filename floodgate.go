@@ -251,3 +251,32 @@ func (f HandlerFunc) Tick(time.Time, bool) {}
 // Pass is a Stage that passes every record on unchanged: what dedupe or
 // ratelimit become when disabled.
 func Pass(next Handler) Handler { return next }
+
+// DiskLevel is how close the output filesystems are to full: the disk
+// guard in the file output measures it, the budget stage acts on it.
+type DiskLevel int32
+
+// Disk levels, from good to worst.
+const (
+	// DiskOK: write as usual.
+	DiskOK DiskLevel = iota
+	// DiskLow: free space is under min_free; write only protected
+	// severities and summaries, count the rest.
+	DiskLow
+	// DiskFull: free space is under hard_min_free; write nothing, count
+	// everything.
+	DiskFull
+)
+
+// String names the level for logs and metrics.
+func (l DiskLevel) String() string {
+	switch l {
+	case DiskOK:
+		return "ok"
+	case DiskLow:
+		return "low"
+	case DiskFull:
+		return "full"
+	}
+	return "unknown"
+}
