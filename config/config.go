@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -136,7 +138,7 @@ func Parse(r io.Reader) (*Config, error) {
 			}
 			return nil, Errors{{Line: pe.Position.Line, Msg: msg}}
 		}
-		return nil, Errors{{Msg: err.Error()}}
+		return nil, Errors{decodeError(err)}
 	}
 	var errs Errors
 	for _, k := range md.Undecoded() {
@@ -245,4 +247,17 @@ func sortErrors(es Errors) {
 			es[j], es[j-1] = es[j-1], es[j]
 		}
 	}
+}
+
+// decodeLine matches the position BurntSushi/toml puts in the text of
+// errors that are not a ParseError (type mismatches).
+var decodeLine = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
+
+func decodeError(err error) *Error {
+	m := decodeLine.FindStringSubmatch(err.Error())
+	if m == nil {
+		return &Error{Msg: err.Error()}
+	}
+	line, _ := strconv.Atoi(m[1])
+	return &Error{Line: line, Key: m[2], Msg: m[3]}
 }
