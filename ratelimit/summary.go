@@ -1,0 +1,260 @@
+package ratelimit
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/floodgate/floodgate"
+)
+
+// sampleMax bounds the sample line a suppressed summary quotes, so that a
+// summary of oversize lines stays small.
+const sampleMax = 256
+
+// pending is what one Reason dropped from one source since its last
+// summary.
+type pending struct {
+	fp           string // computed once per source and reason
+	count, bytes int64
+	// first and last are the dropped messages' own times; since is the
+	// pipeline clock at the first drop, which Flush is measured from.
+	first, last, since time.Time
+	worst          floodgate.Severity
+	level          floodgate.DiskLevel // worst disk level seen (ReasonDisk)
+	// sample is the first dropped record: its host, app, procid,
+	// facility, format, input and text describe the summary.
+	sample floodgate.Message
+}
+
+// drop counts r into s's pending summary for reason: one message, or a
+// summary record's Count when the disk refuses a summary.
+func (b *Budgets) drop(now time.Time, s *source, r *floodgate.Record, reason Reason) {
+	p := s.pend[reason]
+	if p == nil {
+		p = &pending{fp: fingerprint(s.key, reason)}
+		s.pend[reason] = p
+	}
+	n, first, last := int64(1), r.Time, r.Time
+	if r.Summary != nil {
+		n, first, last = r.Summary.Count, r.Summary.First, r.Summary.Last
+	}
+	bytes := size(r)
+	if p.count == 0 {
+		p.first, p.last, p.since = first, last, now
+		p.worst, p.level = r.Severity, b.disk
+		p.sample = r.Message
+	} else {
+		if first.Before(p.first) {
+			p.first = first
+		}
+		if last.After(p.last) {
+			p.last = last
+		}
+		p.worst = min(p.worst, r.Severity)
+		p.level = max(p.level, b.disk)
+	}
+	p.count += n
+	p.bytes += bytes
+	b.stats.Dropped[reason] += n
+	b.stats.DroppedBytes[reason] += bytes
+	if !s.listed {
+		s.listed = true
+		b.waiting = append(b.waiting, s)
+	}
+}
+
+// emit passes on s's pending summary for reason, if any, and resets it.
+func (b *Budgets) emit(now time.Time, s *source, reason Reason) {
+	p := s.pend[reason]
+	if p == nil || p.count == 0 {
+		return
+	}
+	budget := b.budgetOf(s, reason, p)
+	text := b.sentence(p, reason, budget)
+	sm := p.sample
+	r := &floodgate.Record{
+		Message: floodgate.Message{
+			Time:     p.last,
+			Host:     sm.Host,
+			App:      sm.App,
+			ProcID:   sm.ProcID,
+			Facility: sm.Facility,
+			Severity: p.worst,
+			Text:     text,
+			Format:   sm.Format,
+			Input:    sm.Input,
+			Size:     len(text),
+		},
+		Summary: &floodgate.Summary{
+			Kind:  floodgate.Suppressed,
+			FP:    p.fp,
+			Count: p.count,
+			First: p.first,
+			Last:  p.last,
+			Fields: []floodgate.Field{
+				{Key: "bytes", Value: p.bytes},
+				{Key: "reason", Value: reason.String()},
+				{Key: "budget", Value: budget},
+				{Key: "sample", Value: sample(sm.Text)},
+			},
+		},
+	}
+	p.count, p.bytes = 0, 0
+	p.sample = floodgate.Message{} // do not keep the text alive
+	b.stats.Summaries++
+	b.next.Handle(now, r)
+}
+
+// budgetOf describes the budget that applied, as "64KiB/s burst 1MiB", or
+// for the disk the watermark crossed.
+func (b *Budgets) budgetOf(s *source, reason Reason, p *pending) string {
+	var l *limit
+	switch reason {
+	case ReasonBudget:
+		l = s.lim
+	case ReasonProtected:
+		l = b.plim
+	case ReasonGlobal:
+		if b.global == nil {
+			return "global"
+		}
+		l = b.global.lim
+	case ReasonDisk:
+		if p.level == floodgate.DiskFull {
+			return "hard_min_free"
+		}
+		return "min_free"
+	}
+	return sizeString(l.rate) + "/s burst " + sizeString(l.burst)
+}
+
+// sentence is the summary's text, for a reader of the log.
+func (b *Budgets) sentence(p *pending, reason Reason, budget string) string {
+	why := ""
+	switch reason {
+	case ReasonBudget:
+		why = "over budget " + budget
+	case ReasonProtected:
+		why = b.protect.String() + " and worse over protected budget " + budget
+	case ReasonGlobal:
+		why = "over the global budget " + budget
+	case ReasonDisk:
+		why = "disk free space under " + budget
+	}
+	noun := "messages"
+	if p.count == 1 {
+		noun = "message"
+	}
+	return fmt.Sprintf("dropped %d %s (%s) from %s/%s %s; sample: %s",
+		p.count, noun, humanBytes(p.bytes), p.sample.Host, p.sample.App, why, sample(p.sample.Text))
+}
+
+// fingerprint is a stable short hex name of a source and a reason: the
+// same pair gives the same fp for the whole run (and across runs).
+func fingerprint(k key, reason Reason) string {
+	var d xxhash.Digest
+	d.Reset()
+	for _, f := range [...]string{k.host, k.app, k.procid, k.input} {
+		d.WriteString(f)
+		d.Write([]byte{0})
+	}
+	d.Write([]byte{byte(k.facility), byte(reason)})
+	return fmt.Sprintf("%08x", uint32(d.Sum64()>>32))
+}
+
+// sample cuts text to sampleMax bytes at a rune boundary.
+func sample(text string) string {
+	if len(text) <= sampleMax {
+		return text
+	}
+	i := sampleMax
+	for i > 0 && text[i]&0xC0 == 0x80 {
+		i--
+	}
+	return text[:i] + "..."
+}
+
+// sizeString renders a budget the way config writes it: "64KiB", "1MiB",
+// "1500B".
+func sizeString(n int64) string {
+	switch {
+	case n != 0 && n%(1<<30) == 0:
+		return strconv.FormatInt(n>>30, 10) + "GiB"
+	case n != 0 && n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + "MiB"
+	case n != 0 && n%(1<<10) == 0:
+		return strconv.FormatInt(n>>10, 10) + "KiB"
+	}
+	return strconv.FormatInt(n, 10) + "B"
+}
+
+// humanBytes renders a count of bytes for people: "512 B", "5.1 MiB".
+func humanBytes(n int64) string {
+	const units = "KMGTPE"
+	if n < 1024 {
+		return strconv.FormatInt(n, 10) + " B"
+	}
+	f, i := float64(n)/1024, 0
+	for f >= 1024 && i < len(units)-1 {
+		f /= 1024
+		i++
+	}
+	return strconv.FormatFloat(f, 'f', 1, 64) + " " + units[i:i+1] + "iB"
+}
+
+// Internal records, the disk watermark warnings, come from this host and
+// app.
+const (
+	InternalHost = "floodgate"
+	InternalApp  = "floodgate"
+)
+
+// readDisk reads the disk level once and, when it changed, passes on one
+// warning record saying which watermark was crossed.
+//
+// The warning has Format floodgate.Internal, host and app "floodgate",
+// facility syslog, and is no message received: it belongs to no source's
+// accounting, so it is neither charged nor counted, and it is passed on
+// even under DiskFull, as the operator's one in-band signal per crossing
+// (the output's own guard may still refuse it).
+func (b *Budgets) readDisk(now time.Time) {
+	if b.diskFn == nil {
+		return
+	}
+	l := b.diskFn()
+	if l == b.disk {
+		return
+	}
+	old := b.disk
+	b.disk = l
+	var sev floodgate.Severity
+	var text string
+	switch {
+	case l == floodgate.DiskFull:
+		sev = floodgate.Crit
+		text = "disk free space under hard_min_free: writing nothing, counting every message into suppressed summaries"
+	case l == floodgate.DiskLow && old == floodgate.DiskFull:
+		sev = floodgate.Warning
+		text = "disk free space back over hard_min_free but still under min_free: writing only " + b.protect.String() + " and worse and summaries, counting the rest"
+	case l == floodgate.DiskLow:
+		sev = floodgate.Warning
+		text = "disk free space under min_free: writing only " + b.protect.String() + " and worse and summaries, counting the rest"
+	default:
+		sev = floodgate.Notice
+		text = "disk free space back over min_free: writing everything again"
+	}
+	syslogFacility, _ := floodgate.ParseFacility("syslog")
+	b.stats.Warnings++
+	b.next.Handle(now, &floodgate.Record{Message: floodgate.Message{
+		Time:     now,
+		Host:     InternalHost,
+		App:      InternalApp,
+		Facility: syslogFacility,
+		Severity: sev,
+		Text:     text,
+		Format:   floodgate.Internal,
+		Size:     len(text),
+	}})
+}
