@@ -21,8 +21,8 @@ type pending struct {
 	// first and last are the dropped messages' own times; since is the
 	// pipeline clock at the first drop, which Flush is measured from.
 	first, last, since time.Time
-	worst          floodgate.Severity
-	level          floodgate.DiskLevel // worst disk level seen (ReasonDisk)
+	worst              floodgate.Severity
+	level              floodgate.DiskLevel // worst disk level seen (ReasonDisk)
 	// sample is the first dropped record: its host, app, procid,
 	// facility, format, input and text describe the summary.
 	sample floodgate.Message
