@@ -7,9 +7,12 @@ import (
 
 // Input is one [[input]]: a socket floodgate listens on.
 type Input struct {
-	// Type is "udp", "tcp", "unix" (stream socket) or "unixgram".
+	// Type is "udp", "tcp", "unix" (stream socket), "unixgram", or
+	// "stdin" (an LF or octet-counted stream on standard input, for
+	// sidecar use).
 	Type string `toml:"type"`
-	// Address is host:port, or a socket path for unix and unixgram.
+	// Address is host:port, or a socket path for unix and unixgram; it is
+	// ignored for stdin.
 	Address string `toml:"address"`
 	// Name labels the input in metrics and logs; defaults to "type address".
 	Name string `toml:"name"`
@@ -21,6 +24,7 @@ type Input struct {
 	// MaxConnections bounds concurrent stream clients.
 	MaxConnections int `toml:"max_connections"`
 	// IdleTimeout closes a stream client that sends nothing for this long.
+	// It does not apply to stdin.
 	IdleTimeout Duration `toml:"idle_timeout"`
 	// ReadBuffer is the socket receive buffer (SO_RCVBUF) to ask for.
 	ReadBuffer Size `toml:"read_buffer"`
@@ -52,6 +56,9 @@ func (in *Input) fill() {
 	}
 	if in.Name == "" {
 		in.Name = in.Type + " " + in.Address
+		if in.Type == "stdin" {
+			in.Name = "stdin"
+		}
 	}
 }
 
@@ -74,15 +81,19 @@ func (in *Input) validate(v *validator, at string) {
 		if m, err := strconv.ParseUint(in.Mode, 8, 32); err != nil || m > 0o777 {
 			v.add(at+".mode", "%q: want octal permission bits such as \"0666\"", in.Mode)
 		}
+	case "stdin":
 	case "":
-		v.add(at+".type", "missing: want \"udp\", \"tcp\", \"unix\" or \"unixgram\"")
+		v.add(at+".type", "missing: want \"udp\", \"tcp\", \"unix\", \"unixgram\" or \"stdin\"")
 	default:
-		v.add(at+".type", "%q: want \"udp\", \"tcp\", \"unix\" or \"unixgram\"", in.Type)
+		v.add(at+".type", "%q: want \"udp\", \"tcp\", \"unix\", \"unixgram\" or \"stdin\"", in.Type)
 	}
 	if in.MaxMessageSize < 480 || in.MaxMessageSize > 64<<20 {
 		v.add(at+".max_message_size", "%s is out of range: want 480B to 64MiB", in.MaxMessageSize)
 	}
 	if in.MaxConnections < 1 {
 		v.add(at+".max_connections", "%d: want at least 1", in.MaxConnections)
+	}
+	if in.ReadBuffer < 0 || in.ReadBuffer > 1<<30 {
+		v.add(at+".read_buffer", "%s is out of range: want up to 1GiB", in.ReadBuffer)
 	}
 }
