@@ -22,8 +22,12 @@ type RateLimit struct {
 	// Key names the fields that make a source: "host", "app", "procid",
 	// "facility", "input".
 	Key []string `toml:"key"`
-	// MaxSources caps tracked sources (least recently seen evicted).
+	// MaxSources caps tracked sources (least recently seen evicted), in
+	// all shards together.
 	MaxSources int `toml:"max_sources"`
+	// Flush: while a source stays over budget, its suppressed summary is
+	// emitted this often, so a long flood stays visible with its count.
+	Flush Duration `toml:"flush"`
 	// GlobalRate and GlobalBurst bound all sources together; 0 disables.
 	GlobalRate  Size `toml:"global_rate"`
 	GlobalBurst Size `toml:"global_burst"`
@@ -50,6 +54,7 @@ func defaultRateLimit() RateLimit {
 		ProtectBurst: 16 << 20,
 		Key:          []string{"host", "app"},
 		MaxSources:   10000,
+		Flush:        Duration(30e9),
 	}
 }
 
@@ -87,6 +92,9 @@ func (r *RateLimit) validate(v *validator) {
 	}
 	if r.MaxSources < 1 {
 		v.add("ratelimit.max_sources", "%d: want at least 1", r.MaxSources)
+	}
+	if r.Flush <= 0 {
+		v.add("ratelimit.flush", "%s: want a positive duration", r.Flush)
 	}
 	if (r.GlobalRate == 0) != (r.GlobalBurst == 0) {
 		v.add("ratelimit.global_rate", "set global_rate and global_burst together")
