@@ -1,0 +1,354 @@
+package dedupe
+
+import (
+	"strings"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+
+	"github.com/floodgate/floodgate"
+)
+
+// blockKind says what kind of multi-line block a stream is assembling.
+type blockKind uint8
+
+const (
+	noBlock   blockKind = iota
+	goroutine           // goroutine N [state]: and its frames
+	goPanic             // panic:, fatal error:, SIGQUIT: quit, [signal ...]
+	javaTrace           // Exception in thread ..., at ..., Caused by: ...
+	pyTrace             // Traceback (most recent call last): ...
+)
+
+// noun names a block kind in summary sentences.
+func (k blockKind) noun() string {
+	switch k {
+	case goroutine:
+		return "goroutines"
+	case goPanic:
+		return "Go panics"
+	case javaTrace:
+		return "Java exceptions"
+	case pyTrace:
+		return "Python tracebacks"
+	}
+	return "blocks"
+}
+
+// unindent strips leading spaces, tabs and rsyslog's #011 escapes, and
+// reports whether there were any.
+func unindent(s string) (string, bool) {
+	i := 0
+	for i < len(s) {
+		switch {
+		case s[i] == ' ' || s[i] == '\t':
+			i++
+		case strings.HasPrefix(s[i:], "#011"):
+			i += 4
+		default:
+			return s[i:], i > 0
+		}
+	}
+	return s[i:], i > 0
+}
+
+// headerKind returns the kind of block text starts, or noBlock. It runs on
+// every line, so it decides on the first byte before any string compare.
+func headerKind(text string) blockKind {
+	if len(text) < 6 {
+		return noBlock
+	}
+	switch text[0] {
+	case 'g':
+		if strings.HasPrefix(text, "goroutine ") && len(text) > 10 && class[text[10]]&clDigit != 0 &&
+			strings.HasSuffix(strings.TrimRight(text, " "), "]:") {
+			return goroutine
+		}
+	case 'p':
+		if strings.HasPrefix(text, "panic: ") {
+			return goPanic
+		}
+	case 'f':
+		if strings.HasPrefix(text, "fatal error: ") {
+			return goPanic
+		}
+	case 'S':
+		if strings.HasPrefix(text, "SIG") && isSignalHeader(text) {
+			return goPanic
+		}
+	case '[':
+		if strings.HasPrefix(text, "[signal ") {
+			return goPanic
+		}
+	case 'E':
+		if strings.HasPrefix(text, "Exception in thread ") {
+			return javaTrace
+		}
+	case 'T':
+		if strings.HasPrefix(text, "Traceback (most recent call last):") {
+			return pyTrace
+		}
+	}
+	if isJavaExceptionLine(text) {
+		return javaTrace
+	}
+	return noBlock
+}
+
+// isSignalHeader matches the Go runtime's "SIGQUIT: quit" style header.
+func isSignalHeader(text string) bool {
+	i := 3
+	for i < len(text) && text[i] >= 'A' && text[i] <= 'Z' {
+		i++
+	}
+	return i > 3 && strings.HasPrefix(text[i:], ": ")
+}
+
+// isJavaExceptionLine matches "java.lang.IllegalStateException: msg": a
+// dotted class name ending in Exception or Error, at the start of the line.
+func isJavaExceptionLine(text string) bool {
+	end := strings.IndexAny(text, ": ")
+	if end < 0 {
+		end = len(text)
+	} else if text[end] == ' ' {
+		return false
+	}
+	name := text[:end]
+	return strings.IndexByte(name, '.') > 0 &&
+		(strings.HasSuffix(name, "Exception") || strings.HasSuffix(name, "Error"))
+}
+
+// isCallLine matches a Go frame's function line: "pkg.(*T).Method(0x1, ...)"
+// or "main.main()": no space before the argument list, ending in ')'.
+func isCallLine(s string) bool {
+	if len(s) < 3 || s[len(s)-1] != ')' {
+		return false
+	}
+	open := argsOpen(s)
+	return open > 0 && strings.IndexByte(s[:open], ' ') < 0
+}
+
+// argsOpen returns the index of the '(' that opens the argument list
+// closed by s's final ')', or -1.
+func argsOpen(s string) int {
+	depth := 0
+	for i := len(s) - 1; i >= 0; i-- {
+		switch s[i] {
+		case ')':
+			depth++
+		case '(':
+			depth--
+			if depth == 0 {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// continues reports whether text continues a block of kind k that holds
+// lines already, and whether it is the block's last line (a Python
+// traceback ends with its exception line).
+func continues(k blockKind, lines int, text string) (cont, last bool) {
+	body, indented := unindent(text)
+	switch k {
+	case goroutine:
+		return indented && body != "" || isCallLine(text) ||
+			strings.HasPrefix(text, "created by ") || strings.HasPrefix(text, "...additional frames elided..."), false
+	case goPanic:
+		return indented && body != "" || isCallLine(text) ||
+			strings.HasPrefix(text, "[signal ") || strings.HasPrefix(text, "PC=") ||
+			strings.HasPrefix(text, "created by ") || strings.HasPrefix(text, "runtime stack:") ||
+			strings.HasPrefix(text, "...additional frames elided..."), false
+	case javaTrace:
+		return strings.HasPrefix(body, "at ") || strings.HasPrefix(body, "... ") ||
+			strings.HasPrefix(body, "Caused by: ") || indented && strings.HasPrefix(body, "Suppressed: "), false
+	case pyTrace:
+		if indented && body != "" {
+			return true, false
+		}
+		if lines > 1 && isPythonExceptionLine(text) {
+			return true, true
+		}
+	}
+	return false, false
+}
+
+// isPythonExceptionLine matches the last line of a traceback:
+// "ValueError: bad" or "KeyboardInterrupt".
+func isPythonExceptionLine(text string) bool {
+	c := text[0]
+	if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '_') {
+		return false
+	}
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch {
+		case c == ':':
+			return true
+		case c == ' ':
+			return false
+		}
+	}
+	return true
+}
+
+// maxStates bounds the distinct goroutine states a pattern tracks; more
+// are counted under "other".
+const maxStates = 8
+
+// goroutineHeader returns the id and the wait state of a goroutine header:
+// "goroutine 2648 [chan receive, 12 minutes]:" gives "2648" and
+// "chan receive"; the gp=/m= form of newer runtimes is read too.
+func goroutineHeader(text string) (id, state string) {
+	rest := text[len("goroutine "):]
+	i := 0
+	for i < len(rest) && class[rest[i]]&clDigit != 0 {
+		i++
+	}
+	id = rest[:i]
+	open := strings.IndexByte(rest, '[')
+	end := strings.LastIndexByte(rest, ']')
+	if open < 0 || end < open {
+		return id, ""
+	}
+	state = rest[open+1 : end]
+	// Drop a trailing wait duration: ", 12 minutes".
+	if c := strings.LastIndex(state, ", "); c >= 0 && c+2 < len(state) && class[state[c+2]]&clDigit != 0 {
+		state = state[:c]
+	}
+	return id, state
+}
+
+// heldLine is one line of a block being assembled.
+type heldLine struct {
+	msg  floodgate.Message
+	tmpl uint64 // the line's template hash
+}
+
+// block is a multi-line block being assembled on one (host, app, procid)
+// stream. Blocks are reused: lines keeps its capacity.
+type block struct {
+	kind   blockKind
+	src    *source
+	procid string
+	seq    uint64 // start order, so that blocks end in a stable order
+	lines  []heldLine
+	bytes  int
+	last   time.Time // pipeline clock at the last line, for the idle timeout
+	fp     xxhash.Digest
+	id     string // goroutine id of the header
+	state  string // goroutine state of the header
+	done   bool   // the last line arrived (Python's exception line)
+}
+
+// reset prepares b for a new block.
+func (b *block) reset(kind blockKind, src *source) {
+	clear(b.lines) // drop references to the strings of released lines
+	b.lines = b.lines[:0]
+	b.kind, b.src, b.bytes = kind, src, 0
+	b.id, b.state, b.done = "", "", false
+	b.fp.Reset()
+	var k [1]byte
+	k[0] = byte(kind)
+	b.fp.Write(k[:])
+}
+
+var newline = []byte{'\n'}
+
+// addFrame feeds the part of a block line that identifies the stack into
+// the block's fingerprint, following maruel/panicparse's bucketing:
+// function names and file:line, never arguments, offsets, goroutine ids,
+// pointers or wait durations. tmpl is the line's masked template hash,
+// used for lines without a better identity.
+func (b *block) addFrame(text string, tmpl uint64) {
+	body, indented := unindent(text)
+	switch b.kind {
+	case goroutine, goPanic:
+		switch {
+		case b.kind == goroutine && len(b.lines) == 0:
+			// The header: ids and states are not part of the stack.
+			return
+		case indented:
+			// "/usr/local/go/src/os/file_unix.go:97 +0x80": keep path:line.
+			path := body
+			if sp := strings.IndexByte(path, ' '); sp >= 0 {
+				path = path[:sp]
+			}
+			if isFileLine(path) {
+				b.fp.WriteString(path)
+			} else {
+				b.writeTemplate(tmpl)
+			}
+		case strings.HasPrefix(text, "created by "):
+			// "created by X in goroutine 7": drop the goroutine.
+			if in := strings.Index(text, " in goroutine "); in >= 0 {
+				text = text[:in]
+			}
+			b.fp.WriteString(text)
+		case isCallLine(text):
+			b.fp.WriteString(text[:argsOpen(text)])
+		default:
+			b.writeTemplate(tmpl)
+		}
+	case javaTrace:
+		switch {
+		case strings.HasPrefix(body, "at "):
+			b.fp.WriteString(body)
+		case strings.HasPrefix(body, "... "):
+			return // "... 12 more" depends on the enclosing trace
+		default:
+			// The header or "Caused by:": the exception class, not its message.
+			if rest, ok := strings.CutPrefix(body, "Exception in thread "); ok {
+				// Exception in thread "main" java.lang.X: msg
+				if len(rest) > 0 && rest[0] == '"' {
+					if q := strings.IndexByte(rest[1:], '"'); q >= 0 {
+						rest = rest[q+2:]
+					}
+				}
+				body = rest
+			}
+			body = strings.TrimPrefix(strings.TrimPrefix(body, "Caused by: "), "Suppressed: ")
+			body = strings.TrimSpace(body)
+			if c := strings.Index(body, ": "); c >= 0 {
+				body = body[:c]
+			}
+			b.fp.WriteString(body)
+		}
+	case pyTrace:
+		switch {
+		case strings.HasPrefix(body, "File "):
+			b.fp.WriteString(body)
+		case indented:
+			return // the source line shown under a frame
+		default:
+			if c := strings.IndexByte(body, ':'); c >= 0 {
+				body = body[:c]
+			}
+			b.fp.WriteString(body)
+		}
+	}
+	b.fp.Write(newline)
+}
+
+// isFileLine matches "path/file.go:97": a path, a colon, a line number.
+func isFileLine(s string) bool {
+	c := strings.LastIndexByte(s, ':')
+	if c <= 0 || c == len(s)-1 {
+		return false
+	}
+	for i := c + 1; i < len(s); i++ {
+		if class[s[i]]&clDigit == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (b *block) writeTemplate(tmpl uint64) {
+	var v [8]byte
+	for i := range v {
+		v[i] = byte(tmpl >> (8 * i))
+	}
+	b.fp.Write(v[:])
+}

@@ -1,0 +1,296 @@
+package dedupe
+
+import (
+	"strings"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+
+	"github.com/floodgate/floodgate"
+)
+
+// cycleSeed sets cycle fingerprints apart from line and block ones.
+const cycleSeed = 0x9e3779b97f4a7c15
+
+// source is the state of one (host, app) source: its unit history for
+// cycle detection and the cycle it is in, if any.
+type source struct {
+	key       uint64
+	host, app string
+	blocks    int  // streams of this source assembling a block
+	dead      bool // evicted from the source table
+
+	// hist is a ring of the last units; runs[p] counts how many units in
+	// a row equalled the unit p places before them, so a cycle of period
+	// p shows as runs[p] >= p (two whole periods).
+	hist  []unit
+	n     int
+	runs  []uint16
+	cycle *pattern // the cycle being counted, nil when none
+
+	restartUnit string // the last systemd unit this source reported restarting
+}
+
+// unit is one element of a source's sequence: a line or a block.
+type unit struct {
+	h       uint64
+	lines   int64
+	single  bool // a line, not a block
+	known   bool // its pattern was written and seen within the window
+	counted bool // counted into a repeat summary (and so transferable)
+	restart bool // a systemd restart line
+}
+
+// push appends u to the history and returns the smallest period p
+// (1 <= p <= max) that the last 2p units repeat with, or 0.
+func (s *source) push(u unit, maxP int) int {
+	if s.hist == nil {
+		size := 1
+		for size <= maxP {
+			size <<= 1
+		}
+		s.hist = make([]unit, size)
+		s.runs = make([]uint16, maxP+1)
+	}
+	mask := len(s.hist) - 1
+	lim := min(maxP, s.n)
+	lock := 0
+	for p := 1; p <= lim; p++ {
+		if s.hist[(s.n-p)&mask].h == u.h {
+			if s.runs[p] < 0xffff {
+				s.runs[p]++
+			}
+		} else {
+			s.runs[p] = 0
+		}
+		if lock == 0 && int(s.runs[p]) >= p {
+			lock = p
+		}
+	}
+	s.hist[s.n&mask] = u
+	s.n++
+	return lock
+}
+
+// back returns the unit i places before the newest (0 is the newest).
+func (s *source) back(i int) *unit {
+	return &s.hist[(s.n-1-i)&(len(s.hist)-1)]
+}
+
+// cycleStep feeds one unit (a line, or a block of n lines) to the cycle
+// detector of src. It returns true when the unit was counted into a
+// cycle; otherwise the caller writes or counts it as usual.
+func (e *Engine) cycleStep(now time.Time, src *source, u unit, m *floodgate.Message, n int64, first time.Time, restartUnit string) bool {
+	maxP := e.opts.CycleMaxPeriod
+	if c := src.cycle; c != nil {
+		exp := src.back(c.x.period - 1).h
+		if c.dead || !u.known || u.h != exp || now.Sub(c.seen) > e.opts.Window {
+			src.cycle = nil
+		} else {
+			u.counted = false
+			src.push(u, maxP)
+			e.countCycle(c, now, m, n, first, u.restart, src)
+			return true
+		}
+	}
+	u.counted = u.known && (!u.single || e.opts.Repeats)
+	p := src.push(u, maxP)
+	if p < 2 || !u.known {
+		return false
+	}
+	// Two whole periods seen: fold from here on, as a cycle whose
+	// fingerprint does not depend on the phase it was caught in.
+	start := 0
+	for i := 1; i < p; i++ {
+		if src.back(i).h < src.back(start).h {
+			start = i
+		}
+	}
+	var d xxhash.Digest
+	d.Reset()
+	var b [8]byte
+	var lines int64
+	for i := range p {
+		v := src.back((start - i + p) % p)
+		for j := range b {
+			b[j] = byte(v.h >> (8 * j))
+		}
+		d.Write(b[:])
+		lines += max(v.lines, 1)
+	}
+	key := patternKey{src.key, d.Sum64() ^ cycleSeed}
+	c, ok := e.patterns.Get(key)
+	if !ok {
+		c = e.addPattern(key, floodgate.Cycle, src, now)
+		c.x = &extra{period: p}
+	}
+	c.x.period = p
+	c.x.blocks = lines // lines per cycle
+	// The previous units of the second period were counted as repeats:
+	// move them into the cycle, so that the cycle stands for them too.
+	for i := 1; i < p; i++ {
+		v := src.back(i)
+		if !v.counted || !v.single {
+			continue
+		}
+		v.counted = false
+		rp, ok := e.patterns.Peek(patternKey{src.key, v.h})
+		if !ok || rp.dead || rp.count == 0 {
+			continue
+		}
+		rp.count--
+		e.countCycle(c, now, m, 1, rp.last, v.restart, src)
+	}
+	src.back(0).counted = false
+	e.countCycle(c, now, m, n, first, u.restart, src)
+	src.cycle = c
+	return true
+}
+
+// countCycle counts n messages into cycle c.
+func (e *Engine) countCycle(c *pattern, now time.Time, m *floodgate.Message, n int64, first time.Time, restart bool, src *source) {
+	e.count(c, now, m, n, first)
+	if restart {
+		c.x.restarts++
+		if c.x.unit != src.restartUnit {
+			c.x.unit = src.restartUnit
+		}
+	}
+}
+
+// loopKey identifies a systemd unit on a host.
+type loopKey struct {
+	host, unit string
+}
+
+// loopState is a RestartLoop with the engine's bookkeeping.
+type loopState struct {
+	RestartLoop
+	seen       time.Time // pipeline clock at the last restart
+	reported   time.Time // pipeline clock at the last OnRestartLoop call
+	recognised bool
+}
+
+// loopMinRestarts is how many restarts, each within the window of the
+// previous, make a restart loop.
+const loopMinRestarts = 3
+
+// maxLoops bounds the units tracked; the quietest is forgotten first.
+const maxLoops = 1024
+
+// noteSystemd recognises systemd's restart-loop messages, in the old
+// wording ("Service hold-off time over, scheduling restart.") and the new
+// ("Scheduled restart job, restart counter is at 5.", "Start request
+// repeated too quickly."), and the exit status it reports. It returns the
+// unit when r is a restart.
+func (e *Engine) noteSystemd(now time.Time, src *source, r *floodgate.Record) string {
+	if r.App != "systemd" {
+		return ""
+	}
+	unitName, msg, ok := strings.Cut(r.Text, ": ")
+	if !ok || strings.IndexByte(unitName, '.') < 0 || strings.IndexByte(unitName, ' ') >= 0 {
+		return ""
+	}
+	const (
+		restart = iota + 1
+		gaveUp
+		exited
+	)
+	ev := 0
+	switch {
+	case strings.HasPrefix(msg, "Service hold-off time over, scheduling restart"),
+		strings.HasPrefix(msg, "Scheduled restart job"):
+		ev = restart
+	case strings.HasPrefix(msg, "Start request repeated too quickly"):
+		ev = gaveUp
+	case strings.HasPrefix(msg, "Main process exited, "):
+		ev = exited
+	default:
+		return ""
+	}
+	ls := e.loops[loopKey{r.Host, unitName}]
+	if ls == nil {
+		if len(e.loops) >= maxLoops {
+			var quiet loopKey
+			var q *loopState
+			for k, v := range e.loops {
+				if q == nil || v.seen.Before(q.seen) {
+					quiet, q = k, v
+				}
+			}
+			delete(e.loops, quiet)
+		}
+		ls = &loopState{RestartLoop: RestartLoop{Host: strings.Clone(r.Host), Unit: strings.Clone(unitName)}}
+		e.loops[loopKey{ls.Host, ls.Unit}] = ls
+	}
+	switch ev {
+	case exited:
+		if i := strings.Index(msg, "status="); i >= 0 {
+			st := msg[i+len("status="):]
+			if j := strings.IndexAny(st, ", "); j >= 0 {
+				st = st[:j]
+			}
+			if st != ls.ExitStatus {
+				ls.ExitStatus = strings.Clone(st)
+			}
+		}
+		return ""
+	case gaveUp:
+		ls.GaveUp = true
+		if ls.Restarts > 0 && !ls.recognised {
+			ls.recognised = true
+			e.report(now, ls)
+		}
+		return ""
+	}
+	if ls.Restarts > 0 && now.Sub(ls.seen) > e.opts.Window {
+		ls.Restarts, ls.recognised, ls.GaveUp = 0, false, false
+	}
+	ls.Restarts++
+	if ls.Restarts == 1 {
+		ls.First = r.Time
+	}
+	ls.Last = r.Time
+	ls.seen = now
+	if !ls.recognised && ls.Restarts >= loopMinRestarts {
+		ls.recognised = true
+		e.report(now, ls)
+	}
+	if src.restartUnit != ls.Unit {
+		src.restartUnit = ls.Unit
+	}
+	return ls.Unit
+}
+
+func (e *Engine) report(now time.Time, ls *loopState) {
+	ls.reported = now
+	if e.opts.OnRestartLoop != nil {
+		e.opts.OnRestartLoop(ls.RestartLoop)
+	}
+}
+
+// tickLoops reports continuing loops every flush interval and forgets
+// loops quiet for the window.
+func (e *Engine) tickLoops(now time.Time) {
+	for k, ls := range e.loops {
+		switch {
+		case now.Sub(ls.seen) > e.opts.Window:
+			delete(e.loops, k)
+		case ls.recognised && now.Sub(ls.reported) >= e.opts.Flush:
+			e.report(now, ls)
+		}
+	}
+}
+
+// RestartLoops returns the restart loops going on now, by host and unit.
+// Call it only from the goroutine that owns the engine.
+func (e *Engine) RestartLoops() []RestartLoop {
+	var out []RestartLoop
+	for _, ls := range e.loops {
+		if ls.recognised {
+			out = append(out, ls.RestartLoop)
+		}
+	}
+	sortLoops(out)
+	return out
+}

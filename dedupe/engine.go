@@ -1,0 +1,441 @@
+package dedupe
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+
+	"github.com/floodgate/floodgate"
+)
+
+var _ floodgate.Handler = (*Engine)(nil)
+
+// maxStreams bounds the blocks assembled at once; starting one more ends
+// the oldest.
+const maxStreams = 4096
+
+// maxExemplar is how much of a repeated line a repeat summary quotes.
+const maxExemplar = 120
+
+// patternKey identifies a pattern within a source: line templates, block
+// fingerprints and cycle fingerprints share the table, told apart by the
+// hash (block and cycle hashes are seeded differently).
+type patternKey struct {
+	src, h uint64
+}
+
+// streamKey identifies a stream on which blocks are assembled.
+type streamKey struct {
+	src    uint64
+	procid string
+}
+
+// pattern is one entry of the pattern table: something written once and
+// possibly counted since.
+type pattern struct {
+	key       patternKey
+	kind      floodgate.Kind
+	host, app string // the source's, shared
+	// Header of the last counted message, for the summary record.
+	procid   string
+	facility floodgate.Facility
+	severity floodgate.Severity
+	exemplar string // an excerpt of a counted line (repeats)
+
+	seen  time.Time // pipeline clock at the last occurrence
+	since time.Time // pipeline clock when the pending count began
+	count int64     // messages counted and not yet summarised
+	first time.Time // message times of the pending count
+	last  time.Time
+
+	pending bool // in Engine.pending
+	dead    bool // evicted; its pending count was emitted
+	x       *extra
+}
+
+// extra holds what only block and cycle patterns need.
+type extra struct {
+	bkind  blockKind
+	blocks int64
+	id     string // the goroutine id of the block written
+	states [maxStates]stateCount
+	other  int64 // goroutines in states beyond maxStates
+
+	period   int
+	restarts int64
+	unit     string
+}
+
+type stateCount struct {
+	state string
+	n     int64
+}
+
+// Engine is the dedupe stage for the sources of one shard: it writes the
+// first occurrence of every pattern and counts the rest into summaries.
+// It is owned by one goroutine and needs no locks.
+type Engine struct {
+	opts     Options
+	next     floodgate.Handler
+	patterns *simplelru.LRU[patternKey, *pattern]
+	sources  *simplelru.LRU[uint64, *source]
+	streams  map[streamKey]*block
+	free     []*block
+	due      []*block
+	pending  []*pattern
+	loops    map[loopKey]*loopState
+	seq      uint64
+	now      time.Time // the clock of the call in progress, for eviction
+	buf      []byte
+	out      floodgate.Record
+}
+
+// New returns an Engine that passes what it writes to next. Zero or
+// out-of-range options take their defaults.
+func New(opts Options, next floodgate.Handler) *Engine {
+	opts = opts.sane()
+	e := &Engine{
+		opts:    opts,
+		next:    next,
+		streams: make(map[streamKey]*block),
+		loops:   make(map[loopKey]*loopState),
+		buf:     make([]byte, 0, 1024),
+	}
+	// NewLRU only fails on a size below 1, which sane rules out.
+	e.patterns, _ = simplelru.NewLRU[patternKey, *pattern](opts.MaxPatterns, e.evictPattern)
+	e.sources, _ = simplelru.NewLRU[uint64, *source](max(64, min(opts.MaxPatterns, 16384)), e.evictSource)
+	return e
+}
+
+// Handle takes one record: it writes it, holds it in a block, or counts
+// it.
+func (e *Engine) Handle(now time.Time, r *floodgate.Record) {
+	if r.Summary != nil || r.Format == floodgate.Internal {
+		e.next.Handle(now, r)
+		return
+	}
+	e.now = now
+	src := e.source(r.Host, r.App)
+	if e.opts.Blocks {
+		kind := headerKind(r.Text)
+		if src.blocks > 0 {
+			if b := e.streams[streamKey{src.key, r.ProcID}]; b != nil {
+				if kind == noBlock {
+					if cont, last := continues(b.kind, len(b.lines), r.Text); cont {
+						e.hold(now, b, r)
+						if last || len(b.lines) >= e.opts.BlockMaxLines || b.bytes >= e.opts.BlockMaxBytes {
+							e.endBlock(now, b)
+						}
+						return
+					}
+				}
+				e.endBlock(now, b)
+			}
+		}
+		if kind != noBlock {
+			e.hold(now, e.startBlock(kind, src, r.ProcID), r)
+			return
+		}
+	}
+	e.line(now, src, r)
+}
+
+// Tick ends idle blocks, emits the summaries that are due (everything
+// when final), reports continuing restart loops, and ticks next.
+func (e *Engine) Tick(now time.Time, final bool) {
+	e.now = now
+	e.due = e.due[:0]
+	for _, b := range e.streams {
+		if final || now.Sub(b.last) >= e.opts.BlockIdle {
+			e.due = append(e.due, b)
+		}
+	}
+	slices.SortFunc(e.due, func(a, b *block) int { return int(a.seq - b.seq) })
+	for _, b := range e.due {
+		e.endBlock(now, b)
+	}
+	clear(e.due)
+
+	kept := e.pending[:0]
+	for _, p := range e.pending {
+		switch {
+		case p.dead || p.count == 0:
+			p.pending = false
+		case final || now.Sub(p.seen) >= e.opts.Window || now.Sub(p.since) >= e.opts.Flush:
+			e.emit(now, p)
+			p.pending = false
+		default:
+			kept = append(kept, p)
+		}
+	}
+	clear(e.pending[len(kept):])
+	e.pending = kept
+
+	e.tickLoops(now)
+	e.next.Tick(now, final)
+}
+
+// source returns the state of the (host, app) source, creating it.
+func (e *Engine) source(host, app string) *source {
+	e.buf = append(append(append(e.buf[:0], host...), 0), app...)
+	key := xxhash.Sum64(e.buf)
+	if s, ok := e.sources.Get(key); ok {
+		return s
+	}
+	s := &source{key: key, host: strings.Clone(host), app: strings.Clone(app)}
+	e.sources.Add(key, s)
+	return s
+}
+
+// evictSource ends the blocks of a source that leaves the table, so that
+// their held lines are not orphaned.
+func (e *Engine) evictSource(_ uint64, s *source) {
+	s.dead = true
+	if s.blocks == 0 {
+		return
+	}
+	due := make([]*block, 0, s.blocks)
+	for _, b := range e.streams {
+		if b.src == s {
+			due = append(due, b)
+		}
+	}
+	slices.SortFunc(due, func(a, b *block) int { return int(a.seq - b.seq) })
+	for _, b := range due {
+		e.endBlock(b.last, b)
+	}
+}
+
+// evictPattern emits the pending summary of a pattern leaving the table,
+// so that nothing counted is lost.
+func (e *Engine) evictPattern(_ patternKey, p *pattern) {
+	if p.count > 0 {
+		e.emit(e.now, p)
+	}
+	p.dead = true
+}
+
+// template computes the masked template hash of text into e.buf.
+func (e *Engine) template(text string) uint64 {
+	e.buf = appendTemplate(e.buf[:0], text)
+	return xxhash.Sum64(e.buf)
+}
+
+// addPattern puts a new pattern into the table; the caller has just
+// written its first occurrence.
+func (e *Engine) addPattern(key patternKey, kind floodgate.Kind, src *source, now time.Time) *pattern {
+	p := &pattern{key: key, kind: kind, host: src.host, app: src.app, seen: now}
+	e.patterns.Add(key, p)
+	return p
+}
+
+// count adds n messages, the last of them m, to p's pending summary.
+func (e *Engine) count(p *pattern, now time.Time, m *floodgate.Message, n int64, first time.Time) {
+	if p.count == 0 {
+		p.first = first
+		p.last = m.Time
+		p.since = now
+		if !p.pending {
+			p.pending = true
+			e.pending = append(e.pending, p)
+		}
+	}
+	p.count += n
+	if first.Before(p.first) {
+		p.first = first
+	}
+	if m.Time.After(p.last) {
+		p.last = m.Time
+	}
+	if p.procid != m.ProcID {
+		p.procid = strings.Clone(m.ProcID)
+	}
+	p.facility, p.severity = m.Facility, m.Severity
+	p.seen = now
+}
+
+// line handles a single line that is not part of a block.
+func (e *Engine) line(now time.Time, src *source, r *floodgate.Record) {
+	tmpl := e.template(r.Text)
+	restart := e.noteSystemd(now, src, r)
+	key := patternKey{src.key, tmpl}
+	p, ok := e.patterns.Get(key)
+	recent := ok && now.Sub(p.seen) <= e.opts.Window
+	if e.opts.Cycles {
+		if e.cycleStep(now, src, unit{h: tmpl, single: true, known: recent, restart: restart != ""}, &r.Message, 1, r.Time, restart) {
+			if ok && !p.dead {
+				p.seen = now
+			}
+			return
+		}
+		if ok && p.dead {
+			p, ok = nil, false
+		}
+	}
+	if recent && ok && e.opts.Repeats {
+		if p.exemplar == "" {
+			p.exemplar = strings.Clone(r.Text[:min(len(r.Text), maxExemplar)])
+		}
+		e.count(p, now, &r.Message, 1, r.Time)
+		return
+	}
+	if ok && p.count > 0 {
+		e.emit(now, p) // stale: close the old run before the new exemplar
+	}
+	e.next.Handle(now, r)
+	if !ok {
+		p = e.addPattern(key, floodgate.Repeat, src, now)
+	}
+	p.seen = now
+}
+
+// startBlock begins assembling a block on r's stream.
+func (e *Engine) startBlock(kind blockKind, src *source, procid string) *block {
+	if len(e.streams) >= maxStreams {
+		var oldest *block
+		for _, b := range e.streams {
+			if oldest == nil || b.seq < oldest.seq {
+				oldest = b
+			}
+		}
+		e.endBlock(oldest.last, oldest)
+	}
+	var b *block
+	if n := len(e.free); n > 0 {
+		b, e.free = e.free[n-1], e.free[:n-1]
+	} else {
+		b = new(block)
+	}
+	b.reset(kind, src)
+	e.seq++
+	b.seq = e.seq
+	b.procid = procid
+	e.streams[streamKey{src.key, procid}] = b
+	src.blocks++
+	return b
+}
+
+// hold adds r's line to block b.
+func (e *Engine) hold(now time.Time, b *block, r *floodgate.Record) {
+	tmpl := e.template(r.Text)
+	if len(b.lines) == 0 && b.kind == goroutine {
+		b.id, b.state = goroutineHeader(r.Text)
+	}
+	b.addFrame(r.Text, tmpl)
+	b.lines = append(b.lines, heldLine{msg: r.Message, tmpl: tmpl})
+	b.bytes += len(r.Text)
+	b.last = now
+}
+
+// endBlock decides a finished block: written whole when its fingerprint
+// is new or stale or when it holds a line whose template was never written
+// for the source; counted otherwise.
+func (e *Engine) endBlock(now time.Time, b *block) {
+	// Decide at the time of the block's last line, not of the tick that
+	// found it idle: a block is as recent as its lines.
+	at := b.last
+	delete(e.streams, streamKey{b.src.key, b.procid})
+	src := b.src
+	src.blocks--
+	if src.dead {
+		src = e.source(src.host, src.app)
+	}
+	fresh := false
+	for i := range b.lines {
+		if _, ok := e.patterns.Get(patternKey{src.key, b.lines[i].tmpl}); !ok {
+			fresh = true
+			break
+		}
+	}
+	fp := b.fp.Sum64()
+	key := patternKey{src.key, fp}
+	p, ok := e.patterns.Get(key)
+	recent := ok && at.Sub(p.seen) <= e.opts.Window && !fresh
+	n := int64(len(b.lines))
+	lastMsg := &b.lines[len(b.lines)-1].msg
+	firstTime := b.lines[0].msg.Time
+	// Goroutines are left out of cycles: a dump is told best by its
+	// block summaries and their states.
+	if e.opts.Cycles && b.kind != goroutine {
+		u := unit{h: fp, known: recent, lines: n}
+		if e.cycleStep(at, src, u, lastMsg, n, firstTime, "") {
+			if ok && !p.dead {
+				p.seen = at
+			}
+			e.freeBlock(b)
+			return
+		}
+		if ok && p.dead {
+			p, ok, recent = nil, false, false
+		}
+	}
+	if recent {
+		e.count(p, at, lastMsg, n, firstTime)
+		p.x.blocks++
+		if b.kind == goroutine {
+			p.x.addState(b.state)
+		}
+		e.freeBlock(b)
+		return
+	}
+	if ok && p.count > 0 {
+		e.emit(now, p)
+	}
+	for i := range b.lines {
+		e.out = floodgate.Record{Message: b.lines[i].msg}
+		e.next.Handle(now, &e.out)
+	}
+	e.out = floodgate.Record{}
+	// Remember every template written, so that a later block holding it
+	// can be counted; then the block itself, last, so that adding
+	// templates cannot evict it.
+	for i := range b.lines {
+		tk := patternKey{src.key, b.lines[i].tmpl}
+		if t, ok := e.patterns.Get(tk); ok {
+			t.seen = at
+		} else {
+			e.addPattern(tk, floodgate.Repeat, src, at)
+		}
+	}
+	if p, ok = e.patterns.Get(key); !ok {
+		p = e.addPattern(key, floodgate.Block, src, at)
+		p.x = &extra{bkind: b.kind, id: strings.Clone(b.id)}
+	}
+	p.seen = at
+	e.freeBlock(b)
+}
+
+func (e *Engine) freeBlock(b *block) {
+	clear(b.lines)
+	b.lines = b.lines[:0]
+	b.src = nil
+	if cap(b.lines) > 4*e.opts.BlockMaxLines {
+		b.lines = nil
+	}
+	e.free = append(e.free, b)
+}
+
+// addState counts one more goroutine in state.
+func (x *extra) addState(state string) {
+	for i := range x.states {
+		s := &x.states[i]
+		if s.n > 0 && s.state == state {
+			s.n++
+			return
+		}
+	}
+	for i := range x.states {
+		s := &x.states[i]
+		if s.n == 0 {
+			if s.state != state {
+				s.state = strings.Clone(state)
+			}
+			s.n = 1
+			return
+		}
+	}
+	x.other++
+}

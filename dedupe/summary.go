@@ -1,0 +1,128 @@
+package dedupe
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/floodgate/floodgate"
+)
+
+// emit passes p's pending summary on and resets its count. The summary
+// record carries the header of the messages it stands for, their last
+// time, and a sentence an operator can read in a plain log file.
+func (e *Engine) emit(now time.Time, p *pattern) {
+	s := &floodgate.Summary{
+		Kind:  p.kind,
+		FP:    FormatFP(p.key.h),
+		Count: p.count,
+		First: p.first,
+		Last:  p.last,
+	}
+	var text string
+	switch p.kind {
+	case floodgate.Block:
+		text = e.blockSummary(p, s)
+	case floodgate.Cycle:
+		text = e.cycleSummary(p, s)
+	default:
+		text = fmt.Sprintf("message repeated %d times: [%s]", p.count, p.exemplar)
+	}
+	e.out = floodgate.Record{
+		Message: floodgate.Message{
+			Time:     p.last,
+			Host:     p.host,
+			App:      p.app,
+			ProcID:   p.procid,
+			Facility: p.facility,
+			Severity: p.severity,
+			Text:     text,
+			Format:   floodgate.Internal,
+			Size:     len(text),
+		},
+		Summary: s,
+	}
+	p.count = 0
+	e.next.Handle(now, &e.out)
+	e.out = floodgate.Record{}
+}
+
+func (e *Engine) blockSummary(p *pattern, s *floodgate.Summary) string {
+	x := p.x
+	blocks := x.blocks
+	s.Fields = append(s.Fields, floodgate.Field{Key: "blocks", Value: blocks})
+	x.blocks = 0
+	if x.bkind != goroutine {
+		return fmt.Sprintf("%d more %s with the same frames as the one written at fp=%s (%d lines)",
+			blocks, x.bkind.noun(), s.FP, s.Count)
+	}
+	states := make(map[string]int64, maxStates+1)
+	var list []stateCount
+	for i := range x.states {
+		if st := &x.states[i]; st.n > 0 {
+			states[st.state] += st.n
+			list = append(list, *st)
+			st.n = 0
+		}
+	}
+	if x.other > 0 {
+		states["other"] += x.other
+		list = append(list, stateCount{"other", x.other})
+		x.other = 0
+	}
+	slices.SortStableFunc(list, func(a, b stateCount) int { return cmp.Compare(b.n, a.n) })
+	s.Fields = append(s.Fields,
+		floodgate.Field{Key: "goroutine", Value: x.id},
+		floodgate.Field{Key: "states", Value: states})
+	var sb strings.Builder
+	for i, st := range list {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		fmt.Fprintf(&sb, "%s %d", st.state, st.n)
+	}
+	return fmt.Sprintf("%d more goroutines with the same stack as goroutine %s (%s)", blocks, x.id, sb.String())
+}
+
+func (e *Engine) cycleSummary(p *pattern, s *floodgate.Summary) string {
+	x := p.x
+	lines := max(x.blocks, 1) // lines per cycle
+	cycles, rest := s.Count/lines, s.Count%lines
+	s.Fields = append(s.Fields,
+		floodgate.Field{Key: "period", Value: lines},
+		floodgate.Field{Key: "cycles", Value: cycles})
+	var text string
+	switch {
+	case cycles == 0:
+		text = fmt.Sprintf("%d lines of the %d-line cycle above repeated", rest, lines)
+	case cycles == 1:
+		text = fmt.Sprintf("the %d-line cycle above repeated once", lines)
+	default:
+		text = fmt.Sprintf("the %d-line cycle above repeated %d times", lines, cycles)
+	}
+	if cycles > 0 && rest > 0 {
+		text += fmt.Sprintf(" and %d lines more", rest)
+	}
+	if x.restarts > 0 && x.unit != "" {
+		s.Fields = append(s.Fields,
+			floodgate.Field{Key: "unit", Value: x.unit},
+			floodgate.Field{Key: "restarts", Value: x.restarts})
+		text += ": " + x.unit + " restart loop"
+		if ls := e.loops[loopKey{p.host, x.unit}]; ls != nil && ls.ExitStatus != "" {
+			s.Fields = append(s.Fields, floodgate.Field{Key: "exit_status", Value: ls.ExitStatus})
+			status, _, _ := strings.Cut(ls.ExitStatus, "/")
+			text += ", exit status " + status
+		}
+		x.restarts = 0
+	}
+	return text
+}
+
+// sortLoops orders restart loops by host and unit, for stable snapshots.
+func sortLoops(l []RestartLoop) {
+	slices.SortFunc(l, func(a, b RestartLoop) int {
+		return cmp.Or(cmp.Compare(a.Host, b.Host), cmp.Compare(a.Unit, b.Unit))
+	})
+}
