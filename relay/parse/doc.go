@@ -1,0 +1,46 @@
+// Package parse turns one framed syslog message into a floodgate.Message.
+//
+// A frame is what the relay's framing cut out of a stream or a datagram: one
+// RFC 5424 message, one RFC 3164 message with its <PRI>, or one line of
+// rsyslog's traditional file format (`Sep  9 10:02:37 host app[pid]: text`,
+// as in /var/log/syslog, replayed from captures). Parsing never fails: a
+// frame that fits no format is kept whole as an Unparsed message with host
+// and app "-", so that nothing a flood sends is lost.
+//
+// The formats are parsed with the single-message machines of
+// github.com/leodido/go-syslog/v4 in best-effort mode, with the corrections
+// the relay needs around them: the year of an RFC 3164 timestamp is the one
+// that puts it nearest the receive time (so a relay running over New Year
+// gets Dec 31 right), timestamps are read in Options.Location, and the text
+// is always a suffix of the frame as received (rsyslog's #011 escapes, raw
+// tabs and invalid UTF-8 stay as they came). Where the RFC 3164 machine
+// reports fields that do not line up with the frame (a tag with brackets but
+// no colon, a message it could not finish), Parse keeps only the fields it
+// can find in the frame in order and takes the rest as text.
+//
+// The two shapes a flood consists of, traditional lines and RFC 3164 with a
+// <PRI>, go through a hand-written scanner first: it accepts only the plain,
+// unambiguous form of those lines, gives the same result as the machine (a
+// differential fuzz test holds it to that), and costs a fraction of it.
+// Anything else falls back to the machines. Host, app and procid strings are
+// interned per Parser, because a flood repeats the same few of them, so a
+// typical message allocates only its text.
+//
+// Choices where the formats leave room:
+//
+//   - A line without <PRI> (traditional) is user.notice, as rsyslog assumes.
+//   - A PRI over 191 (or with leading zeros) is not syslog: the frame is
+//     Unparsed, kept whole. Guessing a facility from a corrupt PRI would
+//     misfile the message; keeping it whole loses nothing.
+//   - An RFC 3164 tag must end in ": " (colon and space), as go-syslog's
+//     grammar has it; `app[12] hello` or `app:hello` has app "-" and the
+//     whole rest as text.
+//   - An RFC 3164 message without a hostname (journald's forwarding format
+//     `<13>Nov 27 10:00:00 app[12]: hello`) has host "-".
+//   - An RFC 5424 message the machine can read only partly keeps the
+//     fields it found and everything after the <PRI> as text.
+//
+// SourceKey hashes (host, app) of a frame without a full parse, so that the
+// relay can shard frames across workers before parsing; it agrees with
+// Parse by construction (the same scanner, the same fallback).
+package parse

@@ -1,0 +1,105 @@
+package parse
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/floodgate/floodgate"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*/want.golden")
+
+// received is the fixed receive time of the tests: the seed capture is of
+// September 2018, so its lines get 2018.
+var received = time.Date(2018, 9, 10, 0, 0, 0, 0, time.UTC)
+
+var formatNames = [...]string{
+	floodgate.Unparsed:    "unparsed",
+	floodgate.RFC3164:     "rfc3164",
+	floodgate.RFC5424:     "rfc5424",
+	floodgate.Traditional: "traditional",
+	floodgate.Internal:    "internal",
+}
+
+// render prints m as one line of JSON-ish text; strings are Go-quoted so
+// that invalid UTF-8 and control bytes show as they are.
+func render(m *floodgate.Message) string {
+	return fmt.Sprintf("{time: %s, host: %s, app: %s, procid: %s, msgid: %s, facility: %s, severity: %s, format: %s, sd: %s, size: %d, text: %s}",
+		m.Time.Format(time.RFC3339Nano), strconv.Quote(m.Host), strconv.Quote(m.App), strconv.Quote(m.ProcID),
+		strconv.Quote(m.MsgID), m.Facility, m.Severity, formatNames[m.Format], strconv.Quote(m.StructuredData),
+		m.Size, strconv.Quote(m.Text))
+}
+
+// lines splits a capture into frames as a line framing would: on LF,
+// keeping a CR for Parse to trim.
+func lines(b []byte) [][]byte {
+	b = bytes.TrimSuffix(b, []byte("\n"))
+	if len(b) == 0 {
+		return nil
+	}
+	return bytes.Split(b, []byte("\n"))
+}
+
+func TestGolden(t *testing.T) {
+	dirs, err := filepath.Glob("testdata/*/input.log")
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no testdata: %v", err)
+	}
+	for _, in := range dirs {
+		dir := filepath.Dir(in)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			input, err := os.ReadFile(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := New(Options{Location: time.UTC})
+			var got bytes.Buffer
+			for _, frame := range lines(input) {
+				var m floodgate.Message
+				p.Parse(frame, received, &m)
+				got.WriteString(render(&m))
+				got.WriteByte('\n')
+			}
+			golden := filepath.Join(dir, "want.golden")
+			if *update {
+				if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update)", err)
+			}
+			if !bytes.Equal(got.Bytes(), want) {
+				diffLines(t, got.Bytes(), want)
+			}
+		})
+	}
+}
+
+// diffLines reports the first lines where got and want differ.
+func diffLines(t *testing.T, got, want []byte) {
+	t.Helper()
+	g, w := bytes.Split(got, []byte("\n")), bytes.Split(want, []byte("\n"))
+	shown := 0
+	for i := 0; i < max(len(g), len(w)) && shown < 5; i++ {
+		var gl, wl []byte
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if !bytes.Equal(gl, wl) {
+			t.Errorf("line %d:\n got %s\nwant %s", i+1, gl, wl)
+			shown++
+		}
+	}
+}

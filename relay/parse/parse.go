@@ -1,0 +1,150 @@
+package parse
+
+import (
+	"time"
+
+	"github.com/floodgate/floodgate"
+	syslog "github.com/leodido/go-syslog/v4"
+	"github.com/leodido/go-syslog/v4/rfc3164"
+	"github.com/leodido/go-syslog/v4/rfc5424"
+)
+
+// Options configure a Parser.
+type Options struct {
+	// Location is the zone RFC 3164 and traditional timestamps are read in,
+	// since they carry none: the zone of the host that wrote them. Nil
+	// means time.Local.
+	Location *time.Location
+}
+
+// Facility and severity of a line without <PRI>: rsyslog assumes user.notice
+// for such input, so a replayed capture files its lines where rsyslog would.
+const (
+	defaultFacility = floodgate.Facility(1) // user
+	defaultSeverity = floodgate.Notice
+)
+
+// Interning bounds: a flood repeats a few hosts, apps and pids, but a
+// hostile or merely diverse input must not grow the cache without end.
+const (
+	maxInterned    = 1024
+	maxInternedLen = 128
+)
+
+// Parser parses frames into messages. It reuses go-syslog's machines and
+// its string cache between calls, so it is not safe for concurrent use:
+// give each goroutine its own.
+type Parser struct {
+	loc  *time.Location
+	m3   syslog.Machine
+	m5   syslog.Machine
+	strs map[string]string
+	ts   stampCache
+}
+
+// New returns a Parser configured by opts.
+func New(opts Options) *Parser {
+	loc := opts.Location
+	if loc == nil {
+		loc = time.Local
+	}
+	return &Parser{
+		loc: loc,
+		// The machine reads the stamp in UTC in year 0 (a leap year, so
+		// Feb 29 passes); Parse takes the wall clock from it and decides
+		// the year and the zone itself.
+		m3: rfc3164.NewMachine(
+			rfc3164.WithBestEffort(),
+			rfc3164.WithLenientDay(),
+			rfc3164.WithOptionalPriority(),
+		),
+		m5:   rfc5424.NewMachine(rfc5424.WithBestEffort()),
+		strs: make(map[string]string, 64),
+	}
+}
+
+// Parse fills *m from one frame, a message without its framing (a trailing
+// CR or LF is trimmed). It never fails: a frame that fits no format becomes
+// an Unparsed message holding the whole frame. received is the time the
+// frame arrived: RFC 3164 and traditional timestamps get the year that puts
+// them nearest to it, and a message without a timestamp gets it. m.Size is
+// len(frame); m.Input is left as the caller set it. Parse keeps nothing of
+// frame after it returns.
+func (p *Parser) Parse(frame []byte, received time.Time, m *floodgate.Message) {
+	*m = floodgate.Message{Input: m.Input, Size: len(frame)}
+	f := trimEOL(frame)
+	if h, ok := scan(f); ok {
+		p.fillFast(f, &h, received, m)
+		return
+	}
+	if is5424(f) && p.parse5424(f, received, m) {
+		return
+	}
+	if p.parse3164(f, received, m) {
+		return
+	}
+	unparsed(f, received, m)
+}
+
+// fillFast fills m from a frame the scanner accepted.
+func (p *Parser) fillFast(f []byte, h *header, received time.Time, m *floodgate.Message) {
+	if h.pri < 0 {
+		m.Format = floodgate.Traditional
+		m.Facility, m.Severity = defaultFacility, defaultSeverity
+	} else {
+		m.Format = floodgate.RFC3164
+		m.Facility, m.Severity = floodgate.Facility(h.pri/8), floodgate.Severity(h.pri%8)
+	}
+	m.Time = p.stamp(h.month, h.day, h.hour, h.min, h.sec, received)
+	m.Host = p.intern(f[h.host:h.hostEnd])
+	m.App = p.intern(f[h.tag:h.tagEnd])
+	if h.pid < h.pidEnd {
+		m.ProcID = p.intern(f[h.pid:h.pidEnd])
+	}
+	m.Text = string(f[h.text:])
+}
+
+// unparsed keeps a frame that fits no format whole.
+func unparsed(f []byte, received time.Time, m *floodgate.Message) {
+	m.Format = floodgate.Unparsed
+	m.Facility, m.Severity = defaultFacility, defaultSeverity
+	m.Time = received
+	m.Host, m.App = "-", "-"
+	m.Text = string(f)
+}
+
+// trimEOL drops the CRs and LFs a line framing may leave at the end.
+func trimEOL(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// intern returns b as a string, shared with earlier calls that saw the same
+// bytes, so that the hosts, apps and pids of a flood cost no allocation.
+func (p *Parser) intern(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > maxInternedLen {
+		return string(b)
+	}
+	if s, ok := p.strs[string(b)]; ok {
+		return s
+	}
+	if len(p.strs) >= maxInterned {
+		clear(p.strs)
+	}
+	s := string(b)
+	p.strs[s] = s
+	return s
+}
+
+// orDash returns s, or "-" for an unknown host or app.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,213 @@
+package parse
+
+import (
+	"bytes"
+	"time"
+
+	"github.com/floodgate/floodgate"
+	"github.com/leodido/go-syslog/v4/rfc3164"
+	"github.com/leodido/go-syslog/v4/rfc5424"
+)
+
+// is5424 reports whether f starts like RFC 5424: <PRI>, a version, a space.
+func is5424(f []byte) bool {
+	_, n := scanPRI(f)
+	if n == 0 || n >= len(f) || f[n] < '1' || f[n] > '9' {
+		return false
+	}
+	for i := n + 1; i < len(f) && i <= n+3; i++ {
+		if f[i] == ' ' {
+			return true
+		}
+		if f[i] < '0' || f[i] > '9' {
+			return false
+		}
+	}
+	return false
+}
+
+// parse5424 fills m from an RFC 5424 frame with go-syslog's machine. It
+// reports false when the machine finds not even a valid header start.
+func (p *Parser) parse5424(f []byte, received time.Time, m *floodgate.Message) bool {
+	res, err := p.m5.Parse(f)
+	sm, _ := res.(*rfc5424.SyslogMessage)
+	if sm == nil || sm.Priority == nil {
+		return false
+	}
+	m.Format = floodgate.RFC5424
+	m.Facility, m.Severity = floodgate.Facility(*sm.Facility), floodgate.Severity(*sm.Severity)
+	m.Time = received
+	if sm.Timestamp != nil {
+		m.Time = *sm.Timestamp
+	}
+	m.Host, m.App = orDash(deref(sm.Hostname)), orDash(deref(sm.Appname))
+	m.ProcID, m.MsgID = deref(sm.ProcID), deref(sm.MsgID)
+	_, pri := scanPRI(f)
+	if err != nil {
+		// Partly read: keep what the machine found, and everything after
+		// the PRI as text, so nothing is lost.
+		m.Text = string(f[pri:])
+		return true
+	}
+	sd, text := split5424(f, pri)
+	if sd != "-" {
+		m.StructuredData = sd
+	}
+	m.Text = text
+	return true
+}
+
+// split5424 returns the structured data and the text of an RFC 5424 frame
+// the machine read without error, as received: the machine gives a map for
+// the one and may lose nothing of the other, but the outputs want the bytes.
+func split5424(f []byte, i int) (sd, text string) {
+	// VERSION TIMESTAMP HOSTNAME APP-NAME PROCID MSGID, one space after each.
+	for n := 0; n < 6; n++ {
+		j := bytes.IndexByte(f[i:], ' ')
+		if j < 0 {
+			return "", ""
+		}
+		i += j + 1
+	}
+	start := i
+	if i < len(f) && f[i] == '-' {
+		i++
+	} else {
+		for i < len(f) && f[i] == '[' {
+			i = sdElementEnd(f, i)
+		}
+	}
+	sd = string(f[start:i])
+	if i < len(f) && f[i] == ' ' {
+		text = string(f[i+1:])
+	}
+	return sd, text
+}
+
+// sdElementEnd returns the index after the ']' that closes the element
+// starting at f[i], minding quoted values and their backslash escapes.
+func sdElementEnd(f []byte, i int) int {
+	quoted := false
+	for i++; i < len(f); i++ {
+		switch c := f[i]; {
+		case quoted && c == '\\':
+			i++
+		case c == '"':
+			quoted = !quoted
+		case !quoted && c == ']':
+			return i + 1
+		}
+	}
+	return i
+}
+
+// parse3164 fills m from an RFC 3164 or traditional frame with go-syslog's
+// machine. It reports false when the machine finds nothing.
+//
+// The machine is a DFA over alternatives (with or without a hostname, with
+// or without a tag), and on frames where an alternative fails late it can
+// report fields of one and the text of another (`host app[12] hello`
+// comes out as app "app", procid "12", text "12] hello"). So the fields are
+// checked against the frame in order, those that are not where they should
+// be are dropped, and the text is what follows the last field found.
+func (p *Parser) parse3164(f []byte, received time.Time, m *floodgate.Message) bool {
+	res, _ := p.m3.Parse(f)
+	sm, _ := res.(*rfc3164.SyslogMessage)
+	if sm == nil {
+		return false
+	}
+	i := 0
+	if sm.Priority != nil {
+		// Best effort reports a PRI from the digits it read before it
+		// failed: "<200>" comes out as 20. Only a whole valid PRI counts.
+		pri, n := scanPRI(f)
+		if n == 0 || pri != int(*sm.Priority) {
+			return false
+		}
+		m.Format = floodgate.RFC3164
+		m.Facility, m.Severity = floodgate.Facility(pri/8), floodgate.Severity(pri%8)
+		i = n
+	} else {
+		m.Format = floodgate.Traditional
+		m.Facility, m.Severity = defaultFacility, defaultSeverity
+	}
+	m.Time = received
+	host, app, pid := deref(sm.Hostname), deref(sm.Appname), deref(sm.ProcID)
+	if sm.Timestamp != nil {
+		t := *sm.Timestamp
+		h, mi, s := t.Clock()
+		m.Time = p.stamp(t.Month(), t.Day(), h, mi, s, received)
+		i = skipSpaces(f, i) + len(time.Stamp)
+		if i > len(f) {
+			i = len(f)
+		}
+		if j := skipSpaces(f, i); j > i || j == len(f) {
+			i = j
+		} else {
+			host, app, pid = "", "", ""
+		}
+	} else {
+		host, app, pid = "", "", ""
+	}
+	if host != "" {
+		if j, ok := field(f, i, host); ok && j < len(f) && f[j] == ' ' {
+			i = skipSpaces(f, j)
+		} else {
+			host = ""
+		}
+	}
+	if app != "" {
+		if j, ok := tagEnd(f, i, app, pid); ok {
+			i = j
+		} else {
+			app, pid = "", ""
+		}
+	}
+	m.Host, m.App, m.ProcID = orDash(host), orDash(app), pid
+	m.Text = string(f[i:])
+	return true
+}
+
+// tagEnd matches `app[pid]: ` (or `app: `, or `app[]: `) at f[i:] and
+// returns the index after it.
+func tagEnd(f []byte, i int, app, pid string) (int, bool) {
+	j, ok := field(f, i, app)
+	if !ok {
+		return 0, false
+	}
+	if pid != "" || j+1 < len(f) && f[j] == '[' && f[j+1] == ']' {
+		if j >= len(f) || f[j] != '[' {
+			return 0, false
+		}
+		if j, ok = field(f, j+1, pid); !ok || j >= len(f) || f[j] != ']' {
+			return 0, false
+		}
+		j++
+	}
+	if j+2 > len(f) || f[j] != ':' || f[j+1] != ' ' {
+		return 0, false
+	}
+	return j + 2, true
+}
+
+// field reports whether s is at f[i:] and returns the index after it.
+func field(f []byte, i int, s string) (int, bool) {
+	if i > len(f) || len(f)-i < len(s) || string(f[i:i+len(s)]) != s {
+		return 0, false
+	}
+	return i + len(s), true
+}
+
+func skipSpaces(f []byte, i int) int {
+	for i < len(f) && f[i] == ' ' {
+		i++
+	}
+	return i
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
