@@ -1,0 +1,134 @@
+package dedupe
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/floodgate/floodgate"
+)
+
+// floodStep is the message time between two dump lines: a million lines
+// take two minutes, with the restart loop every two seconds beside them.
+const floodStep = 120 * time.Microsecond
+
+// sink counts what reaches the end of the chain, as bytes of rsyslog's
+// traditional format.
+type sink struct {
+	records, verbatim, summaries int64
+	counted                      int64
+	bytes                        int64
+}
+
+func (s *sink) Handle(_ time.Time, r *floodgate.Record) {
+	s.records++
+	if r.Summary == nil {
+		s.verbatim++
+		s.bytes += int64(r.Size)
+		return
+	}
+	s.summaries++
+	s.counted += r.Summary.Count
+	// "Sep 11 01:24:50 host app[pid]: [floodgate kind=K fp=F count=N first=T last=T] text"
+	head := fmt.Sprintf("[floodgate kind=%s fp=%s count=%d first=%s last=%s] ", r.Summary.Kind, r.Summary.FP,
+		r.Summary.Count, r.Summary.First.Format(time.RFC3339), r.Summary.Last.Format(time.RFC3339))
+	s.bytes += int64(16 + len(r.Host) + 1 + len(r.App) + 2 + len(r.ProcID) + 3 + len(head) + len(r.Text) + 1)
+}
+
+func (s *sink) Tick(time.Time, bool) {}
+
+// TestIncidentFloodReduction runs the synthetic incident flood (a million
+// messages; a tenth of it with -short) through an engine with default
+// options and requires exact accounting and at least 1000 times fewer
+// bytes out than in.
+func TestIncidentFloodReduction(t *testing.T) {
+	n := 1_000_000
+	if testing.Short() {
+		n = 100_000
+	}
+	g := newFloodGen(1, floodStep)
+	s := &sink{}
+	e := New(DefaultOptions(), s)
+	var in int64
+	var m floodgate.Message
+	var now, ticked time.Time
+	for range n {
+		g.Next(&m)
+		in += int64(m.Size)
+		if m.Time.After(now) {
+			now = m.Time
+		}
+		if now.Sub(ticked) >= time.Second {
+			e.Tick(now, false)
+			ticked = now
+		}
+		r := floodgate.Record{Message: m}
+		e.Handle(now, &r)
+	}
+	e.Tick(now, true)
+	if got := s.verbatim + s.counted; got != int64(n) {
+		t.Errorf("accounting: %d messages in, %d written + %d counted = %d", n, s.verbatim, s.counted, got)
+	}
+	ratio := float64(in) / float64(s.bytes)
+	t.Logf("%d messages, %d bytes in; %d records (%d verbatim, %d summaries), %d bytes out: %.0f times fewer",
+		n, in, s.records, s.verbatim, s.summaries, s.bytes, ratio)
+	if n == 1_000_000 && ratio < 1000 {
+		t.Errorf("reduction %.0f, want at least 1000", ratio)
+	}
+}
+
+// TestIncidentFloodInvariants checks accounting and exemplars, record by
+// record, on the start of the synthetic flood.
+func TestIncidentFloodInvariants(t *testing.T) {
+	g := newFloodGen(2, floodStep)
+	msgs := make([]floodgate.Message, 60_000)
+	for i := range msgs {
+		g.Next(&msgs[i])
+	}
+	c := &collector{}
+	replay(New(DefaultOptions(), c), msgs)
+	checkInvariants(t, msgs, c.recs)
+}
+
+// BenchmarkIncidentFlood measures the dedupe stage alone on the synthetic
+// incident flood, one message per iteration, ticking every second of
+// message time as the relay does.
+func BenchmarkIncidentFlood(b *testing.B) {
+	const n = 200_000
+	g := newFloodGen(1, floodStep)
+	msgs := make([]floodgate.Message, n)
+	for i := range msgs {
+		g.Next(&msgs[i])
+	}
+	span := msgs[n-1].Time.Sub(msgs[0].Time) + time.Second
+	s := &sink{}
+	e := New(DefaultOptions(), s)
+	var r floodgate.Record
+	var now, ticked time.Time
+	i, lap := 0, time.Duration(0)
+	// Warm up: the first lap writes the exemplars and fills the tables.
+	run := func() {
+		r.Message = msgs[i]
+		r.Time = r.Time.Add(lap)
+		if r.Time.After(now) {
+			now = r.Time
+		}
+		if now.Sub(ticked) >= time.Second {
+			e.Tick(now, false)
+			ticked = now
+		}
+		e.Handle(now, &r)
+		if i++; i == n {
+			i, lap = 0, lap+span
+		}
+	}
+	for range n {
+		run()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		run()
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
