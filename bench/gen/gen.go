@@ -1,0 +1,187 @@
+package gen
+
+import (
+	"math/rand/v2"
+	"strconv"
+	"unsafe"
+
+	"github.com/floodgate/floodgate"
+)
+
+// Generator produces a synthetic flood one message at a time.
+//
+// Next fills m (Time, Host, App, ProcID, Facility, Severity, Text, Format)
+// and reports false once the flood is over. The strings it puts in m are
+// never modified afterwards, so a consumer may keep a copy of *m, as a
+// floodgate.Handler may. A Generator is not safe for concurrent use; its
+// output depends only on its configuration and seed.
+type Generator interface {
+	Next(m *floodgate.Message) bool
+}
+
+// newRand returns the deterministic source every generator draws from, so
+// that one seed always gives the same flood on every platform.
+func newRand(seed int64) *rand.Rand {
+	return rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15))
+}
+
+// arena hands out strings carved from large byte chunks. Each text is
+// copied once into the current chunk and never written again, so the
+// string stays immutable; a new chunk is started when one is full. That
+// makes a message cost no allocation of its own: generation feeds
+// ten-million-line benchmarks, and one allocation per line would make the
+// generator, not the system under test, the bottleneck.
+type arena struct {
+	chunk []byte
+}
+
+const arenaChunk = 256 << 10
+
+func (a *arena) string(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if cap(a.chunk)-len(a.chunk) < len(b) {
+		a.chunk = make([]byte, 0, max(arenaChunk, len(b)))
+	}
+	start := len(a.chunk)
+	a.chunk = append(a.chunk, b...)
+	return unsafe.String(&a.chunk[start], len(b))
+}
+
+// tmpl is a line with variable tokens, compiled once: literal segments and
+// the kind of token that follows each.
+type tmpl struct {
+	segs []seg
+}
+
+type seg struct {
+	lit  string
+	kind byte // 0: none; see compile
+}
+
+// compile parses a template. Tokens: {d} a small decimal (0-999), {D} a
+// large decimal, {x} 8 hex digits, {h} a small 0x-prefixed
+// hex number, {p} a Go heap pointer (0xc4...),
+// {ip} a 10.x.y.z address, {w} a pronounceable word (letters only, so a
+// masker keeps it as a word), {ms} a duration in ms.
+func compile(s string) tmpl {
+	var t tmpl
+	lit := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] != '{' {
+			continue
+		}
+		end := i + 1
+		for end < len(s) && s[end] != '}' {
+			end++
+		}
+		if end == len(s) {
+			break
+		}
+		var k byte
+		switch s[i+1 : end] {
+		case "d":
+			k = 'd'
+		case "D":
+			k = 'D'
+		case "x":
+			k = 'x'
+		case "h":
+			k = 'h'
+		case "p":
+			k = 'p'
+		case "ip":
+			k = 'i'
+		case "w":
+			k = 'w'
+		case "ms":
+			k = 'm'
+		default:
+			continue
+		}
+		t.segs = append(t.segs, seg{lit: s[lit:i], kind: k})
+		lit = end + 1
+		i = end
+	}
+	t.segs = append(t.segs, seg{lit: s[lit:]})
+	return t
+}
+
+func compileAll(ss []string) []tmpl {
+	out := make([]tmpl, len(ss))
+	for i, s := range ss {
+		out[i] = compile(s)
+	}
+	return out
+}
+
+// render appends t with fresh random values for its tokens.
+func (t *tmpl) render(dst []byte, r *rand.Rand) []byte {
+	for _, s := range t.segs {
+		dst = append(dst, s.lit...)
+		switch s.kind {
+		case 'd':
+			dst = strconv.AppendUint(dst, uint64(r.IntN(1000)), 10)
+		case 'D':
+			dst = strconv.AppendUint(dst, uint64(1000+r.IntN(99000)), 10)
+		case 'x':
+			dst = appendHexFixed(dst, uint64(r.Uint32()), 8)
+		case 'h':
+			dst = appendHex(dst, uint64(r.IntN(0x1000)))
+		case 'p':
+			dst = append(dst, "0xc4"...)
+			dst = appendHexFixed(dst, r.Uint64()&0xffffffff0, 8)
+		case 'i':
+			dst = append(dst, "10."...)
+			dst = strconv.AppendUint(dst, uint64(r.IntN(256)), 10)
+			dst = append(dst, '.')
+			dst = strconv.AppendUint(dst, uint64(r.IntN(256)), 10)
+			dst = append(dst, '.')
+			dst = strconv.AppendUint(dst, uint64(1+r.IntN(254)), 10)
+		case 'w':
+			dst = appendWord(dst, uint64(r.IntN(len(syllables)*len(syllables)*len(syllables))))
+		case 'm':
+			dst = strconv.AppendUint(dst, uint64(1+r.IntN(30000)), 10)
+			dst = append(dst, "ms"...)
+		}
+	}
+	return dst
+}
+
+const hexDigits = "0123456789abcdef"
+
+func appendHexFixed(dst []byte, v uint64, n int) []byte {
+	for i := n - 1; i >= 0; i-- {
+		dst = append(dst, hexDigits[v>>(4*uint(i))&0xf])
+	}
+	return dst
+}
+
+func appendHex(dst []byte, v uint64) []byte {
+	dst = append(dst, '0', 'x')
+	return strconv.AppendUint(dst, v, 16)
+}
+
+// syllables spell words with neither digits nor the letters a-f, so no
+// masker can take them for a number, a hex value or an id: two words built
+// from different numbers are different words.
+var syllables = func() []string {
+	var s []string
+	for _, c := range "ghjklmnprstvwz" {
+		for _, v := range "iouy" {
+			s = append(s, string(c)+string(v))
+		}
+	}
+	return s
+}()
+
+// appendWord spells n in base len(syllables), at least three syllables.
+func appendWord(dst []byte, n uint64) []byte {
+	b := uint64(len(syllables))
+	for i := 0; i < 3 || n > 0; i++ {
+		dst = append(dst, syllables[n%b]...)
+		n /= b
+	}
+	return dst
+}
