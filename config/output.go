@@ -31,6 +31,11 @@ type Output struct {
 	HardMinFree Space `toml:"hard_min_free"`
 	// MaxOpenFiles caps open file handles (least recently used close first).
 	MaxOpenFiles int `toml:"max_open_files"`
+	// MaxBuffer bounds the bytes of records the output holds in memory,
+	// above all while writes fail (disk full, I/O errors): past it new
+	// records are dropped, counted per source, and stood for by a
+	// suppressed summary once writing works again.
+	MaxBuffer Size `toml:"max_buffer"`
 }
 
 // Output formats.
@@ -48,6 +53,9 @@ func (o *Output) fill() {
 	}
 	if o.MaxOpenFiles == 0 {
 		o.MaxOpenFiles = 256
+	}
+	if o.MaxBuffer == 0 {
+		o.MaxBuffer = 8 << 20
 	}
 	if o.MinFree.IsZero() {
 		o.MinFree = Space{Percent: 5}
@@ -98,6 +106,9 @@ func (o *Output) validate(v *validator, at string) {
 	}
 	if o.MaxOpenFiles < 1 {
 		v.add(at+".max_open_files", "%d: want at least 1", o.MaxOpenFiles)
+	}
+	if o.MaxBuffer != 0 && o.MaxBuffer < 64<<10 {
+		v.add(at+".max_buffer", "%s: want at least 64KiB", o.MaxBuffer)
 	}
 	if o.MaxTotal != 0 && o.MaxSize != 0 && o.MaxTotal < o.MaxSize {
 		v.add(at+".max_total", "%s is smaller than max_size %s", o.MaxTotal, o.MaxSize)

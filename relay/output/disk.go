@@ -1,0 +1,83 @@
+package output
+
+import (
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/floodgate/floodgate"
+)
+
+func (f *File) diskLoop() {
+	t := time.NewTicker(diskInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-f.stop:
+			return
+		case <-t.C:
+			f.checkDisk()
+		}
+	}
+}
+
+// checkDisk reads the free space of every filesystem the output writes to
+// (its base directory and the directories of its open files) and sets the
+// level to the worst of them.
+func (f *File) checkDisk() {
+	dirs := []string{f.tmpl.base}
+	f.mu.Lock()
+	for _, fl := range f.files {
+		if fl.fd != nil {
+			dirs = append(dirs, filepath.Dir(fl.path))
+		}
+	}
+	f.mu.Unlock()
+
+	seen := map[[2]int32]bool{}
+	level, measured := floodgate.DiskOK, false
+	var st syscall.Statfs_t
+	for _, d := range dirs {
+		if err := syscall.Statfs(d, &st); err != nil {
+			continue // removed under us: the next write recreates it
+		}
+		if seen[st.Fsid.X__val] {
+			continue
+		}
+		seen[st.Fsid.X__val] = true
+		measured = true
+		level = max(level, f.levelOf(&st))
+	}
+	if measured {
+		f.setLevel(level)
+	}
+}
+
+// levelOf compares a filesystem's free space with the watermarks. Free is
+// what an unprivileged user may still write (f_bavail), as with df.
+func (f *File) levelOf(st *syscall.Statfs_t) floodgate.DiskLevel {
+	bsize := uint64(st.Bsize)
+	total, free := st.Blocks*bsize, st.Bavail*bsize
+	switch {
+	case free < f.cfg.HardMinFree.Of(total):
+		return floodgate.DiskFull
+	case free < f.cfg.MinFree.Of(total):
+		return floodgate.DiskLow
+	}
+	return floodgate.DiskOK
+}
+
+// setLevel publishes level and logs a change.
+func (f *File) setLevel(level floodgate.DiskLevel) {
+	old := floodgate.DiskLevel(f.level.Swap(int32(level)))
+	f.stats.Disk.Store(int32(level))
+	if old == level {
+		return
+	}
+	if level == floodgate.DiskOK {
+		f.log.log.Info("disk space recovered", "level", level.String(), "was", old.String())
+	} else {
+		f.log.log.Warn("disk space low", "level", level.String(), "was", old.String(),
+			"min_free", f.cfg.MinFree.String(), "hard_min_free", f.cfg.HardMinFree.String())
+	}
+}

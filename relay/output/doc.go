@@ -1,0 +1,61 @@
+// Package output writes records where the configuration says: to files
+// named from the records themselves, or to one writer such as stdout.
+//
+// An Output buffers. Write encodes a record (package format) into the
+// buffer of its destination and returns; Flush, called by the relay on a
+// short interval and at shutdown, writes the buffers out; Close flushes and
+// releases everything. All three are safe for concurrent use by the shard
+// goroutines.
+//
+// # Nothing is lost, not even on a full disk
+//
+// A write that fails (no space left, an I/O error, a directory removed
+// under us) is counted, and the data stays in its buffer to be tried again
+// on the next Flush. Between failures Write only appends, so a dead disk
+// costs one failed system call per file and Flush, not one per record.
+// Buffers are bounded by max_buffer: past it, a new record is dropped and
+// counted against its source (host, app), and once a Flush writes every
+// buffer out again the output writes, for each such source, a suppressed
+// summary of its own (fp "write-error", reason "write error", count = the
+// messages lost). So CONTRACT.md's accounting still holds: verbatim
+// records plus summary counts equal the messages received. Only what is
+// still buffered when Close gives up is lost for good, and Close says so
+// in its error, in the log and in Stats.Lost.
+//
+// # Files
+//
+// The file output fills the path's placeholders {host} {app} {facility}
+// {severity} {date} from the record. Host and app are untrusted input, so
+// every value is sanitized: '/', NUL and other control characters become
+// '_', and an empty value, "." or ".." becomes "_". No value can then name
+// a directory outside the base directory, the part of the path before the
+// first placeholder. Directories are created 0755 and files opened
+// O_APPEND|O_CREATE 0640. Open handles are capped (max_open_files) by an
+// LRU: the least recently used handle is flushed and closed first, and a
+// closed handle is never written again. Before writing out a buffer, Flush
+// checks that the path still names the open file, so a file or directory
+// removed or renamed under us (by hand or by logrotate) is recreated
+// rather than written into the void. Buffers are plain byte slices rather
+// than bufio.Writers: a bufio.Writer's errors are sticky, and this output
+// must keep unwritten data and try again.
+//
+// Files rotate by size: a write that would take a file past max_size
+// renames it aside at a line boundary and opens a new one. The numbered
+// files (app.log.1 newest … app.log.N oldest, .gz when compress is on),
+// the removal of the oldest, gzip and the max_total bound on the base
+// directory are all handled by one goroutine the output owns, in the order
+// rotations happened. Doing it there keeps a gzip of a large file from
+// stalling every shard behind the output's lock, and keeps a single owner
+// of the numbered names, so a rotation can never race a compression. Only
+// rotated files are ever removed, oldest first; current files never are.
+//
+// # The disk guard
+//
+// Once a second the file output reads the free space (statfs) of each
+// filesystem it writes to, and compares it with min_free and
+// hard_min_free; DiskLevel reports the worst level. A write failing with
+// ENOSPC or EDQUOT sets DiskFull at once. The output does not act on the
+// level itself: the budget stage (package ratelimit) reads it, and passes
+// only protected severities and summaries under DiskLow, nothing under
+// DiskFull.
+package output

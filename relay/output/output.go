@@ -1,0 +1,216 @@
+package output
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/floodgate/floodgate"
+	"github.com/floodgate/floodgate/config"
+)
+
+// Output is a destination for records. Write, Flush and Close are safe for
+// concurrent use by several goroutines; records written by one goroutine
+// reach the destination in the order written.
+type Output interface {
+	// Write buffers r. It returns nil when r was buffered, ErrDropped when
+	// r was counted as lost instead (the output will write a suppressed
+	// summary for it), and ErrClosed after Close. It never panics and
+	// never blocks on a failing disk.
+	Write(r *floodgate.Record) error
+	// Flush writes the buffers out and returns the first error; data that
+	// could not be written stays buffered for the next Flush.
+	Flush() error
+	// Close flushes, stops the output's goroutines and closes its files.
+	Close() error
+}
+
+// Errors of Write.
+var (
+	// ErrClosed is returned by Write after Close.
+	ErrClosed = errors.New("output closed")
+	// ErrDropped is returned by Write when the output's buffers are full
+	// because writes fail: the record was counted as lost, and a
+	// suppressed summary will stand for it.
+	ErrDropped = errors.New("output buffer full: record dropped and counted")
+)
+
+// Stats are an output's counters, read by the metrics endpoint. The zero
+// value is ready; one Stats may be shared by several outputs, except for
+// Disk, which then holds the level of whichever output set it last.
+type Stats struct {
+	// Records and Bytes count what reached the file or writer.
+	Records atomic.Int64
+	Bytes   atomic.Int64
+	// WriteErrors counts failed opens, writes, renames and compressions.
+	WriteErrors atomic.Int64
+	// Lost counts messages (Record.Messages) the output dropped; each is
+	// later stood for by a suppressed summary, except those still buffered
+	// when Close gave up.
+	Lost atomic.Int64
+	// Summaries counts the suppressed summaries the output wrote itself.
+	Summaries atomic.Int64
+	// FilesOpened, FilesRotated and FilesRemoved count file handles opened,
+	// rotations, and rotated files removed (max_files or max_total);
+	// FilesCompressed counts rotated files gzipped.
+	FilesOpened     atomic.Int64
+	FilesRotated    atomic.Int64
+	FilesRemoved    atomic.Int64
+	FilesCompressed atomic.Int64
+	// Disk is the file output's floodgate.DiskLevel.
+	Disk atomic.Int32
+}
+
+// DiskLevel returns Disk as a floodgate.DiskLevel.
+func (s *Stats) DiskLevel() floodgate.DiskLevel { return floodgate.DiskLevel(s.Disk.Load()) }
+
+// New returns the output cfg describes: a *File for type "file", a writer
+// to os.Stdout for "stdout". A file output creates its base directory
+// before returning, so a bad path is an error here rather than at the
+// first write. log may be nil; stats may be nil when nobody reads them.
+func New(cfg config.Output, log *slog.Logger, stats *Stats) (Output, error) {
+	switch cfg.Type {
+	case "file":
+		return NewFile(cfg, log, stats)
+	case "stdout":
+		return newWriter(os.Stdout, cfg.Format, int(cfg.MaxBuffer), log, stats), nil
+	}
+	return nil, fmt.Errorf("output type %q: want \"file\" or \"stdout\"", cfg.Type)
+}
+
+// Sizes of buffers.
+const (
+	// flushSize is the buffer size past which a destination's buffer is
+	// written out without waiting for Flush.
+	flushSize = 64 << 10
+	// defaultMaxBuffer bounds buffered bytes when the config leaves
+	// max_buffer at zero.
+	defaultMaxBuffer = 8 << 20
+)
+
+// Suppressed summaries the output writes for what it dropped.
+const (
+	lostFP     = "write-error"
+	lostReason = "write error"
+)
+
+type source struct{ host, app string }
+
+// loss is what one source lost.
+type loss struct {
+	count, bytes int64
+	first, last  time.Time
+	facility     floodgate.Facility
+	severity     floodgate.Severity
+}
+
+// losses counts dropped messages per source until a suppressed summary can
+// stand for them. Its owner locks it.
+type losses map[source]*loss
+
+// add counts r, which took size bytes encoded, as lost.
+func (l losses) add(r *floodgate.Record, size int) {
+	k := source{r.Host, r.App}
+	e := l[k]
+	first, last := r.Time, r.Time
+	if s := r.Summary; s != nil {
+		first, last = s.First, s.Last
+	}
+	if e == nil {
+		e = &loss{first: first, last: last, facility: r.Facility, severity: r.Severity}
+		l[k] = e
+	}
+	e.count += r.Messages()
+	e.bytes += int64(size)
+	if first.Before(e.first) {
+		e.first = first
+	}
+	if last.After(e.last) {
+		e.last = last
+	}
+	// The summary carries the worst severity lost, so that a policy
+	// passing only protected severities still passes it.
+	if r.Severity < e.severity {
+		e.severity = r.Severity
+	}
+	e.facility = r.Facility
+}
+
+// take returns a suppressed summary record for every source, in a stable
+// order, and forgets them.
+func (l losses) take() []floodgate.Record {
+	recs := make([]floodgate.Record, 0, len(l))
+	for k, e := range l {
+		recs = append(recs, floodgate.Record{
+			Message: floodgate.Message{
+				Time: e.last, Host: k.host, App: k.app,
+				Facility: e.facility, Severity: e.severity,
+				Text:   fmt.Sprintf("floodgate could not write %d messages (%d bytes): %s", e.count, e.bytes, lostReason),
+				Format: floodgate.Internal,
+			},
+			Summary: &floodgate.Summary{
+				Kind: floodgate.Suppressed, FP: lostFP, Count: e.count, First: e.first, Last: e.last,
+				Fields: []floodgate.Field{{Key: "reason", Value: lostReason}, {Key: "bytes", Value: e.bytes}},
+			},
+		})
+		delete(l, k)
+	}
+	sort.Slice(recs, func(i, j int) bool {
+		if recs[i].Host != recs[j].Host {
+			return recs[i].Host < recs[j].Host
+		}
+		return recs[i].App < recs[j].App
+	})
+	return recs
+}
+
+// total returns the messages counted.
+func (l losses) total() int64 {
+	var n int64
+	for _, e := range l {
+		n += e.count
+	}
+	return n
+}
+
+// errLog logs errors at most once per interval, with the number left out
+// since: a relay that floods its own log with write errors is the bug
+// floodgate exists to prevent.
+type errLog struct {
+	log      *slog.Logger
+	interval time.Duration
+
+	mu      sync.Mutex
+	last    time.Time
+	skipped int
+}
+
+func newErrLog(log *slog.Logger) *errLog {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &errLog{log: log.With("component", "output"), interval: 10 * time.Second}
+}
+
+// error logs msg with args unless an error was logged within the interval.
+func (e *errLog) error(msg string, args ...any) {
+	e.mu.Lock()
+	now := time.Now()
+	if !e.last.IsZero() && now.Sub(e.last) < e.interval {
+		e.skipped++
+		e.mu.Unlock()
+		return
+	}
+	skipped := e.skipped
+	e.last, e.skipped = now, 0
+	e.mu.Unlock()
+	if skipped > 0 {
+		args = append(args, "errors_not_logged", skipped)
+	}
+	e.log.Error(msg, args...)
+}

@@ -1,0 +1,237 @@
+package output
+
+import (
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"sync"
+
+	"github.com/floodgate/floodgate/config"
+)
+
+// rotator numbers, compresses and prunes rotated files in one goroutine,
+// in the order the rotations happened. Being the only one to touch the
+// numbered names, it needs no coordination with the writers beyond its
+// queue.
+type rotator struct {
+	maxFiles int
+	compress bool
+	maxTotal int64
+	base     string
+	rotated  *regexp.Regexp
+	stats    *Stats
+	log      *errLog
+
+	mu      sync.Mutex
+	cond    *sync.Cond // signals new jobs, and idleness to wait
+	jobs    []rotation
+	busy    bool
+	stopped bool
+	done    chan struct{}
+}
+
+// rotation is a current file renamed aside, to become path.1.
+type rotation struct{ path, aside string }
+
+func newRotator(t template, cfg config.Output, stats *Stats, log *errLog) *rotator {
+	r := &rotator{
+		maxFiles: cfg.MaxFiles, compress: cfg.Compress, maxTotal: int64(cfg.MaxTotal),
+		base: t.base, rotated: t.rotated(), stats: stats, log: log,
+		done: make(chan struct{}),
+	}
+	r.cond = sync.NewCond(&r.mu)
+	return r
+}
+
+func (r *rotator) start() { go r.loop() }
+
+// add queues a rotation; it never blocks on the work.
+func (r *rotator) add(path, aside string) {
+	r.mu.Lock()
+	r.jobs = append(r.jobs, rotation{path, aside})
+	r.mu.Unlock()
+	r.cond.Broadcast()
+}
+
+// close finishes the queued work and stops the goroutine.
+func (r *rotator) close() {
+	r.mu.Lock()
+	r.stopped = true
+	r.mu.Unlock()
+	r.cond.Broadcast()
+	<-r.done
+}
+
+// wait blocks until the queue is empty and no job runs.
+func (r *rotator) wait() {
+	r.mu.Lock()
+	for len(r.jobs) > 0 || r.busy {
+		r.cond.Wait()
+	}
+	r.mu.Unlock()
+}
+
+func (r *rotator) loop() {
+	defer close(r.done)
+	r.mu.Lock()
+	for {
+		for len(r.jobs) == 0 && !r.stopped {
+			r.cond.Wait()
+		}
+		if len(r.jobs) == 0 {
+			r.mu.Unlock()
+			return
+		}
+		j := r.jobs[0]
+		r.jobs = r.jobs[1:]
+		r.busy = true
+		r.mu.Unlock()
+
+		r.rotate(j)
+		r.prune()
+
+		r.mu.Lock()
+		r.busy = false
+		r.cond.Broadcast()
+	}
+}
+
+// rotate shifts path.1 … path.N-1 up by one, removing path.N, and makes
+// the file set aside path.1, gzipped when compress is on.
+func (r *rotator) rotate(j rotation) {
+	if r.maxFiles <= 0 {
+		r.remove(j.aside)
+		return
+	}
+	for _, ext := range []string{"", ".gz"} {
+		if _, err := os.Lstat(numbered(j.path, r.maxFiles, ext)); err == nil {
+			r.remove(numbered(j.path, r.maxFiles, ext))
+		}
+	}
+	for i := r.maxFiles - 1; i >= 1; i-- {
+		for _, ext := range []string{"", ".gz"} {
+			err := os.Rename(numbered(j.path, i, ext), numbered(j.path, i+1, ext))
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				r.failed("rename rotated file", err)
+			}
+		}
+	}
+	first := numbered(j.path, 1, "")
+	if err := os.Rename(j.aside, first); err != nil {
+		r.failed("rename rotated file", err)
+		return
+	}
+	if r.compress {
+		r.gzip(first)
+	}
+}
+
+func numbered(path string, i int, ext string) string { return fmt.Sprintf("%s.%d%s", path, i, ext) }
+
+func (r *rotator) remove(name string) {
+	if err := os.Remove(name); err != nil {
+		r.failed("remove rotated file", err)
+		return
+	}
+	r.stats.FilesRemoved.Add(1)
+}
+
+func (r *rotator) failed(op string, err error) {
+	r.stats.WriteErrors.Add(1)
+	r.log.error(op, "err", err)
+}
+
+// gzip compresses name into name.gz and removes name; on failure (a full
+// disk, say) it removes the partial .gz and keeps name as it is.
+func (r *rotator) gzip(name string) {
+	if err := gzipFile(name); err != nil {
+		r.failed("compress rotated file", err)
+		return
+	}
+	r.stats.FilesCompressed.Add(1)
+	if err := os.Remove(name); err != nil {
+		r.failed("remove compressed file", err)
+	}
+}
+
+func gzipFile(name string) (err error) {
+	src, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	tmp := name + ".gz.tmp"
+	dst, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			dst.Close()
+			os.Remove(tmp)
+		}
+	}()
+	// Speed over ratio: rotations come in floods, on the relay's CPU, and
+	// repetitive logs compress well at any level.
+	zw, err := gzip.NewWriterLevel(dst, gzip.BestSpeed)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(zw, src); err != nil {
+		return fmt.Errorf("compress %s: %w", name, err)
+	}
+	if err := zw.Close(); err != nil {
+		return fmt.Errorf("compress %s: %w", name, err)
+	}
+	if err := dst.Close(); err != nil {
+		return fmt.Errorf("compress %s: %w", name, err)
+	}
+	return os.Rename(tmp, name+".gz")
+}
+
+// prune removes the oldest rotated files until everything under the base
+// directory fits in max_total. Current files count, but are never removed.
+func (r *rotator) prune() {
+	if r.maxTotal <= 0 {
+		return
+	}
+	type rotated struct {
+		path string
+		size int64
+		mod  int64
+	}
+	var total int64
+	var old []rotated
+	filepath.WalkDir(r.base, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return nil // a directory removed meanwhile, say: skip it
+		}
+		info, err := d.Info()
+		if err != nil {
+			return nil
+		}
+		total += info.Size()
+		if rel, err := filepath.Rel(r.base, path); err == nil && r.rotated.MatchString(filepath.ToSlash(rel)) {
+			old = append(old, rotated{path, info.Size(), info.ModTime().UnixNano()})
+		}
+		return nil
+	})
+	sort.Slice(old, func(i, j int) bool { return old[i].mod < old[j].mod })
+	for _, o := range old {
+		if total <= r.maxTotal {
+			break
+		}
+		if err := os.Remove(o.path); err != nil {
+			r.failed("remove rotated file", err)
+			continue
+		}
+		r.stats.FilesRemoved.Add(1)
+		total -= o.size
+	}
+}

@@ -1,0 +1,138 @@
+package output
+
+import (
+	"bytes"
+	"errors"
+	"path/filepath"
+	"syscall"
+	"testing"
+)
+
+func TestWriterGolden(t *testing.T) {
+	for _, format := range []string{"traditional", "rfc5424", "json"} {
+		t.Run(format, func(t *testing.T) {
+			var buf bytes.Buffer
+			stats := new(Stats)
+			o := NewWriter(&buf, format, stats)
+			for _, r := range fixture() {
+				if err := o.Write(r); err != nil {
+					t.Fatalf("Write: %v", err)
+				}
+			}
+			if buf.Len() != 0 {
+				t.Errorf("Write wrote %d bytes before Flush: it should buffer", buf.Len())
+			}
+			if err := o.Close(); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+			checkGolden(t, filepath.Join("testdata", "writer-"+format, "want.golden"), buf.Bytes())
+			if got := stats.Records.Load(); got != int64(len(fixture())) {
+				t.Errorf("Stats.Records = %d, want %d", got, len(fixture()))
+			}
+			if got := stats.Bytes.Load(); got != int64(buf.Len()) {
+				t.Errorf("Stats.Bytes = %d, want %d", got, buf.Len())
+			}
+		})
+	}
+}
+
+// flaky fails writes while down, writing nothing.
+type flaky struct {
+	bytes.Buffer
+	down bool
+	err  error
+}
+
+func (f *flaky) Write(p []byte) (int, error) {
+	if f.down {
+		return 0, f.err
+	}
+	return f.Buffer.Write(p)
+}
+
+// TestWriterErrors checks that a writer that fails keeps what it can,
+// counts what it drops per source, and stands for it with a suppressed
+// summary once writing works again.
+func TestWriterErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		n    int // records written while down
+	}{
+		{name: "within the buffer", err: syscall.EIO, n: 100},
+		{name: "past the buffer", err: syscall.ENOSPC, n: 3000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := &flaky{down: true, err: tt.err}
+			stats := new(Stats)
+			o := newWriter(w, "json", 64<<10, nil, stats)
+			want := map[string]int64{}
+			dropped := 0
+			for i := range tt.n {
+				host := []string{"a", "b", "c"}[i%3]
+				err := o.Write(rec(host, "app", i))
+				switch {
+				case errors.Is(err, ErrDropped):
+					dropped++
+				case err != nil:
+					t.Fatalf("Write: %v", err)
+				}
+				want[host+"/app"]++
+			}
+			if err := o.Flush(); !errors.Is(err, tt.err) {
+				t.Errorf("Flush while down = %v, want %v", err, tt.err)
+			}
+			if stats.WriteErrors.Load() == 0 {
+				t.Error("no write errors counted")
+			}
+			if got := stats.Lost.Load(); got != int64(dropped) {
+				t.Errorf("Stats.Lost = %d, want %d", got, dropped)
+			}
+			w.down = false
+			if err := o.Close(); err != nil {
+				t.Fatalf("Close after recovery: %v", err)
+			}
+			got, summaries := account(t, &w.Buffer)
+			for k, n := range want {
+				if got[k] != n {
+					t.Errorf("%s: written + counted = %d, want %d", k, got[k], n)
+				}
+			}
+			if wantSum := min(dropped, 3); summaries != wantSum {
+				t.Errorf("%d write-error summaries, want %d", summaries, wantSum)
+			}
+		})
+	}
+}
+
+func TestWriterClosed(t *testing.T) {
+	var buf bytes.Buffer
+	o := NewWriter(&buf, "", nil)
+	if err := o.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Write(rec("h", "a", 1)); !errors.Is(err, ErrClosed) {
+		t.Errorf("Write after Close = %v, want ErrClosed", err)
+	}
+	if err := o.Close(); err != nil {
+		t.Errorf("second Close = %v", err)
+	}
+}
+
+// TestWriterCloseDown checks that Close on a dead writer reports the loss
+// rather than hiding it.
+func TestWriterCloseDown(t *testing.T) {
+	w := &flaky{down: true, err: syscall.EIO}
+	stats := new(Stats)
+	o := NewWriter(w, "json", stats)
+	for i := range 10 {
+		o.Write(rec("h", "a", i))
+	}
+	if err := o.Close(); !errors.Is(err, syscall.EIO) {
+		t.Errorf("Close = %v, want an error wrapping EIO", err)
+	}
+	if got := stats.Lost.Load(); got != 10 {
+		t.Errorf("Stats.Lost = %d, want 10", got)
+	}
+}
