@@ -40,14 +40,16 @@ func (k blockKind) noun() string {
 func unindent(s string) (string, bool) {
 	i := 0
 	for i < len(s) {
-		switch {
-		case s[i] == ' ' || s[i] == '\t':
+		c := s[i]
+		if c == ' ' || c == '\t' {
 			i++
-		case strings.HasPrefix(s[i:], "#011"):
-			i += 4
-		default:
-			return s[i:], i > 0
+			continue
 		}
+		if c == '#' && i+3 < len(s) && s[i+1] == '0' && s[i+2] == '1' && s[i+3] == '1' {
+			i += 4
+			continue
+		}
+		break
 	}
 	return s[i:], i > 0
 }
@@ -107,40 +109,48 @@ func isSignalHeader(text string) bool {
 // isJavaExceptionLine matches "java.lang.IllegalStateException: msg": a
 // dotted class name ending in Exception or Error, at the start of the line.
 func isJavaExceptionLine(text string) bool {
-	end := strings.IndexAny(text, ": ")
-	if end < 0 {
-		end = len(text)
-	} else if text[end] == ' ' {
-		return false
+	dot := false
+	end := len(text)
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch {
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '$':
+			continue
+		case c == '.':
+			dot = true
+			continue
+		case c == ':':
+			end = i
+		default:
+			return false
+		}
+		break
 	}
 	name := text[:end]
-	return strings.IndexByte(name, '.') > 0 &&
-		(strings.HasSuffix(name, "Exception") || strings.HasSuffix(name, "Error"))
+	return dot && (strings.HasSuffix(name, "Exception") || strings.HasSuffix(name, "Error"))
 }
 
-// isCallLine matches a Go frame's function line: "pkg.(*T).Method(0x1, ...)"
-// or "main.main()": no space before the argument list, ending in ')'.
-func isCallLine(s string) bool {
+// callOpen returns the index of the '(' that opens the arguments of a Go
+// frame's function line ("pkg.(*T).Method(0x1, ...)", "main.main()"), or
+// -1 when s is not one: no space before it, and s ends in ')'. It scans
+// forward and stops at the function name, so long argument lists cost
+// nothing.
+func callOpen(s string) int {
 	if len(s) < 3 || s[len(s)-1] != ')' {
-		return false
+		return -1
 	}
-	open := argsOpen(s)
-	return open > 0 && strings.IndexByte(s[:open], ' ') < 0
-}
-
-// argsOpen returns the index of the '(' that opens the argument list
-// closed by s's final ')', or -1.
-func argsOpen(s string) int {
-	depth := 0
-	for i := len(s) - 1; i >= 0; i-- {
+	for i := 0; i < len(s)-1; i++ {
 		switch s[i] {
-		case ')':
-			depth++
+		case ' ', '\t':
+			return -1
 		case '(':
-			depth--
-			if depth == 0 {
-				return i
+			if s[i+1] == '*' {
+				continue // a method's pointer receiver: (*T)
 			}
+			if i == 0 {
+				return -1
+			}
+			return i
 		}
 	}
 	return -1
@@ -153,10 +163,10 @@ func continues(k blockKind, lines int, text string) (cont, last bool) {
 	body, indented := unindent(text)
 	switch k {
 	case goroutine:
-		return indented && body != "" || isCallLine(text) ||
+		return indented && body != "" || callOpen(text) > 0 ||
 			strings.HasPrefix(text, "created by ") || strings.HasPrefix(text, "...additional frames elided..."), false
 	case goPanic:
-		return indented && body != "" || isCallLine(text) ||
+		return indented && body != "" || callOpen(text) > 0 ||
 			strings.HasPrefix(text, "[signal ") || strings.HasPrefix(text, "PC=") ||
 			strings.HasPrefix(text, "created by ") || strings.HasPrefix(text, "runtime stack:") ||
 			strings.HasPrefix(text, "...additional frames elided..."), false
@@ -237,6 +247,7 @@ type block struct {
 	bytes  int
 	last   time.Time // pipeline clock at the last line, for the idle timeout
 	fp     xxhash.Digest
+	tset   uint64 // a hash of the line templates, in order
 	id     string // goroutine id of the header
 	state  string // goroutine state of the header
 	done   bool   // the last line arrived (Python's exception line)
@@ -246,7 +257,7 @@ type block struct {
 func (b *block) reset(kind blockKind, src *source) {
 	clear(b.lines) // drop references to the strings of released lines
 	b.lines = b.lines[:0]
-	b.kind, b.src, b.bytes = kind, src, 0
+	b.kind, b.src, b.bytes, b.tset = kind, src, 0, 0
 	b.id, b.state, b.done = "", "", false
 	b.fp.Reset()
 	var k [1]byte
@@ -286,8 +297,8 @@ func (b *block) addFrame(text string, tmpl uint64) {
 				text = text[:in]
 			}
 			b.fp.WriteString(text)
-		case isCallLine(text):
-			b.fp.WriteString(text[:argsOpen(text)])
+		case callOpen(text) > 0:
+			b.fp.WriteString(text[:callOpen(text)])
 		default:
 			b.writeTemplate(tmpl)
 		}

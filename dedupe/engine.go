@@ -64,6 +64,9 @@ type extra struct {
 	states [maxStates]stateCount
 	other  int64 // goroutines in states beyond maxStates
 
+	tsets [4]uint64 // template sets of blocks known to hold only written templates
+	tnext int
+
 	period   int
 	restarts int64
 	unit     string
@@ -89,6 +92,7 @@ type Engine struct {
 	loops    map[loopKey]*loopState
 	seq      uint64
 	now      time.Time // the clock of the call in progress, for eviction
+	cache    *block    // the block of the last stream used
 	buf      []byte
 	out      floodgate.Record
 }
@@ -120,22 +124,21 @@ func (e *Engine) Handle(now time.Time, r *floodgate.Record) {
 	e.now = now
 	src := e.source(r.Host, r.App)
 	if e.opts.Blocks {
-		kind := headerKind(r.Text)
 		if src.blocks > 0 {
-			if b := e.streams[streamKey{src.key, r.ProcID}]; b != nil {
-				if kind == noBlock {
-					if cont, last := continues(b.kind, len(b.lines), r.Text); cont {
-						e.hold(now, b, r)
-						if last || len(b.lines) >= e.opts.BlockMaxLines || b.bytes >= e.opts.BlockMaxBytes {
-							e.endBlock(now, b)
-						}
-						return
+			if b := e.stream(src, r.ProcID); b != nil {
+				// A line that continues a block is never a header, so the
+				// header test is left to lines that do not.
+				if cont, last := continues(b.kind, len(b.lines), r.Text); cont {
+					e.hold(now, b, r)
+					if last || len(b.lines) >= e.opts.BlockMaxLines || b.bytes >= e.opts.BlockMaxBytes {
+						e.endBlock(now, b)
 					}
+					return
 				}
 				e.endBlock(now, b)
 			}
 		}
-		if kind != noBlock {
+		if kind := headerKind(r.Text); kind != noBlock {
 			e.hold(now, e.startBlock(kind, src, r.ProcID), r)
 			return
 		}
@@ -176,6 +179,19 @@ func (e *Engine) Tick(now time.Time, final bool) {
 
 	e.tickLoops(now)
 	e.next.Tick(now, final)
+}
+
+// stream returns the block being assembled on src's procid stream, or nil.
+// The last stream used is cached: dumps arrive a stream at a time.
+func (e *Engine) stream(src *source, procid string) *block {
+	if c := e.cache; c != nil && c.src == src && c.procid == procid {
+		return c
+	}
+	b := e.streams[streamKey{src.key, procid}]
+	if b != nil {
+		e.cache = b
+	}
+	return b
 }
 
 // source returns the state of the (host, app) source, creating it.
@@ -314,6 +330,7 @@ func (e *Engine) startBlock(kind blockKind, src *source, procid string) *block {
 	b.seq = e.seq
 	b.procid = procid
 	e.streams[streamKey{src.key, procid}] = b
+	e.cache = b
 	src.blocks++
 	return b
 }
@@ -326,6 +343,7 @@ func (e *Engine) hold(now time.Time, b *block, r *floodgate.Record) {
 	}
 	b.addFrame(r.Text, tmpl)
 	b.lines = append(b.lines, heldLine{msg: r.Message, tmpl: tmpl})
+	b.tset = (b.tset^tmpl)*0x100000001b3 + 1
 	b.bytes += len(r.Text)
 	b.last = now
 }
@@ -338,21 +356,32 @@ func (e *Engine) endBlock(now time.Time, b *block) {
 	// found it idle: a block is as recent as its lines.
 	at := b.last
 	delete(e.streams, streamKey{b.src.key, b.procid})
+	if e.cache == b {
+		e.cache = nil
+	}
 	src := b.src
 	src.blocks--
 	if src.dead {
 		src = e.source(src.host, src.app)
 	}
-	fresh := false
-	for i := range b.lines {
-		if _, ok := e.patterns.Get(patternKey{src.key, b.lines[i].tmpl}); !ok {
-			fresh = true
-			break
-		}
-	}
 	fp := b.fp.Sum64()
 	key := patternKey{src.key, fp}
 	p, ok := e.patterns.Get(key)
+	// A block holding a line whose template was never written for the
+	// source is written whole. The set of templates of a block already
+	// checked is remembered, so a flood of one stack checks it once.
+	fresh := false
+	if !ok || !p.x.checked(b.tset) {
+		for i := range b.lines {
+			if _, seen := e.patterns.Get(patternKey{src.key, b.lines[i].tmpl}); !seen {
+				fresh = true
+				break
+			}
+		}
+		if ok && !fresh {
+			p.x.check(b.tset)
+		}
+	}
 	recent := ok && at.Sub(p.seen) <= e.opts.Window && !fresh
 	n := int64(len(b.lines))
 	lastMsg := &b.lines[len(b.lines)-1].msg
@@ -416,6 +445,23 @@ func (e *Engine) freeBlock(b *block) {
 		b.lines = nil
 	}
 	e.free = append(e.free, b)
+}
+
+// checked reports whether a block with template set tset was found to
+// hold only written templates.
+func (x *extra) checked(tset uint64) bool {
+	for _, t := range x.tsets {
+		if t == tset {
+			return true
+		}
+	}
+	return false
+}
+
+// check remembers tset as holding only written templates.
+func (x *extra) check(tset uint64) {
+	x.tsets[x.tnext] = tset
+	x.tnext = (x.tnext + 1) % len(x.tsets)
 }
 
 // addState counts one more goroutine in state.
