@@ -1,0 +1,59 @@
+// Package bench is floodgate's flood benchmark harness, the
+// "floodgate bench" command: it generates floods, replays captures to any
+// syslog endpoint, and measures what the target did with them.
+//
+// Replaying captured floods is one of floodgate's three jobs, and the
+// harness treats floodgate as one target among others: it talks to the
+// target only over syslog sockets, reads only the files the target
+// writes, and reads the target's CPU and memory from the kernel. So the
+// same run measures rsyslog, syslog-ng or a floodgate on another build,
+// and peers.sh compares them on one corpus.
+//
+// Commands:
+//
+//	floodgate bench gen   [-kind incident|unique|java|python|mix] [-n N] [-seed S]
+//	                      [-format traditional|rfc3164|rfc5424|octet] [-o FILE]
+//	                      [-hosts N -goroutines N -stacks N -dump-every D
+//	                       -restart-every D -background-every N -start T]
+//	floodgate bench send  -to URL [-framing octet|lf] [-rate MSGS/S] [-conns N] [FILE...]
+//	floodgate bench run   -to URL -out DIR [-pid PID] [-name NAME] [-json FILE] [-svg FILE]
+//	                      [send flags] [FILE... | -kind ...] [-- COMMAND ARGS...]
+//	floodgate bench sink  -listen URL -o FILE
+//	floodgate bench count DIR...
+//	floodgate bench table [-md FILE] REPORT.json...
+//
+// gen writes a synthetic flood (package gen) as a capture file. A capture
+// is read back line by line and mixed: RFC 6587 octet-counted frames,
+// `<PRI>` RFC 3164 or RFC 5424 lines, and bare traditional lines as in
+// /var/log/syslog, which are sent with a `<PRI>` prepended (-pri).
+//
+// send replays captures (or, without files, a generated flood) to an
+// endpoint: udp://HOST:PORT, tcp://HOST:PORT, unix:///PATH (stream) or
+// unixgram:///PATH. Stream framing is RFC 6587 octet counting or LF.
+// -rate paces messages per second (0: as fast as the target takes them);
+// -conns spreads sources over several connections, each (host, app)
+// always on the same one so per-source order, which block and cycle
+// detection rely on, is kept.
+//
+// run does what send does and measures the target while it works: it
+// starts the target (the command after --) or watches a running one
+// (-pid), tails the target's output directory (-out), and sends latency
+// probes, messages whose text is a word unique to each, so no
+// deduplicator folds them, whose arrival in the output gives end-to-end
+// latency. When the output has been quiet for -settle, it stops the
+// target it started with SIGTERM (floodgate flushes its summaries then),
+// and accounts the output: verbatim lines plus the counts of floodgate's
+// summary lines (traditional, RFC 5424 and JSON forms of CONTRACT.md) and
+// of rsyslog's and syslog-ng's "repeated N times" lines. The report gives
+// messages per second (as sent and end to end), loss (sent minus
+// accounted), bytes in against bytes written and their ratio, latency
+// percentiles, CPU seconds and peak RSS (wait4's rusage for a target it
+// started, /proc/PID/stat and VmHWM otherwise), as a table on stdout,
+// JSON (-json) and an SVG chart of bytes per second in and written
+// (-svg). A progress bar runs on stderr when stderr is a terminal.
+//
+// sink is a minimal receiver (the nc of syslog) for testing the harness
+// and for a baseline of what the machine can write. count accounts an
+// output directory alone. table compares saved reports and writes them
+// with a description of the machine into a Markdown file.
+package bench
