@@ -1,0 +1,61 @@
+package parse
+
+import (
+	"testing"
+	"time"
+
+	"github.com/floodgate/floodgate"
+	"github.com/leodido/go-syslog/v4/rfc3164"
+)
+
+// shapes are one frame of each kind the relay sees, the flood's first.
+var shapes = []struct {
+	name  string
+	frame string
+}{
+	{"traditional", "Sep  9 10:02:37 ip-10-18-39-127 dockerd[12436]: #011/usr/local/go/src/syscall/asm_linux_amd64.s:44 +0x5"},
+	{"rfc3164", "<30>Sep  9 10:02:37 ip-10-18-39-127 dockerd[12436]: #011/usr/local/go/src/syscall/asm_linux_amd64.s:44 +0x5"},
+	{"rfc3164-nohost", "<30>Sep  9 10:02:37 dockerd[12436]: #011/usr/local/go/src/syscall/asm_linux_amd64.s:44 +0x5"},
+	{"rfc5424", `<14>1 2026-11-27T10:00:00.123456+00:00 ip-10-18-39-127 dockerd 12436 - [timeQuality tzKnown="1" isSynced="0"] #011/usr/local/go/src/syscall/asm_linux_amd64.s:44 +0x5`},
+	{"unparsed", "#011/usr/local/go/src/syscall/asm_linux_amd64.s:44 +0x5 with no header at all"},
+}
+
+func BenchmarkParse(b *testing.B) {
+	for _, s := range shapes {
+		b.Run(s.name, func(b *testing.B) {
+			p := New(Options{Location: time.UTC})
+			frame := []byte(s.frame)
+			var m floodgate.Message
+			b.ReportAllocs()
+			for b.Loop() {
+				p.Parse(frame, received, &m)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+		})
+	}
+}
+
+// BenchmarkMachine3164 is go-syslog's RFC 3164 machine alone on the flood's
+// shape: the cost the scanner saves.
+func BenchmarkMachine3164(b *testing.B) {
+	m := rfc3164.NewMachine(rfc3164.WithBestEffort(), rfc3164.WithLenientDay(), rfc3164.WithOptionalPriority())
+	frame := []byte(shapes[1].frame)
+	b.ReportAllocs()
+	for b.Loop() {
+		_, _ = m.Parse(frame)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+func BenchmarkSourceKey(b *testing.B) {
+	for _, s := range shapes {
+		b.Run(s.name, func(b *testing.B) {
+			frame := []byte(s.frame)
+			b.ReportAllocs()
+			for b.Loop() {
+				SourceKey(frame)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+		})
+	}
+}

@@ -1,0 +1,174 @@
+package parse
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/floodgate/floodgate"
+	syslog "github.com/leodido/go-syslog/v4"
+	"github.com/leodido/go-syslog/v4/rfc3164"
+)
+
+// seed adds every line of testdata/*/input.log to the corpus.
+func seed(f *testing.F) {
+	f.Helper()
+	inputs, err := filepath.Glob("testdata/*/input.log")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, in := range inputs {
+		b, err := os.ReadFile(in)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, line := range lines(b) {
+			f.Add(line)
+		}
+	}
+}
+
+// FuzzParse checks the properties every parse keeps, whatever the input.
+func FuzzParse(f *testing.F) {
+	seed(f)
+	p := New(Options{Location: time.UTC})
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		orig := bytes.Clone(frame)
+		var m floodgate.Message
+		p.Parse(frame, received, &m)
+		if !bytes.Equal(frame, orig) {
+			t.Fatal("Parse modified its input")
+		}
+		trimmed := trimEOL(frame)
+		if m.Size != len(frame) {
+			t.Errorf("Size = %d, want %d", m.Size, len(frame))
+		}
+		if m.Format == floodgate.Unparsed && m.Text != string(trimmed) {
+			t.Errorf("unparsed text = %q, want the whole frame %q", m.Text, trimmed)
+		}
+		if !bytes.HasSuffix(trimmed, []byte(m.Text)) {
+			t.Errorf("text %q is not a suffix of the frame %q", m.Text, trimmed)
+		}
+		if m.Host == "" || m.App == "" {
+			t.Errorf("empty host or app: %q %q", m.Host, m.App)
+		}
+		if got, want := SourceKey(frame), KeyOf(m.Host, m.App); got != want {
+			t.Errorf("SourceKey = %x, KeyOf(%q, %q) = %x", got, m.Host, m.App, want)
+		}
+		var again floodgate.Message
+		New(Options{Location: time.UTC}).Parse(frame, received, &again)
+		if !same(&again, &m) {
+			t.Errorf("a fresh parser disagrees:\n%s\n%s", render(&m), render(&again))
+		}
+	})
+}
+
+// FuzzFastPath holds the hand-written scanner to go-syslog's machine: on
+// every frame the scanner accepts, the machine alone must find the same
+// host, app, procid and text, and the parser's machine path the same
+// Message.
+func FuzzFastPath(f *testing.F) {
+	seed(f)
+	f.Add([]byte("<13>Sep  9 10:00:00 h a[1]: x: y[2]: z"))
+	f.Add([]byte("Feb 29 00:00:00 h a:  leading space"))
+	p := New(Options{Location: time.UTC})
+	raw := rfc3164.NewMachine(rfc3164.WithBestEffort(), rfc3164.WithLenientDay(), rfc3164.WithOptionalPriority())
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		checkFastAgrees(t, p, raw, frame)
+	})
+}
+
+// checkFastAgrees fails t if the scanner accepts frame and disagrees with
+// the machine on it.
+func checkFastAgrees(t *testing.T, p *Parser, raw syslog.Machine, frame []byte) {
+	t.Helper()
+	fr := trimEOL(frame)
+	h, ok := scan(fr)
+	if !ok {
+		return
+	}
+	var fast, slow floodgate.Message
+	p.fillFast(fr, &h, received, &fast)
+	if !p.parse3164(fr, received, &slow) {
+		t.Fatalf("scanner accepts %q, the machine does not", fr)
+	}
+	if !same(&fast, &slow) {
+		t.Errorf("%q:\nfast %s\nslow %s", fr, render(&fast), render(&slow))
+	}
+	res, err := raw.Parse(fr)
+	sm, _ := res.(*rfc3164.SyslogMessage)
+	if err != nil || sm == nil {
+		t.Fatalf("scanner accepts %q, the machine says %v", fr, err)
+	}
+	if deref(sm.Hostname) != fast.Host || deref(sm.Appname) != fast.App || deref(sm.ProcID) != fast.ProcID || deref(sm.Message) != fast.Text {
+		t.Errorf("%q: machine host/app/procid/text %q %q %q %q, scanner %q %q %q %q", fr,
+			deref(sm.Hostname), deref(sm.Appname), deref(sm.ProcID), deref(sm.Message),
+			fast.Host, fast.App, fast.ProcID, fast.Text)
+	}
+	ts := sm.Timestamp
+	if ts == nil || ts.Month() != fast.Time.Month() || ts.Day() != fast.Time.Day() || ts.Hour() != fast.Time.Hour() ||
+		ts.Minute() != fast.Time.Minute() || ts.Second() != fast.Time.Second() {
+		t.Errorf("%q: machine stamp %v, scanner %v", fr, ts, fast.Time)
+	}
+	if (sm.Priority == nil) != (fast.Format == floodgate.Traditional) ||
+		sm.Priority != nil && (floodgate.Facility(*sm.Facility) != fast.Facility || floodgate.Severity(*sm.Severity) != fast.Severity) {
+		t.Errorf("%q: machine priority differs from scanner's %v.%v", fr, fast.Facility, fast.Severity)
+	}
+}
+
+// TestFastPathAgrees builds frames from pieces chosen to sit on the edges
+// of the scanner's shape and holds the scanner to the machine on all of
+// them that it accepts.
+func TestFastPathAgrees(t *testing.T) {
+	// Each piece: plain choices first, then odd ones, picked one time in
+	// five, so that most frames are near the accepted shape.
+	type piece struct{ plain, odd []string }
+	pieces := []piece{
+		{[]string{"", "<0>", "<13>", "<191>", "<1>"}, []string{"<192>", "<013>", "<13> ", "<>", "<1000>"}},
+		{[]string{"Sep  9 10:02:37", "Sep 09 10:02:37", "Feb 29 23:59:59", "Dec 31 00:00:00"}, []string{"Apr 31 00:00:00", "Sep  9 24:00:00", "Sep 9 10:02:37", "Dec 31 23:59:60", "sep  9 10:02:37", "Sep 00 10:02:37"}},
+		{[]string{" "}, []string{"  ", ""}},
+		{[]string{"h", "ip-10-1-2-3", `"q"`, "<h>", strings.Repeat("h", 255)}, []string{"a:b", "h[1]", "h]", "h\x7f", "h\xc3\xa9", strings.Repeat("h", 256), ""}},
+		{[]string{" "}, []string{"  ", ""}},
+		{[]string{"app", "a.b-c_d/e", `a"b`, strings.Repeat("a", 48), "a>"}, []string{"app]", strings.Repeat("a", 49), "", "sp ace", "\xc3\xa9", "a\tb"}},
+		{[]string{"", "[1]", "[12436]", "[a-b]"}, []string{"[]", "[1 2]", "[a[b]", "[\xff]", "[1", "[1]]"}},
+		{[]string{": "}, []string{":", " ", ":  ", ": : ", ":\t"}},
+		{[]string{"x", "x\ty", "\xff\xfe", "a: b", "[1]: c", " lead", "#011/usr/x.go:1 +0x5", "app[1]: x"}, []string{"", "\x01", "x\x7f", " ", "x\r", "x\ny"}},
+	}
+	p := New(Options{Location: time.UTC})
+	raw := rfc3164.NewMachine(rfc3164.WithBestEffort(), rfc3164.WithLenientDay(), rfc3164.WithOptionalPriority())
+	rng := rand.New(rand.NewPCG(1, 2))
+	accepted := 0
+	for range 50000 {
+		var b []byte
+		for _, pc := range pieces {
+			choices := pc.plain
+			if rng.IntN(5) == 0 {
+				choices = pc.odd
+			}
+			b = append(b, choices[rng.IntN(len(choices))]...)
+		}
+		if _, ok := scan(trimEOL(b)); ok {
+			accepted++
+		}
+		checkFastAgrees(t, p, raw, b)
+		if t.Failed() {
+			return
+		}
+	}
+	if accepted < 1000 {
+		t.Fatalf("the scanner accepted only %d frames: the test tests little", accepted)
+	}
+	t.Logf("%d frames accepted by the scanner", accepted)
+}
+
+// same reports whether a and b are the same message; times are compared as
+// instants, since zones parsed from RFC 5424 offsets are new each time.
+func same(a, b *floodgate.Message) bool {
+	x, y := *a, *b
+	x.Time, y.Time = time.Time{}, time.Time{}
+	return x == y && a.Time.Equal(b.Time)
+}
