@@ -65,8 +65,7 @@ func escapeAt(s string, i int) (byte, bool) {
 //   - a token starting with 0x (pointers, hex arguments);
 //   - a token made only of hex digits, ':', '.' and '-' that holds a digit
 //     (numbers, UUIDs, MACs, IPv4 and IPv6 addresses with ports, dates,
-//     clock times, hex ids);
-//   - a quoted token holding a digit ('job-1234');
+//     clock times, hex ids, quoted or not);
 //   - in any other token, each run of digits with an optional decimal
 //     part (the 12 of "12 minutes", the 1.5 of "1.5s", the 10 of
 //     "ip-10-18-39-127").
@@ -113,11 +112,7 @@ func appendTemplate(dst []byte, text string) []byte {
 		hexish := all&clHexish != 0
 		digit := any&clDigit != 0
 		switch {
-		case len(tok) > 2 && tok[0] == '0' && (tok[1] == 'x' || tok[1] == 'X'):
-			dst = append(dst, maskByte)
-		case hexish && digit:
-			dst = append(dst, maskByte)
-		case digit && start > 0 && i < n && (text[start-1] == '\'' || text[start-1] == '"') && text[i] == text[start-1]:
+		case hexish && digit, isHexLiteral(tok):
 			dst = append(dst, maskByte)
 		case digit:
 			dst = appendDigitsMasked(dst, tok)
@@ -126,6 +121,20 @@ func appendTemplate(dst []byte, text string) []byte {
 		}
 	}
 	return dst
+}
+
+// isHexLiteral matches 0x followed by hex digits only.
+func isHexLiteral(tok string) bool {
+	if len(tok) < 3 || tok[0] != '0' || tok[1] != 'x' && tok[1] != 'X' {
+		return false
+	}
+	for i := 2; i < len(tok); i++ {
+		c := tok[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 // appendDigitsMasked appends tok with each run of digits (and an optional
