@@ -109,12 +109,22 @@ func (r *rotator) rotate(j rotation) {
 		r.remove(j.aside)
 		return
 	}
-	for _, ext := range []string{"", ".gz"} {
-		if _, err := os.Lstat(numbered(j.path, r.maxFiles, ext)); err == nil {
-			r.remove(numbered(j.path, r.maxFiles, ext))
-		}
+	// Only the run of numbers in use moves: probing all max_files names
+	// on every rotation would cost thousands of system calls with a large
+	// max_files.
+	top := 0
+	for top < r.maxFiles && (exists(numbered(j.path, top+1, "")) || exists(numbered(j.path, top+1, ".gz"))) {
+		top++
 	}
-	for i := r.maxFiles - 1; i >= 1; i-- {
+	if top == r.maxFiles {
+		for _, ext := range []string{"", ".gz"} {
+			if name := numbered(j.path, top, ext); exists(name) {
+				r.remove(name)
+			}
+		}
+		top--
+	}
+	for i := top; i >= 1; i-- {
 		for _, ext := range []string{"", ".gz"} {
 			err := os.Rename(numbered(j.path, i, ext), numbered(j.path, i+1, ext))
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -130,6 +140,11 @@ func (r *rotator) rotate(j rotation) {
 	if r.compress {
 		r.gzip(first)
 	}
+}
+
+func exists(name string) bool {
+	_, err := os.Lstat(name)
+	return err == nil
 }
 
 func numbered(path string, i int, ext string) string { return fmt.Sprintf("%s.%d%s", path, i, ext) }

@@ -1,0 +1,164 @@
+package output
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/floodgate/floodgate"
+	"github.com/floodgate/floodgate/config"
+)
+
+// mountTmpfs mounts a tmpfs of size on a new directory and unmounts it at
+// the end of the test (after outputs created later are closed).
+func mountTmpfs(t *testing.T, size string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "mnt")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput()
+	if err != nil {
+		t.Skipf("a full disk needs a small tmpfs, and mounting one is not permitted here (tests run as root where it is): mount: %v: %s", err, strings.TrimSpace(string(out)))
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v: %s", dir, err, out)
+		}
+	})
+	return dir
+}
+
+// fill writes a file of n bytes, or as much as fits.
+func fill(t *testing.T, name string, n int) {
+	t.Helper()
+	err := os.WriteFile(name, make([]byte, n), 0o600)
+	if err != nil && !errors.Is(err, syscall.ENOSPC) {
+		t.Fatal(err)
+	}
+}
+
+// TestDiskFull fills a real filesystem past both watermarks while writing.
+// The output must keep running, report the level, count what it could not
+// write, and once space returns write it all, with suppressed summaries
+// standing for what it dropped, so that for every source written plus
+// counted equals sent.
+func TestDiskFull(t *testing.T) {
+	mnt := mountTmpfs(t, "2m")
+	cfg := fileConfig(mnt, "logs/{host}/{app}.log", "json")
+	cfg.MinFree = config.Space{Bytes: 1 << 20}
+	cfg.HardMinFree = config.Space{Percent: 25} // 512KiB of 2MiB
+	cfg.MaxBuffer = 128 << 10
+	cfg.MaxSize = 0
+	f, stats := newTestFile(t, cfg)
+
+	level := func(want floodgate.DiskLevel) {
+		t.Helper()
+		f.checkDisk()
+		if got := f.DiskLevel(); got != want {
+			t.Errorf("DiskLevel = %v, want %v", got, want)
+		}
+		if got := stats.DiskLevel(); got != want {
+			t.Errorf("Stats.DiskLevel = %v, want %v", got, want)
+		}
+	}
+	level(floodgate.DiskOK)
+
+	filler := filepath.Join(mnt, "filler")
+	fill(t, filler, 1200<<10)
+	level(floodgate.DiskLow)
+
+	sent := map[string]int64{}
+	write := func(i int) error {
+		host := []string{"a", "b", "c"}[i%3]
+		sent[host+"/app"]++
+		return f.Write(rec(host, "app", i))
+	}
+	// Write until the disk is full, then as much again as the buffer
+	// holds and more.
+	i, dropped := 0, 0
+	for ; stats.WriteErrors.Load() == 0; i++ {
+		if i > 1e6 {
+			t.Fatal("a 2MiB filesystem never filled")
+		}
+		if err := write(i); err != nil {
+			t.Fatalf("Write before the disk filled: %v", err)
+		}
+		if i%100 == 0 {
+			f.Flush()
+		}
+	}
+	if got := f.DiskLevel(); got != floodgate.DiskFull {
+		t.Errorf("DiskLevel after ENOSPC = %v, want full at once", got)
+	}
+	for end := i + 2000; i < end; i++ {
+		switch err := write(i); {
+		case errors.Is(err, ErrDropped):
+			dropped++
+		case err != nil:
+			t.Fatalf("Write on a full disk: %v", err)
+		}
+		if i%100 == 0 {
+			if err := f.Flush(); !errors.Is(err, syscall.ENOSPC) {
+				t.Errorf("Flush on a full disk = %v, want ENOSPC", err)
+			}
+		}
+	}
+	level(floodgate.DiskFull)
+	if dropped == 0 || stats.Lost.Load() != int64(dropped) {
+		t.Errorf("%d records dropped, Stats.Lost %d: want them equal and not 0", dropped, stats.Lost.Load())
+	}
+	t.Logf("disk full after %d records; %d dropped, %d write errors", i-2000, dropped, stats.WriteErrors.Load())
+
+	// Space returns.
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Flush(); err != nil {
+		t.Fatalf("Flush after space returned: %v", err)
+	}
+	level(floodgate.DiskOK)
+	if err := f.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+
+	got, summaries := accountDir(t, filepath.Join(mnt, "logs"))
+	for k, n := range sent {
+		if got[k] != n {
+			t.Errorf("%s: written + counted = %d, sent %d", k, got[k], n)
+		}
+	}
+	if summaries != 3 || stats.Summaries.Load() != 3 {
+		t.Errorf("%d write-error summaries in the files, Stats.Summaries %d; want one per source, 3", summaries, stats.Summaries.Load())
+	}
+}
+
+// TestDiskWatermarks checks the level computed from free space.
+func TestDiskWatermarks(t *testing.T) {
+	tests := []struct {
+		name        string
+		free, total uint64 // blocks of 1KiB
+		min, hard   config.Space
+		want        floodgate.DiskLevel
+	}{
+		{name: "ok", free: 500, total: 1000, min: config.Space{Percent: 5}, hard: config.Space{Percent: 1}, want: floodgate.DiskOK},
+		{name: "low by percent", free: 40, total: 1000, min: config.Space{Percent: 5}, hard: config.Space{Percent: 1}, want: floodgate.DiskLow},
+		{name: "full by percent", free: 9, total: 1000, min: config.Space{Percent: 5}, hard: config.Space{Percent: 1}, want: floodgate.DiskFull},
+		{name: "low by bytes", free: 100, total: 1000, min: config.Space{Bytes: 200 << 10}, hard: config.Space{Bytes: 50 << 10}, want: floodgate.DiskLow},
+		{name: "full by bytes", free: 10, total: 1000, min: config.Space{Bytes: 200 << 10}, hard: config.Space{Bytes: 50 << 10}, want: floodgate.DiskFull},
+		{name: "at the mark is ok", free: 50, total: 1000, min: config.Space{Percent: 5}, hard: config.Space{Percent: 1}, want: floodgate.DiskOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &File{cfg: config.Output{MinFree: tt.min, HardMinFree: tt.hard}}
+			st := syscall.Statfs_t{Bsize: 1024, Blocks: tt.total, Bavail: tt.free, Bfree: tt.free}
+			if got := f.levelOf(&st); got != tt.want {
+				t.Errorf("level %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
