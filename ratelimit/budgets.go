@@ -34,11 +34,16 @@ type Options struct {
 	ProtectRate, ProtectBurst int64
 	// Key names the fields that make a source: "host", "app", "procid",
 	// "facility", "input" (Message.Input). Empty means host and app.
-	// Unknown names are ignored: config validates them.
+	// Unknown names are ignored: config validates them. A summary names
+	// the host, app and procid of its first dropped line, so with a key
+	// coarser than host and app (["host"], ["input"]) messages are still
+	// all accounted for per key, but not per host and app.
 	Key []string
 	// MaxSources caps the sources this instance tracks; the least recently
-	// seen is forgotten, after its pending summaries are emitted. The relay
-	// divides the configured total by the number of shards.
+	// seen is forgotten, after its pending summaries are emitted (even
+	// under DiskFull: nothing else would remember them). A forgotten
+	// source comes back with a full burst. The relay divides the
+	// configured total by the number of shards.
 	MaxSources int
 	// Flush is how often a pending suppressed summary is emitted while its
 	// source stays over budget, so a long flood stays visible.

@@ -12,14 +12,14 @@ import (
 // two pass, the rest are counted, an error passes on its own budget, and
 // the final tick reports what was dropped.
 func Example() {
-	print := floodgate.HandlerFunc(func(_ time.Time, r *floodgate.Record) {
+	show := floodgate.HandlerFunc(func(_ time.Time, r *floodgate.Record) {
 		if r.Summary != nil {
 			fmt.Printf("summary %s count=%d: %s\n", r.Summary.Kind, r.Summary.Count, r.Text)
 			return
 		}
 		fmt.Printf("%s %s/%s: %s\n", r.Severity, r.Host, r.App, r.Text)
 	})
-	b := ratelimit.New(ratelimit.Options{Rate: 1 << 10, Burst: 2 << 10, Protect: floodgate.Err}, print)
+	b := ratelimit.New(ratelimit.Options{Rate: 1 << 10, Burst: 2 << 10, Protect: floodgate.Err}, show)
 	now := time.Date(2018, 9, 9, 10, 2, 37, 0, time.UTC)
 	for i := range 5 {
 		b.Handle(now, &floodgate.Record{Message: floodgate.Message{

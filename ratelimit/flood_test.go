@@ -23,15 +23,14 @@ type floodSpec struct {
 
 // floodReport is what reached the output.
 type floodReport struct {
-	sent, sentErrs             int64
-	written, writtenErrs       int64 // lines
-	writtenBytes, errBytes     int64 // verbatim bytes: unprotected, protected
-	counted, countedErrs       int64 // summed summary counts: all, protected budget
-	summaries, summaryBytes    int64
-	bound, protectedBound      int64 // burst + rate × d, for each bucket
-	elapsed                    time.Duration
-	summariesPerReason         map[string]int64
-	verbatimPlusCountedPerHost int64
+	sent, sentErrs          int64
+	written, writtenErrs    int64 // lines
+	writtenBytes, errBytes  int64 // verbatim bytes: unprotected, protected
+	counted, countedErrs    int64 // summed summary counts: all, protected budget
+	summaries, summaryBytes int64
+	bound, protectedBound   int64 // burst + rate × d, for each bucket
+	elapsed                 time.Duration
+	summariesPerReason      map[string]int64
 }
 
 // replayFlood replays spec through one Budgets with a fake clock, ticking
