@@ -54,12 +54,13 @@ func (f *File) checkDisk() {
 }
 
 // levelOf compares a filesystem's free space with the watermarks. Free is
-// what an unprivileged user may still write (f_bavail), as with df.
+// what an unprivileged user may still write (f_bavail), as with df. A
+// filesystem out of inodes is full too: no new file can be created on it.
 func (f *File) levelOf(st *syscall.Statfs_t) floodgate.DiskLevel {
 	bsize := uint64(st.Bsize)
 	total, free := st.Blocks*bsize, st.Bavail*bsize
 	switch {
-	case free < f.cfg.HardMinFree.Of(total):
+	case free < f.cfg.HardMinFree.Of(total), st.Files > 0 && st.Ffree == 0:
 		return floodgate.DiskFull
 	case free < f.cfg.MinFree.Of(total):
 		return floodgate.DiskLow

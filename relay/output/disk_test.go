@@ -142,6 +142,8 @@ func TestDiskWatermarks(t *testing.T) {
 	tests := []struct {
 		name        string
 		free, total uint64 // blocks of 1KiB
+		inodes      uint64
+		freeInodes  uint64
 		min, hard   config.Space
 		want        floodgate.DiskLevel
 	}{
@@ -150,12 +152,13 @@ func TestDiskWatermarks(t *testing.T) {
 		{name: "full by percent", free: 9, total: 1000, min: config.Space{Percent: 5}, hard: config.Space{Percent: 1}, want: floodgate.DiskFull},
 		{name: "low by bytes", free: 100, total: 1000, min: config.Space{Bytes: 200 << 10}, hard: config.Space{Bytes: 50 << 10}, want: floodgate.DiskLow},
 		{name: "full by bytes", free: 10, total: 1000, min: config.Space{Bytes: 200 << 10}, hard: config.Space{Bytes: 50 << 10}, want: floodgate.DiskFull},
+		{name: "no inodes left", free: 500, total: 1000, inodes: 100, freeInodes: 0, min: config.Space{Percent: 5}, hard: config.Space{Percent: 1}, want: floodgate.DiskFull},
 		{name: "at the mark is ok", free: 50, total: 1000, min: config.Space{Percent: 5}, hard: config.Space{Percent: 1}, want: floodgate.DiskOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &File{cfg: config.Output{MinFree: tt.min, HardMinFree: tt.hard}}
-			st := syscall.Statfs_t{Bsize: 1024, Blocks: tt.total, Bavail: tt.free, Bfree: tt.free}
+			st := syscall.Statfs_t{Bsize: 1024, Blocks: tt.total, Bavail: tt.free, Bfree: tt.free, Files: tt.inodes, Ffree: tt.freeInodes}
 			if got := f.levelOf(&st); got != tt.want {
 				t.Errorf("level %v, want %v", got, tt.want)
 			}

@@ -331,6 +331,9 @@ func (fl *file) replaced() bool {
 func (f *File) Flush() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.closed {
+		return ErrClosed
+	}
 	return f.flushLocked()
 }
 

@@ -324,6 +324,9 @@ func TestWriteAfterClose(t *testing.T) {
 	if err := f.Write(rec("h", "a", 0)); !errors.Is(err, ErrClosed) {
 		t.Errorf("Write after Close = %v, want ErrClosed", err)
 	}
+	if err := f.Flush(); !errors.Is(err, ErrClosed) {
+		t.Errorf("Flush after Close = %v, want ErrClosed", err)
+	}
 }
 
 func TestNew(t *testing.T) {

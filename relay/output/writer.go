@@ -114,6 +114,9 @@ var newline = []byte{'\n'}
 func (o *Writer) Flush() error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.closed {
+		return ErrClosed
+	}
 	return o.flushLocked()
 }
 
