@@ -67,7 +67,8 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-// FuzzFastPath holds the hand-written scanner to go-syslog's machine: on
+// FuzzFastPath holds the hand-written checks to go-syslog's machines: a
+// frame maybeSyslog rejects is one the machine paths find nothing in, and on
 // every frame the scanner accepts, the machine alone must find the same
 // host, app, procid and text, and the parser's machine path the same
 // Message.
@@ -87,6 +88,12 @@ func FuzzFastPath(f *testing.F) {
 func checkFastAgrees(t *testing.T, p *Parser, raw syslog.Machine, frame []byte) {
 	t.Helper()
 	fr := trimEOL(frame)
+	if !maybeSyslog(fr) {
+		var m floodgate.Message
+		if p.parse3164(fr, received, &m) || p.parse5424(fr, received, &m) {
+			t.Errorf("maybeSyslog rejects %q, the machines read it", fr)
+		}
+	}
 	h, ok := scan(fr)
 	if !ok {
 		return
@@ -104,7 +111,7 @@ func checkFastAgrees(t *testing.T, p *Parser, raw syslog.Machine, frame []byte) 
 	if err != nil || sm == nil {
 		t.Fatalf("scanner accepts %q, the machine says %v", fr, err)
 	}
-	if deref(sm.Hostname) != fast.Host || deref(sm.Appname) != fast.App || deref(sm.ProcID) != fast.ProcID || deref(sm.Message) != fast.Text {
+	if orDash(deref(sm.Hostname)) != fast.Host || deref(sm.Appname) != fast.App || deref(sm.ProcID) != fast.ProcID || deref(sm.Message) != fast.Text {
 		t.Errorf("%q: machine host/app/procid/text %q %q %q %q, scanner %q %q %q %q", fr,
 			deref(sm.Hostname), deref(sm.Appname), deref(sm.ProcID), deref(sm.Message),
 			fast.Host, fast.App, fast.ProcID, fast.Text)
@@ -131,8 +138,7 @@ func TestFastPathAgrees(t *testing.T) {
 		{[]string{"", "<0>", "<13>", "<191>", "<1>"}, []string{"<192>", "<013>", "<13> ", "<>", "<1000>"}},
 		{[]string{"Sep  9 10:02:37", "Sep 09 10:02:37", "Feb 29 23:59:59", "Dec 31 00:00:00"}, []string{"Apr 31 00:00:00", "Sep  9 24:00:00", "Sep 9 10:02:37", "Dec 31 23:59:60", "sep  9 10:02:37", "Sep 00 10:02:37"}},
 		{[]string{" "}, []string{"  ", ""}},
-		{[]string{"h", "ip-10-1-2-3", `"q"`, "<h>", strings.Repeat("h", 255)}, []string{"a:b", "h[1]", "h]", "h\x7f", "h\xc3\xa9", strings.Repeat("h", 256), ""}},
-		{[]string{" "}, []string{"  ", ""}},
+		{[]string{"h ", "ip-10-1-2-3 ", `"q" `, "<h> ", strings.Repeat("h", 255) + " ", ""}, []string{"a:b ", "h[1] ", "h] ", "h\x7f ", "h\xc3\xa9 ", strings.Repeat("h", 256) + " ", "h  ", "h", " "}},
 		{[]string{"app", "a.b-c_d/e", `a"b`, strings.Repeat("a", 48), "a>"}, []string{"app]", strings.Repeat("a", 49), "", "sp ace", "\xc3\xa9", "a\tb"}},
 		{[]string{"", "[1]", "[12436]", "[a-b]"}, []string{"[]", "[1 2]", "[a[b]", "[\xff]", "[1", "[1]]"}},
 		{[]string{": "}, []string{":", " ", ":  ", ": : ", ":\t"}},
@@ -141,7 +147,7 @@ func TestFastPathAgrees(t *testing.T) {
 	p := New(Options{Location: time.UTC})
 	raw := rfc3164.NewMachine(rfc3164.WithBestEffort(), rfc3164.WithLenientDay(), rfc3164.WithOptionalPriority())
 	rng := rand.New(rand.NewPCG(1, 2))
-	accepted := 0
+	accepted, hostless := 0, 0
 	for range 50000 {
 		var b []byte
 		for _, pc := range pieces {
@@ -151,18 +157,21 @@ func TestFastPathAgrees(t *testing.T) {
 			}
 			b = append(b, choices[rng.IntN(len(choices))]...)
 		}
-		if _, ok := scan(trimEOL(b)); ok {
+		if h, ok := scan(trimEOL(b)); ok {
 			accepted++
+			if h.host == h.hostEnd {
+				hostless++
+			}
 		}
 		checkFastAgrees(t, p, raw, b)
 		if t.Failed() {
 			return
 		}
 	}
-	if accepted < 1000 {
-		t.Fatalf("the scanner accepted only %d frames: the test tests little", accepted)
+	if accepted < 1000 || hostless < 100 {
+		t.Fatalf("the scanner accepted only %d frames (%d without a hostname): the test tests little", accepted, hostless)
 	}
-	t.Logf("%d frames accepted by the scanner", accepted)
+	t.Logf("%d frames accepted by the scanner, %d without a hostname", accepted, hostless)
 }
 
 // same reports whether a and b are the same message; times are compared as

@@ -17,7 +17,11 @@ import (
 func SourceKey(frame []byte) uint64 {
 	f := trimEOL(frame)
 	if h, ok := scan(f); ok {
-		return mix(xxhash.Sum64(f[h.host:h.hostEnd]), xxhash.Sum64(f[h.tag:h.tagEnd]))
+		host := dashHash
+		if h.host < h.hostEnd {
+			host = xxhash.Sum64(f[h.host:h.hostEnd])
+		}
+		return mix(host, xxhash.Sum64(f[h.tag:h.tagEnd]))
 	}
 	p := keyParsers.Get().(*Parser)
 	var m floodgate.Message
@@ -25,6 +29,9 @@ func SourceKey(frame []byte) uint64 {
 	keyParsers.Put(p)
 	return KeyOf(m.Host, m.App)
 }
+
+// dashHash is the hash of the unknown host "-".
+var dashHash = xxhash.Sum64String("-")
 
 // keyParsers serve SourceKey's full parses; the zone does not matter for
 // host and app.

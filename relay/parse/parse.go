@@ -77,6 +77,10 @@ func (p *Parser) Parse(frame []byte, received time.Time, m *floodgate.Message) {
 		p.fillFast(f, &h, received, m)
 		return
 	}
+	if !maybeSyslog(f) {
+		unparsed(f, received, m)
+		return
+	}
 	if is5424(f) && p.parse5424(f, received, m) {
 		return
 	}
@@ -84,6 +88,19 @@ func (p *Parser) Parse(frame []byte, received time.Time, m *floodgate.Message) {
 		return
 	}
 	unparsed(f, received, m)
+}
+
+// maybeSyslog reports whether the machines could read anything in f: a
+// frame must start with a valid <PRI>, or, without one, with the month of a
+// timestamp. The check spares the lines of a raw dump (a goroutine stack
+// piped through logger -f, say) the machines' failed parses, which cost
+// microseconds and allocate errors.
+func maybeSyslog(f []byte) bool {
+	if len(f) > 0 && f[0] == '<' {
+		_, n := scanPRI(f)
+		return n > 0
+	}
+	return len(f) >= 3 && monthOf(f) != 0
 }
 
 // fillFast fills m from a frame the scanner accepted.
@@ -96,7 +113,7 @@ func (p *Parser) fillFast(f []byte, h *header, received time.Time, m *floodgate.
 		m.Facility, m.Severity = floodgate.Facility(h.pri/8), floodgate.Severity(h.pri%8)
 	}
 	m.Time = p.stamp(h.month, h.day, h.hour, h.min, h.sec, received)
-	m.Host = p.intern(f[h.host:h.hostEnd])
+	m.Host = orDash(p.intern(f[h.host:h.hostEnd]))
 	m.App = p.intern(f[h.tag:h.tagEnd])
 	if h.pid < h.pidEnd {
 		m.ProcID = p.intern(f[h.pid:h.pidEnd])

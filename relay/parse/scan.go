@@ -3,7 +3,8 @@ package parse
 import "time"
 
 // header locates the fields of a plain RFC 3164 or traditional line in its
-// frame: [<PRI>]Mmm dd hh:mm:ss host tag[pid]: text.
+// frame: [<PRI>]Mmm dd hh:mm:ss [host ]tag[pid]: text. host == hostEnd when
+// the line has no hostname.
 type header struct {
 	pri                      int // -1 when absent
 	month                    time.Month
@@ -23,7 +24,7 @@ const (
 // scan accepts the plain shape of an RFC 3164 or traditional line, the
 // shape of nearly every line of a flood, and locates its fields without
 // allocating: an optional valid <PRI>, a Stamp timestamp with single spaces
-// around it, a hostname, a tag with an optional non-empty [pid], ": ", and a
+// around it, a hostname (or none), a tag with an optional non-empty [pid], ": ", and a
 // non-empty text of printable bytes, tabs or bytes >= 0x80. It reports false
 // for everything else, ambiguous or unusual forms included, which then go to
 // go-syslog's machines; on what it accepts it agrees with them (see
@@ -47,12 +48,17 @@ func scan(f []byte) (h header, ok bool) {
 	}
 	i += 16
 	// Hostname: graph bytes except ':', and no brackets, which would make
-	// it look like a tag to the machine.
+	// it look like a tag to the machine. A first word that is a tag
+	// instead, as in journald's forwarding format, holds a ':', which no
+	// hostname does: then the line has no hostname.
 	h.host = i
 	for i < len(f) && f[i] != ' ' {
 		c := f[i]
 		if c <= ' ' || c >= 0x7f || c == ':' || c == '[' || c == ']' {
-			return h, false
+			if h, ok = scanTag(f, h.host, h); ok {
+				h.hostEnd = h.host
+			}
+			return h, ok
 		}
 		i++
 	}
@@ -60,7 +66,11 @@ func scan(f []byte) (h header, ok bool) {
 	if h.hostEnd == h.host || h.hostEnd-h.host > maxHost || i >= len(f) {
 		return h, false
 	}
-	i++ // the space
+	return scanTag(f, i+1, h)
+}
+
+// scanTag reads `tag[pid]: text` or `tag: text` from f[i:] into h.
+func scanTag(f []byte, i int, h header) (header, bool) {
 	// Tag: printable except space, ':' and brackets.
 	h.tag = i
 	for i < len(f) && f[i] != ':' && f[i] != '[' {
@@ -130,13 +140,7 @@ var daysIn = [...]int{31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
 // zero-padded) into h, rejecting what time.Parse(time.Stamp) or the
 // grammar would reject.
 func scanStamp(b []byte, h *header) bool {
-	h.month = 0
-	for i, m := range months {
-		if b[0] == m[0] && b[1] == m[1] && b[2] == m[2] {
-			h.month = time.Month(i + 1)
-			break
-		}
-	}
+	h.month = monthOf(b)
 	if h.month == 0 || b[3] != ' ' || b[6] != ' ' || b[9] != ':' || b[12] != ':' {
 		return false
 	}
@@ -156,6 +160,17 @@ func scanStamp(b []byte, h *header) bool {
 	h.min, ok2 = twoDigits(b[10], b[11], 59)
 	h.sec, ok3 = twoDigits(b[13], b[14], 59)
 	return ok1 && ok2 && ok3
+}
+
+// monthOf returns the month whose name b starts with (case matters, as in
+// go-syslog's grammar), or 0.
+func monthOf(b []byte) time.Month {
+	for i, m := range months {
+		if b[0] == m[0] && b[1] == m[1] && b[2] == m[2] {
+			return time.Month(i + 1)
+		}
+	}
+	return 0
 }
 
 func twoDigits(a, b byte, max int) (int, bool) {
