@@ -117,6 +117,10 @@ type Stats struct {
 	// Summaries counts suppressed summaries emitted; Warnings counts disk
 	// watermark warnings.
 	Summaries, Warnings int64
+	// InternalDropped counts floodgate's own records (Format Internal,
+	// not summaries) that the disk policy withheld. They are no messages
+	// received, so no summary counts them.
+	InternalDropped int64
 }
 
 // key identifies a source; fields not in Options.Key stay empty. A struct
@@ -249,7 +253,9 @@ func (b *Budgets) Stats() Stats {
 // summaries and protected internal records are written; under DiskFull
 // nothing is: a message is counted as dropped for the disk, a summary is
 // folded into the source's disk summary by its Count, so every received
-// message stays accounted for.
+// message stays accounted for. An internal record the disk refuses is
+// counted in Stats.InternalDropped only: it is no message received, and a
+// summary counting it would claim one.
 func (b *Budgets) Handle(now time.Time, r *floodgate.Record) {
 	b.now = now
 	b.readDisk(now)
@@ -263,6 +269,10 @@ func (b *Budgets) Handle(now time.Time, r *floodgate.Record) {
 	}
 	protected := r.Severity <= b.protect
 	if b.disk == floodgate.DiskFull || b.disk == floodgate.DiskLow && !protected {
+		if r.Format == floodgate.Internal {
+			b.stats.InternalDropped++
+			return
+		}
 		b.drop(now, b.source(now, r), r, ReasonDisk)
 		return
 	}

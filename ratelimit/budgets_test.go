@@ -585,3 +585,41 @@ func TestGlobalSharedByShards(t *testing.T) {
 		t.Errorf("accounted for %d of %d", total, 4*2000)
 	}
 }
+
+func TestInternalRecordsUnderDiskPressure(t *testing.T) {
+	tests := []struct {
+		name    string
+		level   floodgate.DiskLevel
+		sev     floodgate.Severity
+		pass    bool
+		dropped int64
+	}{
+		{name: "ok", level: floodgate.DiskOK, sev: floodgate.Info, pass: true},
+		{name: "low, protected", level: floodgate.DiskLow, sev: floodgate.Crit, pass: true},
+		{name: "low, unprotected", level: floodgate.DiskLow, sev: floodgate.Warning, dropped: 1},
+		{name: "full", level: floodgate.DiskFull, sev: floodgate.Alert, dropped: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			disk := &diskVar{l: tt.level}
+			out := &sink{}
+			b := ratelimit.New(ratelimit.Options{Protect: floodgate.Err, Disk: disk.get}, out)
+			r := msg("node1", "relay", tt.sev, 100, t0)
+			r.Format = floodgate.Internal
+			b.Handle(t0, r)
+			b.Tick(t0, true)
+			passed := false
+			for _, r := range out.recs {
+				if r.App == "relay" {
+					passed = true
+				}
+			}
+			if passed != tt.pass || b.Stats().InternalDropped != tt.dropped {
+				t.Errorf("passed %v, dropped %d; want %v, %d", passed, b.Stats().InternalDropped, tt.pass, tt.dropped)
+			}
+			if n := len(out.summaries()); n != 0 {
+				t.Errorf("an internal record was counted in %d summaries as if received", n)
+			}
+		})
+	}
+}

@@ -54,11 +54,11 @@ type tally struct {
 }
 
 // tallies groups what the sink received by host/app, leaving out
-// floodgate's own warnings, which stand for no received message.
+// floodgate's own records, which stand for no received message.
 func (s *sink) tallies() map[string]tally {
 	m := map[string]tally{}
 	for _, r := range s.recs {
-		if r.Summary == nil && r.Format == floodgate.Internal && r.Host == "floodgate" {
+		if r.Summary == nil && r.Format == floodgate.Internal {
 			continue
 		}
 		k := r.Host + "/" + r.App
