@@ -17,8 +17,7 @@ const cycleSeed = 0x9e3779b97f4a7c15
 type source struct {
 	key       uint64
 	host, app string
-	blocks    int  // streams of this source assembling a block
-	dead      bool // evicted from the source table
+	blocks    int // streams of this source assembling a block
 
 	// hist is a ring of the last units; runs[p] counts how many units in
 	// a row equalled the unit p places before them, so a cycle of period

@@ -209,7 +209,6 @@ func (e *Engine) source(host, app string) *source {
 // evictSource ends the blocks of a source that leaves the table, so that
 // their held lines are not orphaned.
 func (e *Engine) evictSource(_ uint64, s *source) {
-	s.dead = true
 	if s.blocks == 0 {
 		return
 	}
@@ -361,9 +360,6 @@ func (e *Engine) endBlock(now time.Time, b *block) {
 	}
 	src := b.src
 	src.blocks--
-	if src.dead {
-		src = e.source(src.host, src.app)
-	}
 	fp := b.fp.Sum64()
 	key := patternKey{src.key, fp}
 	p, ok := e.patterns.Get(key)
@@ -410,8 +406,8 @@ func (e *Engine) endBlock(now time.Time, b *block) {
 		e.freeBlock(b)
 		return
 	}
-	if ok && p.count > 0 {
-		e.emit(now, p)
+	if ok && p.count > 0 && at.Sub(p.seen) > e.opts.Window {
+		e.emit(now, p) // stale: close the old run before the new exemplar
 	}
 	for i := range b.lines {
 		e.out = floodgate.Record{Message: b.lines[i].msg}

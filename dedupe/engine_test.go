@@ -1,0 +1,334 @@
+package dedupe
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/floodgate/floodgate"
+)
+
+var t0 = time.Date(2018, 9, 11, 1, 0, 0, 0, time.UTC)
+
+// msgs builds messages from "host app[pid]: text" lines, step apart.
+func msgs(t testing.TB, step time.Duration, lines ...string) []floodgate.Message {
+	t.Helper()
+	out := make([]floodgate.Message, len(lines))
+	for i, l := range lines {
+		m := parseTraditional(t, "Sep 11 01:00:00 "+l)
+		m.Time = t0.Add(time.Duration(i) * step)
+		out[i] = m
+	}
+	return out
+}
+
+// run replays in through a fresh engine and checks the invariants.
+func run(t *testing.T, opts Options, in []floodgate.Message) []floodgate.Record {
+	t.Helper()
+	c := &collector{}
+	replay(New(opts, c), in)
+	checkInvariants(t, in, c.recs)
+	return c.recs
+}
+
+func summaries(recs []floodgate.Record) []floodgate.Record {
+	var out []floodgate.Record
+	for _, r := range recs {
+		if r.Summary != nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func verbatim(recs []floodgate.Record) int {
+	n := 0
+	for _, r := range recs {
+		if r.Summary == nil {
+			n++
+		}
+	}
+	return n
+}
+
+// goroutineLines prints one goroutine of a small two-frame stack.
+func goroutineLines(id int, state string, stack int) []string {
+	p := "h dockerd[7]: "
+	return []string{
+		fmt.Sprintf("%sgoroutine %d [%s]:", p, id, state),
+		fmt.Sprintf("%smain.worker%d(0x%x, 0xc42000%x)", p, stack, id*7, id),
+		fmt.Sprintf("%s#011/src/main.go:%d +0x%x", p, 40+stack, id%16),
+		fmt.Sprintf("%screated by main.main in goroutine %d", p, id%3+1),
+		fmt.Sprintf("%s#011/src/main.go:12 +0x2f", p),
+	}
+}
+
+func TestBlocks(t *testing.T) {
+	var dumpNewState, dumpGp, dumpMinutes []string
+	for i := range 10 {
+		dumpNewState = append(dumpNewState, goroutineLines(100+i, "runnable", 1)...)
+	}
+	dumpNewState = append(dumpNewState, goroutineLines(200, "select", 1)...)
+	dumpNewState = append(dumpNewState, goroutineLines(201, "select", 1)...)
+	for i := range 4 {
+		lines := goroutineLines(300+i, "IO wait", 2)
+		lines[0] = fmt.Sprintf("h dockerd[7]: goroutine %d gp=0xc0000%x m=nil [IO wait]:", 300+i, i)
+		dumpGp = append(dumpGp, lines...)
+	}
+	for i := range 5 {
+		dumpMinutes = append(dumpMinutes, goroutineLines(400+i, fmt.Sprintf("chan receive, %d minutes", i+1), 3)...)
+	}
+	tests := []struct {
+		name     string
+		lines    []string
+		verbatim int
+		want     []string // substrings of the summaries' texts, in order
+	}{
+		{"known stack in a new state is written whole, then counted", dumpNewState, 10,
+			[]string{"10 more goroutines with the same stack as goroutine 100 (runnable 9, select 1)"}},
+		{"gp= header form", dumpGp, 5, []string{"3 more goroutines with the same stack as goroutine 300 (IO wait 3)"}},
+		{"wait minutes are not part of the state", dumpMinutes, 5, []string{"4 more goroutines with the same stack as goroutine 400 (chan receive 4)"}},
+		{"java exceptions", []string{
+			"h app[1]: Exception in thread \"main\" java.lang.IllegalStateException: order 17 missing",
+			"h app[1]: #011at com.shop.Orders.get(Orders.java:42)",
+			"h app[1]: #011at com.shop.Api.handle(Api.java:7)",
+			"h app[1]: Caused by: java.io.IOException: read 3 bytes",
+			"h app[1]: #011... 2 more",
+			"h app[1]: Exception in thread \"main\" java.lang.IllegalStateException: order 18 missing",
+			"h app[1]: #011at com.shop.Orders.get(Orders.java:42)",
+			"h app[1]: #011at com.shop.Api.handle(Api.java:7)",
+			"h app[1]: Caused by: java.io.IOException: read 5 bytes",
+			"h app[1]: #011... 2 more",
+			"h app[1]: request done",
+		}, 6, []string{"1 more Java exceptions with the same frames"}},
+		{"java exceptions of another class are written", []string{
+			"h app[1]: java.lang.IllegalStateException: order 17 missing",
+			"h app[1]: #011at com.shop.Orders.get(Orders.java:42)",
+			"h app[1]: java.lang.IllegalArgumentException: order 17 missing",
+			"h app[1]: #011at com.shop.Orders.get(Orders.java:42)",
+		}, 4, nil},
+		{"python tracebacks", []string{
+			"h py[2]: Traceback (most recent call last):",
+			"h py[2]:   File \"/app/main.py\", line 10, in <module>",
+			"h py[2]:     run(3)",
+			"h py[2]: ValueError: bad value 3",
+			"h py[2]: Traceback (most recent call last):",
+			"h py[2]:   File \"/app/main.py\", line 10, in <module>",
+			"h py[2]:     run(4)",
+			"h py[2]: ValueError: bad value 4",
+			"h py[2]: done",
+		}, 5, []string{"1 more Python tracebacks with the same frames"}},
+		{"panic header", []string{
+			"h x[3]: panic: runtime error: invalid memory address or nil pointer dereference",
+			"h x[3]: [signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x4a2b1c]",
+			"h x[3]: goroutine 1 [running]:",
+			"h x[3]: main.main()",
+			"h x[3]: #011/src/main.go:9 +0x1d",
+			"h x[3]: exit status 2",
+		}, 6, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			recs := run(t, DefaultOptions(), msgs(t, time.Millisecond, tt.lines...))
+			if got := verbatim(recs); got != tt.verbatim {
+				t.Errorf("verbatim %d, want %d:\n%s", got, tt.verbatim, render(recs))
+			}
+			sums := summaries(recs)
+			if len(sums) != len(tt.want) {
+				t.Fatalf("%d summaries, want %d:\n%s", len(sums), len(tt.want), render(recs))
+			}
+			for i, w := range tt.want {
+				if sums[i].Summary.Kind != floodgate.Block || !strings.Contains(sums[i].Text, w) {
+					t.Errorf("summary %d = %s %q, want block %q", i, sums[i].Summary.Kind, sums[i].Text, w)
+				}
+			}
+		})
+	}
+}
+
+func TestBlockIdleAndCap(t *testing.T) {
+	opts := DefaultOptions()
+	opts.BlockMaxLines = 3
+	// 5 lines: the block is capped after 3, the other two are single
+	// lines, and the last repeats the template of the third.
+	lines := goroutineLines(1, "runnable", 1)
+	recs := run(t, opts, msgs(t, time.Millisecond, lines...))
+	if got := verbatim(recs); got != 4 {
+		t.Errorf("verbatim %d, want 5:\n%s", got, render(recs))
+	}
+
+	// Idle: the block is released by a tick once BlockIdle has passed,
+	// before any other line of its stream arrives.
+	c := &collector{}
+	e := New(DefaultOptions(), c)
+	for _, m := range msgs(t, time.Millisecond, goroutineLines(1, "runnable", 1)...) {
+		e.Handle(m.Time, &floodgate.Record{Message: m})
+	}
+	e.Tick(t0.Add(time.Second), false)
+	if len(c.recs) != 0 {
+		t.Fatalf("block released before it was idle: %d records", len(c.recs))
+	}
+	e.Tick(t0.Add(3*time.Second), false)
+	if len(c.recs) != 5 {
+		t.Errorf("idle block not released: %d records", len(c.recs))
+	}
+}
+
+func TestRepeatsAndFlush(t *testing.T) {
+	var lines []string
+	for i := range 100 {
+		lines = append(lines, fmt.Sprintf("h sshd[%d]: Accepted publickey for core from 10.0.0.%d port %d ssh2", 100+i, i, 40000+i))
+	}
+	// One message a second for 100 s: window 60 s, flush 30 s.
+	recs := run(t, DefaultOptions(), msgs(t, time.Second, lines...))
+	if got := verbatim(recs); got != 1 {
+		t.Errorf("verbatim %d, want 1", got)
+	}
+	sums := summaries(recs)
+	if len(sums) < 3 {
+		t.Fatalf("%d summaries, want one per flush interval and a final one:\n%s", len(sums), render(recs))
+	}
+	for _, s := range sums {
+		if s.Summary.Kind != floodgate.Repeat || s.Summary.FP != sums[0].Summary.FP {
+			t.Errorf("summary %s fp %s, want repeat %s", s.Summary.Kind, s.Summary.FP, sums[0].Summary.FP)
+		}
+		if s.ProcID == "" || s.Host != "h" || s.App != "sshd" {
+			t.Errorf("summary header %s/%s[%s], want the messages'", s.Host, s.App, s.ProcID)
+		}
+	}
+	if first := sums[0]; first.Summary.Count > 31 {
+		t.Errorf("first flush counts %d, want about 30 (flush interval)", first.Summary.Count)
+	}
+}
+
+func TestQuietPatternIsWrittenAgain(t *testing.T) {
+	in := msgs(t, time.Second, "h a[1]: disk is 91% full", "h a[1]: disk is 92% full")
+	in = append(in, msgs(t, 0, "h a[1]: disk is 93% full")...)
+	in[2].Time = t0.Add(5 * time.Minute)
+	recs := run(t, DefaultOptions(), in)
+	if got := verbatim(recs); got != 2 {
+		t.Errorf("verbatim %d, want 2 (first, and again after a quiet window):\n%s", got, render(recs))
+	}
+}
+
+func TestUniqueLinesPassUntouched(t *testing.T) {
+	var lines []string
+	for i := range 500 {
+		lines = append(lines, fmt.Sprintf("h app[1]: user %s logged in", word(i)))
+	}
+	recs := run(t, DefaultOptions(), msgs(t, time.Millisecond, lines...))
+	if got := verbatim(recs); got != 500 || len(recs) != 500 {
+		t.Errorf("%d records, %d verbatim, want 500 verbatim", len(recs), got)
+	}
+}
+
+// word spells i in letters g to z, which no masker rule touches.
+func word(i int) string {
+	var b []byte
+	for {
+		b = append(b, byte('g'+i%20))
+		i /= 20
+		if i == 0 {
+			return string(b)
+		}
+	}
+}
+
+func TestEvictionKeepsAccounting(t *testing.T) {
+	opts := DefaultOptions()
+	opts.MaxPatterns = 2
+	var lines []string
+	for i := range 300 {
+		lines = append(lines, fmt.Sprintf("h app[1]: event %s number %d", word(i/2%3), i))
+	}
+	recs := run(t, opts, msgs(t, time.Millisecond, lines...))
+	if len(summaries(recs)) == 0 {
+		t.Errorf("no summaries:\n%s", render(recs))
+	}
+}
+
+func TestPassThrough(t *testing.T) {
+	c := &collector{}
+	e := New(DefaultOptions(), c)
+	sum := &floodgate.Summary{Kind: floodgate.Suppressed, Count: 3}
+	for range 3 {
+		e.Handle(t0, &floodgate.Record{Message: floodgate.Message{Host: "h", App: "a", Text: "x"}, Summary: sum})
+		e.Handle(t0, &floodgate.Record{Message: floodgate.Message{Host: "h", App: "a", Text: "warning", Format: floodgate.Internal}})
+	}
+	e.Tick(t0, true)
+	if len(c.recs) != 6 {
+		t.Errorf("%d records, want 6 passed through", len(c.recs))
+	}
+}
+
+func TestRestartLoop(t *testing.T) {
+	tests := []struct {
+		name    string
+		cycle   []string
+		restart int // lines of the cycle that are restarts
+	}{
+		{"old wording", []string{
+			"h systemd[1]: protokube.service: Main process exited, code=exited, status=125/n/a",
+			"h systemd[1]: protokube.service: Failed with result 'exit-code'.",
+			"h systemd[1]: protokube.service: Service hold-off time over, scheduling restart.",
+			"h systemd[1]: Stopped Kubernetes Protokube Service.",
+			"h systemd[1]: Started Kubernetes Protokube Service.",
+		}, 1},
+		{"new wording", []string{
+			"h systemd[1]: protokube.service: Main process exited, code=exited, status=125/n/a",
+			"h systemd[1]: protokube.service: Failed with result 'exit-code'.",
+			"h systemd[1]: protokube.service: Scheduled restart job, restart counter is at %d.",
+			"h systemd[1]: Stopped Kubernetes Protokube Service.",
+			"h systemd[1]: Started Kubernetes Protokube Service.",
+		}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var lines []string
+			for i := range 40 {
+				for _, l := range tt.cycle {
+					if strings.Contains(l, "%d") {
+						l = fmt.Sprintf(l, i+1)
+					}
+					lines = append(lines, l)
+				}
+			}
+			in := msgs(t, 400*time.Millisecond, lines...)
+			var called []RestartLoop
+			opts := DefaultOptions()
+			opts.OnRestartLoop = func(l RestartLoop) { called = append(called, l) }
+			c := &collector{}
+			e := New(opts, c)
+			for i := range in {
+				e.Handle(in[i].Time, &floodgate.Record{Message: in[i]})
+			}
+			loops := e.RestartLoops()
+			if len(loops) != 1 || loops[0].Unit != "protokube.service" || loops[0].Restarts != 40 || loops[0].ExitStatus != "125/n/a" {
+				t.Errorf("RestartLoops() = %+v, want protokube.service with 40 restarts, exit 125/n/a", loops)
+			}
+			if len(called) == 0 {
+				t.Errorf("OnRestartLoop not called")
+			}
+			e.Tick(in[len(in)-1].Time, true)
+			checkInvariants(t, in, c.recs)
+			sums := summaries(c.recs)
+			var cycle *floodgate.Record
+			for i := range sums {
+				if sums[i].Summary.Kind == floodgate.Cycle {
+					cycle = &sums[i]
+				}
+			}
+			if cycle == nil {
+				t.Fatalf("no cycle summary:\n%s", render(c.recs))
+			}
+			if want := "the 5-line cycle above repeated"; !strings.Contains(cycle.Text, want) ||
+				!strings.Contains(cycle.Text, "protokube.service restart loop, exit status 125") {
+				t.Errorf("cycle text %q", cycle.Text)
+			}
+			if got := verbatim(c.recs); got > 2*len(tt.cycle) {
+				t.Errorf("verbatim %d, want at most two cycles' worth:\n%s", got, render(c.recs))
+			}
+		})
+	}
+}
