@@ -30,9 +30,10 @@
 // The disk policy comes from the file output's guard through Options.Disk:
 // under DiskLow only protected messages and summaries pass; under DiskFull
 // nothing does, and what is held back is counted for the reason "disk"
-// (a summary by its Count). Each change of level passes on one warning
-// record of Format floodgate.Internal from host "floodgate", which belongs
-// to no source's accounting.
+// (a summary by its Count; floodgate's own internal records, which are no
+// messages received, only in Stats). Each change of level passes on one
+// warning record of Format floodgate.Internal from host "floodgate",
+// which belongs to no source's accounting.
 //
 // The package is pure: time is passed in as the pipeline's clock (message
 // time in replay), and Budgets does no I/O. Buckets are exact integer
