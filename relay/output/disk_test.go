@@ -1,7 +1,9 @@
 package output
 
 import (
+	"encoding/hex"
 	"errors"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -163,5 +165,59 @@ func TestDiskWatermarks(t *testing.T) {
 				t.Errorf("level %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestDiskFullCompress fills the filesystem while rotated files are being
+// compressed: a gzip that cannot be written leaves the rotated file
+// uncompressed rather than losing it, and the current file keeps going.
+func TestDiskFullCompress(t *testing.T) {
+	mnt := mountTmpfs(t, "1m")
+	cfg := fileConfig(mnt, "{host}.log", "traditional")
+	cfg.MaxSize, cfg.MaxFiles, cfg.Compress = 256<<10, 10, true
+	cfg.MaxBuffer = 64 << 10
+	f, stats := newTestFile(t, cfg)
+	// Random hex compresses to about half, so the .gz files need room too.
+	rnd := rand.New(rand.NewPCG(1, 2))
+	raw := make([]byte, 100)
+	for i := 0; stats.WriteErrors.Load() == 0; i++ {
+		if i > 1e6 {
+			t.Fatal("a 1MiB filesystem never filled")
+		}
+		r := rec("h", "a", i)
+		for j := range raw {
+			raw[j] = byte(rnd.Uint32())
+		}
+		r.Text = hex.EncodeToString(raw)
+		f.Write(r)
+		if i%500 == 0 {
+			f.Flush()
+			f.rot.wait()
+		}
+	}
+	f.rot.wait()
+	ents, err := os.ReadDir(mnt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+		if strings.HasSuffix(e.Name(), ".tmp") {
+			t.Errorf("partial file %s left behind", e.Name())
+		}
+	}
+	if !strings.Contains(strings.Join(names, " "), "h.log.1") {
+		t.Errorf("files %v: want a rotated h.log.1, compressed or not", names)
+	}
+	t.Logf("files %v, %d write errors, %d compressed", names, stats.WriteErrors.Load(), stats.FilesCompressed.Load())
+	// Space returns: everything buffered is written.
+	for _, n := range names {
+		if strings.HasPrefix(n, "h.log.") {
+			os.Remove(filepath.Join(mnt, n))
+		}
+	}
+	if err := f.Close(); err != nil {
+		t.Fatalf("Close after space returned: %v", err)
 	}
 }

@@ -384,3 +384,28 @@ func TestLossSummaryShape(t *testing.T) {
 		t.Errorf("fields %+v", sum.Fields)
 	}
 }
+
+// FuzzPath checks that any host and app give a path below the base
+// directory, with each value one path element.
+func FuzzPath(f *testing.F) {
+	for _, s := range []string{"", ".", "..", "../..", "a/b", "\x00", "/", "x\n", strings.Repeat("/..", 100)} {
+		f.Add(s, s)
+	}
+	tm, err := parseTemplate("/base/{host}/{app}.log")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, host, app string) {
+		r := rec(host, app, 0)
+		path := string(tm.append(nil, r))
+		if !inside("/base", filepath.Clean(path)) {
+			t.Fatalf("%q/%q: %q is outside /base", host, app, path)
+		}
+		if rel, _ := filepath.Rel("/base", filepath.Clean(path)); strings.Count(rel, "/") != 1 {
+			t.Fatalf("%q/%q: %q is not host/app", host, app, rel)
+		}
+		if strings.ContainsAny(path, "\x00\n") {
+			t.Fatalf("%q/%q: control characters in %q", host, app, path)
+		}
+	})
+}
