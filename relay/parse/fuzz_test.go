@@ -12,6 +12,7 @@ import (
 	"github.com/floodgate/floodgate"
 	syslog "github.com/leodido/go-syslog/v4"
 	"github.com/leodido/go-syslog/v4/rfc3164"
+	"github.com/leodido/go-syslog/v4/rfc5424"
 )
 
 // seed adds every line of testdata/*/input.log to the corpus.
@@ -180,4 +181,91 @@ func same(a, b *floodgate.Message) bool {
 	x, y := *a, *b
 	x.Time, y.Time = time.Time{}, time.Time{}
 	return x == y && a.Time.Equal(b.Time)
+}
+
+// checkFast5424Agrees fails t if scan5424 accepts frame and the parser's
+// machine path, or go-syslog's machine alone, reads it otherwise.
+func checkFast5424Agrees(t *testing.T, p *Parser, frame []byte) {
+	t.Helper()
+	fr := trimEOL(frame)
+	h, ok := scan5424(fr)
+	if !ok {
+		return
+	}
+	var fast, slow floodgate.Message
+	p.fillFast5424(fr, &h, received, &fast)
+	if !p.parse5424(fr, received, &slow) {
+		t.Fatalf("scanner accepts %q, the machine does not", fr)
+	}
+	if !same(&fast, &slow) {
+		t.Errorf("%q:\nfast %s\nslow %s", fr, render(&fast), render(&slow))
+	}
+	_, fo := fast.Time.Zone()
+	_, so := slow.Time.Zone()
+	if fo != so {
+		t.Errorf("%q: offset %d, machine %d", fr, fo, so)
+	}
+	res, err := rfc5424.NewMachine(rfc5424.WithBestEffort()).Parse(fr)
+	if sm, _ := res.(*rfc5424.SyslogMessage); err != nil || sm == nil {
+		t.Errorf("scanner accepts %q, the machine says %v", fr, err)
+	} else if deref(sm.Message) != fast.Text {
+		t.Errorf("%q: text %q, machine %q", fr, fast.Text, deref(sm.Message))
+	}
+}
+
+// FuzzFastPath5424 holds scan5424 to go-syslog's RFC 5424 machine.
+func FuzzFastPath5424(f *testing.F) {
+	seed(f)
+	p := New(Options{Location: time.UTC})
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		checkFast5424Agrees(t, p, frame)
+	})
+}
+
+// TestFastPath5424Agrees builds RFC 5424 frames from pieces on the edges of
+// scan5424's shape and holds it to the machine on all it accepts.
+func TestFastPath5424Agrees(t *testing.T) {
+	type piece struct{ plain, odd []string }
+	pieces := []piece{
+		{[]string{"<0>", "<14>", "<191>"}, []string{"<192>", "<014>", ""}},
+		{[]string{"1 "}, []string{"2 ", "10 ", "1", "1  ", "0 "}},
+		{[]string{"-", "2026-11-27T10:00:00Z", "2026-11-27T10:00:00.123456+01:00", "2024-02-29T23:59:59.1-05:30", "2003-10-11T22:14:15.003Z"},
+			[]string{"2026-02-29T00:00:00Z", "2026-11-27T10:00:00.1234567Z", "2026-11-27T24:00:00Z", "2026-11-27 10:00:00Z", "2026-11-27T10:00:00", "2026-11-27T10:00:00+24:00", "2026-13-01T00:00:00Z", "2026-11-27T10:00:00.Z", "2026-11-27t10:00:00z"}},
+		{[]string{" "}, []string{"  ", ""}},
+		{[]string{"-", "host", "ip-10-1-2-3", strings.Repeat("h", 255)}, []string{strings.Repeat("h", 256), "h\xc3\xa9", "", "--"}},
+		{[]string{" "}, []string{"  ", ""}},
+		{[]string{"-", "app", strings.Repeat("a", 48)}, []string{strings.Repeat("a", 49), "a\x7f"}},
+		{[]string{" "}, []string{"  "}},
+		{[]string{"-", "123", strings.Repeat("p", 128)}, []string{strings.Repeat("p", 129)}},
+		{[]string{" "}, []string{"  "}},
+		{[]string{"-", "ID47", strings.Repeat("m", 32)}, []string{strings.Repeat("m", 33)}},
+		{[]string{" "}, []string{"  "}},
+		{[]string{"-", `[timeQuality tzKnown="1" isSynced="0"]`, `[a@1 x="\"\]\\"][b@1]`, `[id]`, `[` + strings.Repeat("i", 32) + ` p="v"]`, `[x y=""]`, "[x y=\"\xc3\xa9\"]"},
+			[]string{`[a][a]`, `[` + strings.Repeat("i", 33) + `]`, `[x y="\q"]`, `[x y="]"]`, "[x y=\"\xff\"]", "[x y=\"\xed\xa0\x80\"]", `[x y="\a"]`, `[]`, `[x y=v]`, `[x  y="v"]`, `[x y="v"`, `[x=y]`, `[a][b][c][d][e][f][g][h][i]`, "-x"}},
+		{[]string{"", " text", " x\ty\xff", " ", "  two", " \xef\xbb\xbfbom", " a\nb"}, []string{"x", "\r"}},
+	}
+	p := New(Options{Location: time.UTC})
+	rng := rand.New(rand.NewPCG(3, 4))
+	accepted := 0
+	for range 30000 {
+		var b []byte
+		for _, pc := range pieces {
+			choices := pc.plain
+			if rng.IntN(6) == 0 {
+				choices = pc.odd
+			}
+			b = append(b, choices[rng.IntN(len(choices))]...)
+		}
+		if _, ok := scan5424(trimEOL(b)); ok {
+			accepted++
+		}
+		checkFast5424Agrees(t, p, b)
+		if t.Failed() {
+			return
+		}
+	}
+	if accepted < 1000 {
+		t.Fatalf("the scanner accepted only %d frames: the test tests little", accepted)
+	}
+	t.Logf("%d frames accepted by the scanner", accepted)
 }

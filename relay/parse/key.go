@@ -12,7 +12,8 @@ import (
 // SourceKey returns KeyOf(host, app) for the host and app Parse would find
 // in frame, so the relay can shard frames across workers before parsing
 // them and still keep every source on one worker. It costs a scan of the
-// header for the common shapes and a full parse for the rest. It is safe
+// header for the common shapes (the scanners Parse uses first) and a full
+// parse for the rest. It is safe
 // for concurrent use.
 func SourceKey(frame []byte) uint64 {
 	f := trimEOL(frame)
@@ -23,6 +24,19 @@ func SourceKey(frame []byte) uint64 {
 		}
 		return mix(host, xxhash.Sum64(f[h.tag:h.tagEnd]))
 	}
+	if h, ok := scan5424(f); ok {
+		host, app := dashHash, dashHash
+		if h.host < h.hostEnd {
+			host = xxhash.Sum64(f[h.host:h.hostEnd])
+		}
+		if h.app < h.appEnd {
+			app = xxhash.Sum64(f[h.app:h.appEnd])
+		}
+		return mix(host, app)
+	}
+	if !maybeSyslog(f) {
+		return unparsedKey
+	}
 	p := keyParsers.Get().(*Parser)
 	var m floodgate.Message
 	p.Parse(f, time.Time{}, &m)
@@ -30,8 +44,12 @@ func SourceKey(frame []byte) uint64 {
 	return KeyOf(m.Host, m.App)
 }
 
-// dashHash is the hash of the unknown host "-".
-var dashHash = xxhash.Sum64String("-")
+// dashHash is the hash of the unknown host or app "-", unparsedKey the key
+// of every Unparsed message.
+var (
+	dashHash    = xxhash.Sum64String("-")
+	unparsedKey = KeyOf("-", "-")
+)
 
 // keyParsers serve SourceKey's full parses; the zone does not matter for
 // host and app.

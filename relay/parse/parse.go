@@ -35,11 +35,12 @@ const (
 // its string cache between calls, so it is not safe for concurrent use:
 // give each goroutine its own.
 type Parser struct {
-	loc  *time.Location
-	m3   syslog.Machine
-	m5   syslog.Machine
-	strs map[string]string
-	ts   stampCache
+	loc   *time.Location
+	m3    syslog.Machine
+	m5    syslog.Machine
+	strs  map[string]string
+	ts    stampCache
+	zones map[int]*time.Location // RFC 5424 offsets seen, by seconds east
 }
 
 // New returns a Parser configured by opts.
@@ -58,8 +59,9 @@ func New(opts Options) *Parser {
 			rfc3164.WithLenientDay(),
 			rfc3164.WithOptionalPriority(),
 		),
-		m5:   rfc5424.NewMachine(rfc5424.WithBestEffort()),
-		strs: make(map[string]string, 64),
+		m5:    rfc5424.NewMachine(rfc5424.WithBestEffort()),
+		strs:  make(map[string]string, 64),
+		zones: make(map[int]*time.Location),
 	}
 }
 
@@ -79,6 +81,10 @@ func (p *Parser) Parse(frame []byte, received time.Time, m *floodgate.Message) {
 	}
 	if !maybeSyslog(f) {
 		unparsed(f, received, m)
+		return
+	}
+	if h, ok := scan5424(f); ok {
+		p.fillFast5424(f, &h, received, m)
 		return
 	}
 	if is5424(f) && p.parse5424(f, received, m) {
@@ -119,6 +125,41 @@ func (p *Parser) fillFast(f []byte, h *header, received time.Time, m *floodgate.
 		m.ProcID = p.intern(f[h.pid:h.pidEnd])
 	}
 	m.Text = string(f[h.text:])
+}
+
+// fillFast5424 fills m from a frame scan5424 accepted.
+func (p *Parser) fillFast5424(f []byte, h *header5424, received time.Time, m *floodgate.Message) {
+	m.Format = floodgate.RFC5424
+	m.Facility, m.Severity = floodgate.Facility(h.pri/8), floodgate.Severity(h.pri%8)
+	m.Time = received
+	if ts := &h.ts; ts.set {
+		m.Time = time.Date(ts.year, time.Month(ts.month), ts.day, ts.hour, ts.min, ts.sec, ts.nsec, p.zone(ts))
+	}
+	m.Host = orDash(p.intern(f[h.host:h.hostEnd]))
+	m.App = orDash(p.intern(f[h.app:h.appEnd]))
+	m.ProcID = p.intern(f[h.procid:h.procidEnd])
+	m.MsgID = p.intern(f[h.msgid:h.msgidEnd])
+	m.StructuredData = p.intern(f[h.sd:h.sdEnd])
+	if h.text < len(f) {
+		m.Text = string(f[h.text:])
+	}
+}
+
+// zone returns the location of an RFC 5424 offset, made once per offset:
+// time.FixedZone allocates.
+func (p *Parser) zone(ts *stamp5424) *time.Location {
+	if ts.utc {
+		return time.UTC
+	}
+	loc, ok := p.zones[ts.offset]
+	if !ok {
+		if len(p.zones) >= maxInterned {
+			clear(p.zones)
+		}
+		loc = time.FixedZone("", ts.offset)
+		p.zones[ts.offset] = loc
+	}
+	return loc
 }
 
 // unparsed keeps a frame that fits no format whole.
