@@ -372,8 +372,8 @@ func (f *File) Close() error {
 		f.mu.Unlock()
 		return nil
 	}
+	err := f.flushLocked() // before closed is set: it may write summaries
 	f.closed = true
-	err := f.flushLocked()
 	var lines, size int64
 	for _, fl := range f.files {
 		lines += int64(bytes.Count(fl.buf, newline))

@@ -20,8 +20,10 @@ import (
 type Output interface {
 	// Write buffers r. It returns nil when r was buffered, ErrDropped when
 	// r was counted as lost instead (the output will write a suppressed
-	// summary for it), and ErrClosed after Close. It never panics and
-	// never blocks on a failing disk.
+	// summary for it), and ErrClosed after Close. It never panics, and never
+	// retries a failing write itself: while writes fail it only buffers,
+	// and only Flush tries again. It does wait for the output's lock, which
+	// Flush holds while it writes.
 	Write(r *floodgate.Record) error
 	// Flush writes the buffers out and returns the first error; data that
 	// could not be written stays buffered for the next Flush.
