@@ -35,10 +35,14 @@ const (
 // its string cache between calls, so it is not safe for concurrent use:
 // give each goroutine its own.
 type Parser struct {
-	loc   *time.Location
-	m3    syslog.Machine
-	m5    syslog.Machine
-	strs  map[string]string
+	loc  *time.Location
+	m3   syslog.Machine
+	m5   syslog.Machine
+	strs map[string]string
+	// last holds the last host, app, procid, msgid and structured data
+	// seen, checked before strs: in a flood the next message nearly always
+	// repeats them.
+	last  [5]string
 	ts    stampCache
 	zones map[int]*time.Location // RFC 5424 offsets seen, by seconds east
 }
@@ -119,10 +123,10 @@ func (p *Parser) fillFast(f []byte, h *header, received time.Time, m *floodgate.
 		m.Facility, m.Severity = floodgate.Facility(h.pri/8), floodgate.Severity(h.pri%8)
 	}
 	m.Time = p.stamp(h.month, h.day, h.hour, h.min, h.sec, received)
-	m.Host = orDash(p.intern(f[h.host:h.hostEnd]))
-	m.App = p.intern(f[h.tag:h.tagEnd])
+	m.Host = orDash(p.intern(lastHost, f[h.host:h.hostEnd]))
+	m.App = p.intern(lastApp, f[h.tag:h.tagEnd])
 	if h.pid < h.pidEnd {
-		m.ProcID = p.intern(f[h.pid:h.pidEnd])
+		m.ProcID = p.intern(lastProcID, f[h.pid:h.pidEnd])
 	}
 	m.Text = string(f[h.text:])
 }
@@ -135,11 +139,11 @@ func (p *Parser) fillFast5424(f []byte, h *header5424, received time.Time, m *fl
 	if ts := &h.ts; ts.set {
 		m.Time = time.Date(ts.year, time.Month(ts.month), ts.day, ts.hour, ts.min, ts.sec, ts.nsec, p.zone(ts))
 	}
-	m.Host = orDash(p.intern(f[h.host:h.hostEnd]))
-	m.App = orDash(p.intern(f[h.app:h.appEnd]))
-	m.ProcID = p.intern(f[h.procid:h.procidEnd])
-	m.MsgID = p.intern(f[h.msgid:h.msgidEnd])
-	m.StructuredData = p.intern(f[h.sd:h.sdEnd])
+	m.Host = orDash(p.intern(lastHost, f[h.host:h.hostEnd]))
+	m.App = orDash(p.intern(lastApp, f[h.app:h.appEnd]))
+	m.ProcID = p.intern(lastProcID, f[h.procid:h.procidEnd])
+	m.MsgID = p.intern(lastMsgID, f[h.msgid:h.msgidEnd])
+	m.StructuredData = p.intern(lastSD, f[h.sd:h.sdEnd])
 	if h.text < len(f) {
 		m.Text = string(f[h.text:])
 	}
@@ -179,12 +183,32 @@ func trimEOL(b []byte) []byte {
 	return b
 }
 
+// Slots of Parser.last.
+const (
+	lastHost = iota
+	lastApp
+	lastProcID
+	lastMsgID
+	lastSD
+)
+
 // intern returns b as a string, shared with earlier calls that saw the same
 // bytes, so that the hosts, apps and pids of a flood cost no allocation.
-func (p *Parser) intern(b []byte) string {
+// slot names the field, whose last value is tried first.
+func (p *Parser) intern(slot int, b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
+	if s := p.last[slot]; s == string(b) {
+		return s
+	}
+	s := p.lookup(b)
+	p.last[slot] = s
+	return s
+}
+
+// lookup returns b as a string from the parser's cache, adding it.
+func (p *Parser) lookup(b []byte) string {
 	if len(b) > maxInternedLen {
 		return string(b)
 	}
