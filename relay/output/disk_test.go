@@ -219,3 +219,60 @@ func TestDiskFullCompress(t *testing.T) {
 		t.Fatalf("Close after space returned: %v", err)
 	}
 }
+
+// TestDiskFullRandom runs random writes, summaries and flushes on a real
+// filesystem that fills up and frees again at random, and checks for
+// every source that written + counted = sent.
+func TestDiskFullRandom(t *testing.T) {
+	mnt := mountTmpfs(t, "8m")
+	for _, seed := range []uint64{1, 2, 3} {
+		t.Run("seed "+itoa(int(seed)), func(t *testing.T) {
+			dir := filepath.Join(mnt, itoa(int(seed)))
+			cfg := fileConfig(dir, "{host}/{app}.log", "json")
+			cfg.MaxSize, cfg.MaxBuffer, cfg.MaxOpenFiles = 0, 64<<10, 3
+			f, stats := newTestFile(t, cfg)
+			rnd := rand.New(rand.NewPCG(seed, 7))
+			filler := filepath.Join(mnt, "filler")
+			full := false
+			sent := map[string]int64{}
+			for i := range 6000 {
+				switch op := rnd.IntN(1000); {
+				case op < 3:
+					if full = !full; full {
+						var st syscall.Statfs_t
+						if err := syscall.Statfs(mnt, &st); err != nil {
+							t.Fatal(err)
+						}
+						fill(t, filler, int(st.Bavail*uint64(st.Bsize))-int(rnd.IntN(32<<10)))
+					} else {
+						os.Remove(filler)
+					}
+				case op < 30:
+					f.Flush()
+				default:
+					host := "h" + itoa(rnd.IntN(5))
+					r := rec(host, "app", i)
+					if rnd.IntN(10) == 0 {
+						r.Summary = &floodgate.Summary{Kind: floodgate.Block, FP: "fp", Count: int64(1 + rnd.IntN(50)), First: t0, Last: t0}
+					}
+					sent[host+"/app"] += r.Messages()
+					if err := f.Write(r); err != nil && !errors.Is(err, ErrDropped) {
+						t.Fatalf("Write: %v", err)
+					}
+				}
+			}
+			os.Remove(filler)
+			if err := f.Close(); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+			got, _ := accountDir(t, dir)
+			for k, n := range sent {
+				if got[k] != n {
+					t.Errorf("%s: written + counted = %d, sent %d", k, got[k], n)
+				}
+			}
+			t.Logf("lost %d messages, %d write errors, %d summaries", stats.Lost.Load(), stats.WriteErrors.Load(), stats.Summaries.Load())
+			os.RemoveAll(dir) // room for the next seed
+		})
+	}
+}

@@ -3,9 +3,12 @@ package output
 import (
 	"bytes"
 	"errors"
+	"math/rand/v2"
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/floodgate/floodgate"
 )
 
 func TestWriterGolden(t *testing.T) {
@@ -134,5 +137,67 @@ func TestWriterCloseDown(t *testing.T) {
 	}
 	if got := stats.Lost.Load(); got != 10 {
 		t.Errorf("Stats.Lost = %d, want 10", got)
+	}
+}
+
+// partial writes a few bytes of each call, then fails, while down.
+type partial struct {
+	bytes.Buffer
+	down bool
+}
+
+func (p *partial) Write(b []byte) (int, error) {
+	if !p.down {
+		return p.Buffer.Write(b)
+	}
+	n, _ := p.Buffer.Write(b[:min(len(b), 37)])
+	return n, syscall.EIO
+}
+
+// TestWriterAccountingRandom runs random sequences of writes, summaries,
+// flushes and outages, partial writes included, and checks CONTRACT.md's
+// invariant at the end: for every source, written + counted = sent.
+func TestWriterAccountingRandom(t *testing.T) {
+	for _, seed := range []uint64{1, 2, 3, 4} {
+		t.Run("seed "+itoa(int(seed)), func(t *testing.T) {
+			rnd := rand.New(rand.NewPCG(seed, 99))
+			w := &partial{}
+			stats := new(Stats)
+			o := newWriter(w, "json", 64<<10, nil, stats)
+			sent := map[string]int64{}
+			var dropped int64
+			for i := range 8000 {
+				switch op := rnd.IntN(1000); {
+				case op < 2:
+					w.down = !w.down
+				case op < 20:
+					o.Flush()
+				default:
+					host := "h" + itoa(rnd.IntN(4))
+					r := rec(host, "app", i)
+					if rnd.IntN(10) == 0 {
+						r.Summary = &floodgate.Summary{Kind: floodgate.Repeat, FP: "fp", Count: int64(1 + rnd.IntN(100)), First: t0, Last: t0}
+					}
+					sent[host+"/app"] += r.Messages()
+					if errors.Is(o.Write(r), ErrDropped) {
+						dropped += r.Messages()
+					}
+				}
+			}
+			w.down = false
+			if err := o.Close(); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+			got, _ := account(t, &w.Buffer)
+			for k, n := range sent {
+				if got[k] != n {
+					t.Errorf("%s: written + counted = %d, sent %d", k, got[k], n)
+				}
+			}
+			if stats.Lost.Load() != dropped {
+				t.Errorf("Stats.Lost = %d, dropped %d", stats.Lost.Load(), dropped)
+			}
+			t.Logf("dropped %d messages, %d write errors, %d summaries", dropped, stats.WriteErrors.Load(), stats.Summaries.Load())
+		})
 	}
 }
