@@ -2,6 +2,7 @@ package dedupe
 
 import (
 	"fmt"
+	"syscall"
 	"testing"
 	"time"
 
@@ -127,8 +128,23 @@ func BenchmarkIncidentFlood(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for b.Loop() {
 		run()
 	}
+	cpu := cpuTime() - cpu0
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+	// On a machine shared with other work, wall time counts the waits for
+	// a core; CPU time counts only this process's work (GC included), so
+	// msgs per CPU second is the rate one core sustains.
+	b.ReportMetric(float64(b.N)/cpu.Seconds(), "msgs/cpu-s")
+}
+
+// cpuTime returns the user and system CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -156,11 +156,10 @@ func callOpen(s string) int {
 	return -1
 }
 
-// continues reports whether text continues a block of kind k that holds
-// lines already, and whether it is the block's last line (a Python
+// continues reports whether text (body, indented: unindent(text))
+// continues a block of kind k that holds lines already, and whether it is the block's last line (a Python
 // traceback ends with its exception line).
-func continues(k blockKind, lines int, text string) (cont, last bool) {
-	body, indented := unindent(text)
+func continues(k blockKind, lines int, text, body string, indented bool) (cont, last bool) {
 	switch k {
 	case goroutine:
 		return indented && body != "" || callOpen(text) > 0 ||
@@ -247,7 +246,7 @@ type block struct {
 	bytes  int
 	last   time.Time // pipeline clock at the last line, for the idle timeout
 	fp     xxhash.Digest
-	tset   uint64 // a hash of the line templates, in order
+	fresh  bool   // holds a line whose template was not written when it arrived
 	id     string // goroutine id of the header
 	state  string // goroutine state of the header
 	done   bool   // the last line arrived (Python's exception line)
@@ -257,7 +256,7 @@ type block struct {
 func (b *block) reset(kind blockKind, src *source) {
 	clear(b.lines) // drop references to the strings of released lines
 	b.lines = b.lines[:0]
-	b.kind, b.src, b.bytes, b.tset = kind, src, 0, 0
+	b.kind, b.src, b.bytes, b.fresh = kind, src, 0, false
 	b.id, b.state, b.done = "", "", false
 	b.fp.Reset()
 	var k [1]byte
@@ -272,8 +271,7 @@ var newline = []byte{'\n'}
 // function names and file:line, never arguments, offsets, goroutine ids,
 // pointers or wait durations. tmpl is the line's masked template hash,
 // used for lines without a better identity.
-func (b *block) addFrame(text string, tmpl uint64) {
-	body, indented := unindent(text)
+func (b *block) addFrame(text, body string, indented bool, tmpl uint64) {
 	switch b.kind {
 	case goroutine, goPanic:
 		switch {

@@ -28,6 +28,23 @@ type source struct {
 	cycle *pattern // the cycle being counted, nil when none
 
 	restartUnit string // the last systemd unit this source reported restarting
+
+	// written caches templates known to have been written for the source,
+	// direct-mapped, so that block lines skip the pattern table. Having
+	// been written stays true when the pattern is evicted, so the cache
+	// never needs invalidating.
+	written *[64]uint64
+}
+
+func (s *source) wasWritten(tmpl uint64) bool {
+	return s.written != nil && s.written[tmpl&63] == tmpl
+}
+
+func (s *source) noteWritten(tmpl uint64) {
+	if s.written == nil {
+		s.written = new([64]uint64)
+	}
+	s.written[tmpl&63] = tmpl
 }
 
 // unit is one element of a source's sequence: a line or a block.

@@ -64,9 +64,6 @@ type extra struct {
 	states [maxStates]stateCount
 	other  int64 // goroutines in states beyond maxStates
 
-	tsets [4]uint64 // template sets of blocks known to hold only written templates
-	tnext int
-
 	period   int
 	restarts int64
 	unit     string
@@ -128,8 +125,9 @@ func (e *Engine) Handle(now time.Time, r *floodgate.Record) {
 			if b := e.stream(src, r.ProcID); b != nil {
 				// A line that continues a block is never a header, so the
 				// header test is left to lines that do not.
-				if cont, last := continues(b.kind, len(b.lines), r.Text); cont {
-					e.hold(now, b, r)
+				body, indented := unindent(r.Text)
+				if cont, last := continues(b.kind, len(b.lines), r.Text, body, indented); cont {
+					e.hold(now, b, r, body, indented)
 					if last || len(b.lines) >= e.opts.BlockMaxLines || b.bytes >= e.opts.BlockMaxBytes {
 						e.endBlock(now, b)
 					}
@@ -139,7 +137,7 @@ func (e *Engine) Handle(now time.Time, r *floodgate.Record) {
 			}
 		}
 		if kind := headerKind(r.Text); kind != noBlock {
-			e.hold(now, e.startBlock(kind, src, r.ProcID), r)
+			e.hold(now, e.startBlock(kind, src, r.ProcID), r, r.Text, false)
 			return
 		}
 	}
@@ -335,14 +333,23 @@ func (e *Engine) startBlock(kind blockKind, src *source, procid string) *block {
 }
 
 // hold adds r's line to block b.
-func (e *Engine) hold(now time.Time, b *block, r *floodgate.Record) {
+func (e *Engine) hold(now time.Time, b *block, r *floodgate.Record, body string, indented bool) {
 	tmpl := e.template(r.Text)
 	if len(b.lines) == 0 && b.kind == goroutine {
 		b.id, b.state = goroutineHeader(r.Text)
 	}
-	b.addFrame(r.Text, tmpl)
+	b.addFrame(r.Text, body, indented, tmpl)
 	b.lines = append(b.lines, heldLine{msg: r.Message, tmpl: tmpl})
-	b.tset = (b.tset^tmpl)*0x100000001b3 + 1
+	// Novelty is decided on arrival: another stream of the source may
+	// release a block with the same template before this one ends, and
+	// the first occurrence must still be written.
+	if !b.fresh && !b.src.wasWritten(tmpl) {
+		if _, ok := e.patterns.Get(patternKey{b.src.key, tmpl}); ok {
+			b.src.noteWritten(tmpl)
+		} else {
+			b.fresh = true
+		}
+	}
 	b.bytes += len(r.Text)
 	b.last = now
 }
@@ -363,21 +370,9 @@ func (e *Engine) endBlock(now time.Time, b *block) {
 	fp := b.fp.Sum64()
 	key := patternKey{src.key, fp}
 	p, ok := e.patterns.Get(key)
-	// A block holding a line whose template was never written for the
-	// source is written whole. The set of templates of a block already
-	// checked is remembered, so a flood of one stack checks it once.
-	fresh := false
-	if !ok || !p.x.checked(b.tset) {
-		for i := range b.lines {
-			if _, seen := e.patterns.Get(patternKey{src.key, b.lines[i].tmpl}); !seen {
-				fresh = true
-				break
-			}
-		}
-		if ok && !fresh {
-			p.x.check(b.tset)
-		}
-	}
+	// A block holding a line whose template had not been written for the
+	// source when the line arrived is written whole (hold checks).
+	fresh := b.fresh
 	recent := ok && at.Sub(p.seen) <= e.opts.Window && !fresh
 	n := int64(len(b.lines))
 	lastMsg := &b.lines[len(b.lines)-1].msg
@@ -441,23 +436,6 @@ func (e *Engine) freeBlock(b *block) {
 		b.lines = nil
 	}
 	e.free = append(e.free, b)
-}
-
-// checked reports whether a block with template set tset was found to
-// hold only written templates.
-func (x *extra) checked(tset uint64) bool {
-	for _, t := range x.tsets {
-		if t == tset {
-			return true
-		}
-	}
-	return false
-}
-
-// check remembers tset as holding only written templates.
-func (x *extra) check(tset uint64) {
-	x.tsets[x.tnext] = tset
-	x.tnext = (x.tnext + 1) % len(x.tsets)
 }
 
 // addState counts one more goroutine in state.

@@ -124,9 +124,15 @@ func render(recs []floodgate.Record) string {
 	return b.String()
 }
 
+// errorer is what checkInvariants needs of a *testing.T or a *rapid.T.
+type errorer interface {
+	Helper()
+	Errorf(format string, args ...any)
+}
+
 // checkInvariants asserts the contract's accounting and exemplar rules
 // over input and output, the way the external contract-check does.
-func checkInvariants(t testing.TB, in []floodgate.Message, out []floodgate.Record) {
+func checkInvariants(t errorer, in []floodgate.Message, out []floodgate.Record) {
 	t.Helper()
 	type src struct{ host, app string }
 	type ex struct{ host, app, masked string }

@@ -62,7 +62,7 @@ func escapeAt(s string, i int) (byte, bool) {
 // template is the text with rsyslog's escapes decoded and every variable
 // token replaced by maskByte:
 //
-//   - a token starting with 0x (pointers, hex arguments);
+//   - 0x and hex digits (pointers, hex arguments);
 //   - a token made only of hex digits, ':', '.' and '-' that holds a digit
 //     (numbers, UUIDs, MACs, IPv4 and IPv6 addresses with ports, dates,
 //     clock times, hex ids, quoted or not);
@@ -104,6 +104,9 @@ func appendTemplate(dst []byte, text string) []byte {
 					break
 				}
 			}
+			if c|0x20 == 'x' && i == start+1 && text[start] == '0' {
+				k = clHexish // the x of 0x: the token may still be a hex literal
+			}
 			all &= k
 			any |= k
 			i++
@@ -112,7 +115,7 @@ func appendTemplate(dst []byte, text string) []byte {
 		hexish := all&clHexish != 0
 		digit := any&clDigit != 0
 		switch {
-		case hexish && digit, isHexLiteral(tok):
+		case hexish && digit:
 			dst = append(dst, maskByte)
 		case digit:
 			dst = appendDigitsMasked(dst, tok)
@@ -121,20 +124,6 @@ func appendTemplate(dst []byte, text string) []byte {
 		}
 	}
 	return dst
-}
-
-// isHexLiteral matches 0x followed by hex digits only.
-func isHexLiteral(tok string) bool {
-	if len(tok) < 3 || tok[0] != '0' || tok[1] != 'x' && tok[1] != 'X' {
-		return false
-	}
-	for i := 2; i < len(tok); i++ {
-		c := tok[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-			return false
-		}
-	}
-	return true
 }
 
 // appendDigitsMasked appends tok with each run of digits (and an optional
