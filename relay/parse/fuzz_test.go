@@ -78,7 +78,7 @@ func FuzzFastPath(f *testing.F) {
 	f.Add([]byte("<13>Sep  9 10:00:00 h a[1]: x: y[2]: z"))
 	f.Add([]byte("Feb 29 00:00:00 h a:  leading space"))
 	p := New(Options{Location: time.UTC})
-	raw := rfc3164.NewMachine(rfc3164.WithBestEffort(), rfc3164.WithLenientDay(), rfc3164.WithOptionalPriority())
+	raw := newMachine3164()
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		checkFastAgrees(t, p, raw, frame)
 	})
@@ -118,8 +118,17 @@ func checkFastAgrees(t *testing.T, p *Parser, raw syslog.Machine, frame []byte) 
 			fast.Host, fast.App, fast.ProcID, fast.Text)
 	}
 	ts := sm.Timestamp
-	if ts == nil || ts.Month() != fast.Time.Month() || ts.Day() != fast.Time.Day() || ts.Hour() != fast.Time.Hour() ||
-		ts.Minute() != fast.Time.Minute() || ts.Second() != fast.Time.Second() {
+	switch {
+	case ts == nil:
+		t.Errorf("%q: machine finds no stamp, scanner %v", fr, fast.Time)
+	case h.rfc3339.set:
+		_, mo := ts.Zone()
+		_, fo := fast.Time.Zone()
+		if !ts.Equal(fast.Time) || mo != fo {
+			t.Errorf("%q: machine stamp %v, scanner %v", fr, ts, fast.Time)
+		}
+	case ts.Month() != fast.Time.Month() || ts.Day() != fast.Time.Day() || ts.Hour() != fast.Time.Hour() ||
+		ts.Minute() != fast.Time.Minute() || ts.Second() != fast.Time.Second():
 		t.Errorf("%q: machine stamp %v, scanner %v", fr, ts, fast.Time)
 	}
 	if (sm.Priority == nil) != (fast.Format == floodgate.Traditional) ||
@@ -137,7 +146,9 @@ func TestFastPathAgrees(t *testing.T) {
 	type piece struct{ plain, odd []string }
 	pieces := []piece{
 		{[]string{"", "<0>", "<13>", "<191>", "<1>"}, []string{"<192>", "<013>", "<13> ", "<>", "<1000>"}},
-		{[]string{"Sep  9 10:02:37", "Sep 09 10:02:37", "Feb 29 23:59:59", "Dec 31 00:00:00"}, []string{"Apr 31 00:00:00", "Sep  9 24:00:00", "Sep 9 10:02:37", "Dec 31 23:59:60", "sep  9 10:02:37", "Sep 00 10:02:37"}},
+		{[]string{"Sep  9 10:02:37", "Sep 09 10:02:37", "Feb 29 23:59:59", "Dec 31 00:00:00", "2026-11-27T10:00:00.123456+00:00", "2024-02-29T23:59:59.1-05:30", "2026-11-27T10:00:00Z"},
+			[]string{"Apr 31 00:00:00", "Sep  9 24:00:00", "Sep 9 10:02:37", "Dec 31 23:59:60", "sep  9 10:02:37", "Sep 00 10:02:37",
+				"2026-02-29T00:00:00Z", "2026-11-27T10:00:00.1234567Z", "2026-11-27T10:00:00", "2026-11-27T10:00:00+01", "2026-11-27 10:00:00Z", "-"}},
 		{[]string{" "}, []string{"  ", ""}},
 		{[]string{"h ", "ip-10-1-2-3 ", `"q" `, "<h> ", strings.Repeat("h", 255) + " ", ""}, []string{"a:b ", "h[1] ", "h] ", "h\x7f ", "h\xc3\xa9 ", strings.Repeat("h", 256) + " ", "h  ", "h", " "}},
 		{[]string{"app", "a.b-c_d/e", `a"b`, strings.Repeat("a", 48), "a>"}, []string{"app]", strings.Repeat("a", 49), "", "sp ace", "\xc3\xa9", "a\tb"}},
@@ -146,9 +157,9 @@ func TestFastPathAgrees(t *testing.T) {
 		{[]string{"x", "x\ty", "\xff\xfe", "a: b", "[1]: c", " lead", "#011/usr/x.go:1 +0x5", "app[1]: x"}, []string{"", "\x01", "x\x7f", " ", "x\r", "x\ny"}},
 	}
 	p := New(Options{Location: time.UTC})
-	raw := rfc3164.NewMachine(rfc3164.WithBestEffort(), rfc3164.WithLenientDay(), rfc3164.WithOptionalPriority())
+	raw := newMachine3164()
 	rng := rand.New(rand.NewPCG(1, 2))
-	accepted, hostless := 0, 0
+	accepted, hostless, rfc3339 := 0, 0, 0
 	for range 50000 {
 		var b []byte
 		for _, pc := range pieces {
@@ -163,16 +174,19 @@ func TestFastPathAgrees(t *testing.T) {
 			if h.host == h.hostEnd {
 				hostless++
 			}
+			if h.rfc3339.set {
+				rfc3339++
+			}
 		}
 		checkFastAgrees(t, p, raw, b)
 		if t.Failed() {
 			return
 		}
 	}
-	if accepted < 1000 || hostless < 100 {
-		t.Fatalf("the scanner accepted only %d frames (%d without a hostname): the test tests little", accepted, hostless)
+	if accepted < 1000 || hostless < 100 || rfc3339 < 100 {
+		t.Fatalf("the scanner accepted only %d frames (%d without a hostname, %d with RFC 3339 stamps): the test tests little", accepted, hostless, rfc3339)
 	}
-	t.Logf("%d frames accepted by the scanner, %d without a hostname", accepted, hostless)
+	t.Logf("%d frames accepted by the scanner, %d without a hostname, %d with RFC 3339 stamps", accepted, hostless, rfc3339)
 }
 
 // same reports whether a and b are the same message; times are compared as

@@ -54,19 +54,27 @@ func New(opts Options) *Parser {
 		loc = time.Local
 	}
 	return &Parser{
-		loc: loc,
-		// The machine reads the stamp in UTC in year 0 (a leap year, so
-		// Feb 29 passes); Parse takes the wall clock from it and decides
-		// the year and the zone itself.
-		m3: rfc3164.NewMachine(
-			rfc3164.WithBestEffort(),
-			rfc3164.WithLenientDay(),
-			rfc3164.WithOptionalPriority(),
-		),
+		loc:   loc,
+		m3:    newMachine3164(),
 		m5:    rfc5424.NewMachine(rfc5424.WithBestEffort()),
 		strs:  make(map[string]string, 64),
 		zones: make(map[int]*time.Location),
 	}
+}
+
+// newMachine3164 returns go-syslog's RFC 3164 machine as Parse uses it:
+// best effort, "Sep 09" accepted, no <PRI> needed (traditional lines), and
+// RFC 3339 stamps accepted (rsyslog's high-precision formats, the default
+// of /var/log/syslog on recent distributions). The machine reads a Stamp in
+// UTC in year 0 (a leap year, so Feb 29 passes); Parse takes the wall clock
+// from it and decides the year and the zone itself.
+func newMachine3164() syslog.Machine {
+	return rfc3164.NewMachine(
+		rfc3164.WithBestEffort(),
+		rfc3164.WithLenientDay(),
+		rfc3164.WithOptionalPriority(),
+		rfc3164.WithRFC3339(),
+	)
 }
 
 // Parse fills *m from one frame, a message without its framing (a trailing
@@ -102,7 +110,7 @@ func (p *Parser) Parse(frame []byte, received time.Time, m *floodgate.Message) {
 
 // maybeSyslog reports whether the machines could read anything in f: a
 // frame must start with a valid <PRI>, or, without one, with the month of a
-// timestamp. The check spares the lines of a raw dump (a goroutine stack
+// Stamp or the digit of an RFC 3339 timestamp. The check spares the lines of a raw dump (a goroutine stack
 // piped through logger -f, say) the machines' failed parses, which cost
 // microseconds and allocate errors.
 func maybeSyslog(f []byte) bool {
@@ -110,7 +118,7 @@ func maybeSyslog(f []byte) bool {
 		_, n := scanPRI(f)
 		return n > 0
 	}
-	return len(f) >= 3 && monthOf(f) != 0
+	return len(f) >= 3 && (monthOf(f) != 0 || f[0] >= '0' && f[0] <= '9')
 }
 
 // fillFast fills m from a frame the scanner accepted.
@@ -122,7 +130,12 @@ func (p *Parser) fillFast(f []byte, h *header, received time.Time, m *floodgate.
 		m.Format = floodgate.RFC3164
 		m.Facility, m.Severity = floodgate.Facility(h.pri/8), floodgate.Severity(h.pri%8)
 	}
-	m.Time = p.stamp(h.month, h.day, h.hour, h.min, h.sec, received)
+	if h.rfc3339.set {
+		ts := &h.rfc3339
+		m.Time = time.Date(ts.year, time.Month(ts.month), ts.day, ts.hour, ts.min, ts.sec, ts.nsec, p.zone(ts))
+	} else {
+		m.Time = p.stamp(h.month, h.day, h.hour, h.min, h.sec, received)
+	}
 	m.Host = orDash(p.intern(lastHost, f[h.host:h.hostEnd]))
 	m.App = p.intern(lastApp, f[h.tag:h.tagEnd])
 	if h.pid < h.pidEnd {

@@ -6,7 +6,8 @@ import "time"
 // frame: [<PRI>]Mmm dd hh:mm:ss [host ]tag[pid]: text. host == hostEnd when
 // the line has no hostname.
 type header struct {
-	pri                      int // -1 when absent
+	pri                      int       // -1 when absent
+	rfc3339                  stamp5424 // set when the stamp is RFC 3339
 	month                    time.Month
 	day, hour, min, sec      int
 	host, hostEnd            int
@@ -23,8 +24,8 @@ const (
 
 // scan accepts the plain shape of an RFC 3164 or traditional line, the
 // shape of nearly every line of a flood, and locates its fields without
-// allocating: an optional valid <PRI>, a Stamp timestamp with single spaces
-// around it, a hostname (or none), a tag with an optional non-empty [pid], ": ", and a
+// allocating: an optional valid <PRI>, a Stamp or RFC 3339 timestamp with
+// single spaces around it, a hostname (or none), a tag with an optional non-empty [pid], ": ", and a
 // non-empty text of printable bytes, tabs or bytes >= 0x80. It reports false
 // for everything else, ambiguous or unusual forms included, which then go to
 // go-syslog's machines; on what it accepts it agrees with them (see
@@ -39,14 +40,17 @@ func scan(f []byte) (h header, ok bool) {
 		}
 		h.pri, i = pri, n
 	}
-	// "Mmm dd hh:mm:ss " is 16 bytes.
-	if len(f)-i < 16 {
-		return h, false
+	if i < len(f) && f[i] >= '0' && f[i] <= '9' {
+		if i, ok = scanRFC3339(f, i, &h.rfc3339); !ok {
+			return h, false
+		}
+	} else {
+		// "Mmm dd hh:mm:ss " is 16 bytes.
+		if len(f)-i < 16 || !scanStamp(f[i:i+15], &h) || f[i+15] != ' ' {
+			return h, false
+		}
+		i += 16
 	}
-	if !scanStamp(f[i:i+15], &h) || f[i+15] != ' ' {
-		return h, false
-	}
-	i += 16
 	// Hostname: graph bytes except ':', and no brackets, which would make
 	// it look like a tag to the machine. A first word that is a tag
 	// instead, as in journald's forwarding format, holds a ':', which no

@@ -102,13 +102,19 @@ func scanField(f []byte, i, max int) (start, end, next int, ok bool) {
 	return start, i, i + 1, true
 }
 
-// scanStamp5424 reads "-" or YYYY-MM-DDThh:mm:ss[.frac](Z|+hh:mm) and the
-// space after it, checking what time.Parse checks (the day of the month
-// included).
+// scanStamp5424 reads an RFC 5424 timestamp, "-" or RFC 3339, and the space
+// after it.
 func scanStamp5424(f []byte, i int, ts *stamp5424) (int, bool) {
 	if len(f)-i >= 2 && f[i] == '-' && f[i+1] == ' ' {
 		return i + 2, true
 	}
+	return scanRFC3339(f, i, ts)
+}
+
+// scanRFC3339 reads YYYY-MM-DDThh:mm:ss[.frac](Z|+hh:mm) and the space
+// after it, checking what time.Parse and go-syslog's grammar check (the day
+// of the month, at most 6 digits of fraction).
+func scanRFC3339(f []byte, i int, ts *stamp5424) (int, bool) {
 	b := f[i:]
 	if len(b) < 21 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
 		return 0, false

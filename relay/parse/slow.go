@@ -135,11 +135,17 @@ func (p *Parser) parse3164(f []byte, received time.Time, m *floodgate.Message) b
 	host, app, pid := deref(sm.Hostname), deref(sm.Appname), deref(sm.ProcID)
 	if sm.Timestamp != nil {
 		t := *sm.Timestamp
-		h, mi, s := t.Clock()
-		m.Time = p.stamp(t.Month(), t.Day(), h, mi, s, received)
-		i = skipSpaces(f, i) + len(time.Stamp)
-		if i > len(f) {
-			i = len(f)
+		i = skipSpaces(f, i)
+		if i < len(f) && f[i] >= '0' && f[i] <= '9' {
+			// RFC 3339: it has its year and zone.
+			m.Time = t
+			for i < len(f) && f[i] != ' ' {
+				i++
+			}
+		} else {
+			h, mi, s := t.Clock()
+			m.Time = p.stamp(t.Month(), t.Day(), h, mi, s, received)
+			i = min(i+len(time.Stamp), len(f))
 		}
 		if j := skipSpaces(f, i); j > i || j == len(f) {
 			i = j
