@@ -110,9 +110,9 @@ func (p *Parser) Parse(frame []byte, received time.Time, m *floodgate.Message) {
 
 // maybeSyslog reports whether the machines could read anything in f: a
 // frame must start with a valid <PRI>, or, without one, with the month of a
-// Stamp or the digit of an RFC 3339 timestamp. The check spares the lines of a raw dump (a goroutine stack
-// piped through logger -f, say) the machines' failed parses, which cost
-// microseconds and allocate errors.
+// Stamp or the first digit of an RFC 3339 timestamp. The check spares the
+// lines of a raw dump (a goroutine stack piped through logger -f, say) the
+// machines' failed parses, which cost microseconds and allocate errors.
 func maybeSyslog(f []byte) bool {
 	if len(f) > 0 && f[0] == '<' {
 		_, n := scanPRI(f)
