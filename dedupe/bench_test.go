@@ -2,6 +2,7 @@ package dedupe
 
 import (
 	"fmt"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -147,4 +148,57 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// uniqueText returns a line that differs from every other i in words, not
+// only in numbers, so that each is a pattern of its own.
+func uniqueText(buf []byte, i int) string {
+	buf = append(buf[:0], "session opened for user "...)
+	for {
+		buf = append(buf, byte('g'+i%20))
+		i /= 20
+		if i == 0 {
+			break
+		}
+	}
+	buf = append(buf, " by (uid=0)"...)
+	return string(buf)
+}
+
+// BenchmarkUniqueLines feeds b.N lines that are all different patterns
+// from a few sources, the worst case for the pattern table, and reports
+// the live heap at the end: with the table capped by MaxPatterns it stays
+// flat however many lines go through (compare -benchtime=1000000x with
+// 10000000x).
+func BenchmarkUniqueLines(b *testing.B) {
+	s := &sink{}
+	e := New(DefaultOptions(), s)
+	hosts := []string{"node-a", "node-b", "node-c", "node-d"}
+	buf := make([]byte, 0, 128)
+	var r floodgate.Record
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ticked := now
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		now = now.Add(10 * time.Microsecond)
+		if now.Sub(ticked) >= time.Second {
+			e.Tick(now, false)
+			ticked = now
+		}
+		r.Message = floodgate.Message{Time: now, Host: hosts[i&3], App: "sshd", ProcID: "22", Text: uniqueText(buf, i)}
+		e.Handle(now, &r)
+		i++
+	}
+	b.StopTimer()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MB")
+	b.ReportMetric(float64(e.patterns.Len()), "patterns")
+	e.Tick(now, true)
+	if s.verbatim+s.counted != int64(i) {
+		b.Fatalf("accounting: %d lines, %d written + %d counted", i, s.verbatim, s.counted)
+	}
+	runtime.KeepAlive(e)
 }

@@ -254,6 +254,9 @@ func (e *Engine) count(p *pattern, now time.Time, m *floodgate.Message, n int64,
 		if !p.pending {
 			p.pending = true
 			e.pending = append(e.pending, p)
+			if len(e.pending) > 2*e.opts.MaxPatterns+64 {
+				e.compactPending()
+			}
 		}
 	}
 	p.count += n
@@ -268,6 +271,22 @@ func (e *Engine) count(p *pattern, now time.Time, m *floodgate.Message, n int64,
 	}
 	p.facility, p.severity = m.Facility, m.Severity
 	p.seen = now
+}
+
+// compactPending drops evicted and emptied patterns from the pending
+// list, so that a flood of short-lived patterns between two ticks cannot
+// grow it beyond the table.
+func (e *Engine) compactPending() {
+	kept := e.pending[:0]
+	for _, p := range e.pending {
+		if p.dead || p.count == 0 {
+			p.pending = false
+			continue
+		}
+		kept = append(kept, p)
+	}
+	clear(e.pending[len(kept):])
+	e.pending = kept
 }
 
 // line handles a single line that is not part of a block.

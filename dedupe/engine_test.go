@@ -332,3 +332,35 @@ func TestRestartLoop(t *testing.T) {
 		})
 	}
 }
+
+// TestMemoryBounded feeds many more unique patterns and sources than the
+// tables hold and checks that they stay within their caps, with exact
+// accounting through all the evictions.
+func TestMemoryBounded(t *testing.T) {
+	opts := DefaultOptions()
+	opts.MaxPatterns = 500
+	s := &sink{}
+	e := New(opts, s)
+	buf := make([]byte, 0, 128)
+	now := t0
+	const n = 50_000
+	for i := range n {
+		now = now.Add(time.Millisecond)
+		text := uniqueText(buf, i/2) // each pattern twice: a write and a repeat
+		r := floodgate.Record{Message: floodgate.Message{Time: now, Host: fmt.Sprint("host-", i%3000), App: "sshd", Text: text}}
+		e.Handle(now, &r)
+	}
+	if got := e.patterns.Len(); got > opts.MaxPatterns {
+		t.Errorf("%d patterns held, cap %d", got, opts.MaxPatterns)
+	}
+	if got, limit := e.sources.Len(), max(64, min(opts.MaxPatterns, 16384)); got > limit {
+		t.Errorf("%d sources held, cap %d", got, limit)
+	}
+	if len(e.pending) > 2*opts.MaxPatterns+64 {
+		t.Errorf("%d pending summaries held, more than the patterns", len(e.pending))
+	}
+	e.Tick(now, true)
+	if s.verbatim+s.counted != n {
+		t.Errorf("accounting: %d lines, %d written + %d counted", n, s.verbatim, s.counted)
+	}
+}
