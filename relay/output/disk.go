@@ -76,9 +76,9 @@ func (f *File) setLevel(level floodgate.DiskLevel) {
 		return
 	}
 	if level == floodgate.DiskOK {
-		f.log.log.Info("disk space recovered", "level", level.String(), "was", old.String())
+		f.log.log.Info("disk space recovered", logLevel, level.String(), logWas, old.String())
 	} else {
-		f.log.log.Warn("disk space low", "level", level.String(), "was", old.String(),
-			"min_free", f.cfg.MinFree.String(), "hard_min_free", f.cfg.HardMinFree.String())
+		f.log.log.Warn("disk space low", logLevel, level.String(), logWas, old.String(),
+			logMinFree, f.cfg.MinFree.String(), logHardFree, f.cfg.HardMinFree.String())
 	}
 }

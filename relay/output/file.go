@@ -112,7 +112,7 @@ func newFile(cfg config.Output, log *slog.Logger, stats *Stats) (*File, error) {
 	if f.maxOpen <= 0 {
 		f.maxOpen = 256
 	}
-	f.log.log = f.log.log.With("path", cfg.Path)
+	f.log.log = f.log.log.With(logPath, cfg.Path)
 	f.scratch.New = func() any { return new(scratch) }
 	// One more slot than the cap: ensureOpen closes the oldest itself, so
 	// that closing flushes, and the LRU never evicts on its own.
@@ -237,7 +237,7 @@ func (f *File) fail(op string, fl *file, err error) error {
 	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
 		f.setLevel(floodgate.DiskFull)
 	}
-	f.log.error(op+" output file", "file", fl.path, "err", err, "buffered", f.pending)
+	f.log.error("output file error", logOp, op, logFile, fl.path, logErr, err, logBuffered, f.pending)
 	return fmt.Errorf("%s %s: %w", op, fl.path, err)
 }
 
@@ -390,6 +390,6 @@ func (f *File) Close() error {
 		return nil
 	}
 	f.stats.Lost.Add(lines)
-	f.log.log.Error("output closed with records not written", "records", lines, "bytes", size, "counted_messages", counted, "err", err)
+	f.log.log.Error("output closed with records not written", logRecords, lines, logBytes, size, logCounted, counted, logErr, err)
 	return fmt.Errorf("close output %s: %d records (%d bytes) and %d counted messages not written: %w", f.cfg.Path, lines, size, counted, err)
 }

@@ -180,6 +180,24 @@ func (l losses) total() int64 {
 	return n
 }
 
+// Log keys of the output's records.
+const (
+	logComponent = "component"
+	logPath      = "path"
+	logFile      = "file"
+	logOp        = "op"
+	logErr       = "err"
+	logBuffered  = "buffered"
+	logRecords   = "records"
+	logBytes     = "bytes"
+	logCounted   = "counted_messages"
+	logLevel     = "level"
+	logWas       = "was"
+	logMinFree   = "min_free"
+	logHardFree  = "hard_min_free"
+	logSkipped   = "errors_not_logged"
+)
+
 // errLog logs errors at most once per interval, with the number left out
 // since: a relay that floods its own log with write errors is the bug
 // floodgate exists to prevent.
@@ -196,7 +214,7 @@ func newErrLog(log *slog.Logger) *errLog {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &errLog{log: log.With("component", "output"), interval: 10 * time.Second}
+	return &errLog{log: log.With(logComponent, "output"), interval: 10 * time.Second}
 }
 
 // error logs msg with args unless an error was logged within the interval.
@@ -212,7 +230,7 @@ func (e *errLog) error(msg string, args ...any) {
 	e.last, e.skipped = now, 0
 	e.mu.Unlock()
 	if skipped > 0 {
-		args = append(args, "errors_not_logged", skipped)
+		args = append(args, logSkipped, skipped)
 	}
 	e.log.Error(msg, args...)
 }

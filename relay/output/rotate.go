@@ -159,7 +159,7 @@ func (r *rotator) remove(name string) {
 
 func (r *rotator) failed(op string, err error) {
 	r.stats.WriteErrors.Add(1)
-	r.log.error(op, "err", err)
+	r.log.error("rotation error", logOp, op, logErr, err)
 }
 
 // gzip compresses name into name.gz and removes name; on failure (a full

@@ -101,7 +101,7 @@ func (o *Writer) writeOut() error {
 	if err != nil {
 		o.failing = true
 		o.stats.WriteErrors.Add(1)
-		o.log.error("write output", "err", err, "buffered", len(o.buf))
+		o.log.error("output write error", logErr, err, logBuffered, len(o.buf))
 		return fmt.Errorf("write output: %w", err)
 	}
 	return nil
@@ -154,6 +154,6 @@ func (o *Writer) Close() error {
 	lines := int64(bytes.Count(o.buf, newline))
 	lost := o.lost.total()
 	o.stats.Lost.Add(lines)
-	o.log.log.Error("output closed with records not written", "records", lines, "bytes", len(o.buf), "counted_messages", lost, "err", err)
+	o.log.log.Error("output closed with records not written", logRecords, lines, logBytes, len(o.buf), logCounted, lost, logErr, err)
 	return fmt.Errorf("close output: %d records (%d bytes) and %d counted messages not written: %w", lines, len(o.buf), lost, err)
 }
