@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/floodgate/floodgate/bench"
+	"github.com/floodgate/floodgate/config"
+	"github.com/floodgate/floodgate/internal/logging"
+	"github.com/floodgate/floodgate/relay"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+const usage = `usage: floodgate <command> [flags]
+
+commands:
+  run     [-config FILE]                      run the relay until SIGINT or SIGTERM
+  replay  [-config FILE] [-o FILE] [FILE...]  run captured syslog through the pipeline
+  check   -config FILE                        validate a config
+  bench   ...                                 the flood benchmark harness ("floodgate bench -h")
+  version                                     print the version
+`
+
+// usageError is a bad command line: exit 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// errInvalidConfig: check found problems and printed them; exit 2.
+var errInvalidConfig = errors.New("invalid config")
+
+// errAborted: a second signal cut shutdown short.
+var errAborted = errors.New("aborted by a second signal")
+
+func exitCode(err error, stderr io.Writer) int {
+	var ue *usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errInvalidConfig):
+		return 2
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "floodgate: %s\n\n%s", ue.msg, usage)
+		return 2
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	}
+	fmt.Fprintf(stderr, "floodgate: %v\n", err)
+	return 1
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return &usageError{"no command"}
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "run":
+		return cmdRun(ctx, rest, stderr)
+	case "replay":
+		return cmdReplay(ctx, rest, stdin, stdout, stderr)
+	case "check":
+		return cmdCheck(rest, stderr)
+	case "bench":
+		return bench.Main(ctx, rest, stdout, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprintf(stdout, "floodgate %s (%s %s/%s)\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		return nil
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		return &usageError{fmt.Sprintf("unknown command %q", cmd)}
+	}
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("floodgate "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// loadConfig reads path, or returns the defaults when path is "". Problems
+// are printed as FILE:LINE: what is wrong.
+func loadConfig(path string, stderr io.Writer) (*config.Config, error) {
+	if path == "" {
+		return config.Default(), nil
+	}
+	c, err := config.Load(path)
+	if err == nil {
+		return c, nil
+	}
+	var es config.Errors
+	if !errors.As(err, &es) {
+		return nil, err
+	}
+	for _, e := range es {
+		if e.Line > 0 {
+			fmt.Fprintf(stderr, "%s:%d: %s\n", path, e.Line, e.Error())
+		} else {
+			fmt.Fprintf(stderr, "%s: %s\n", path, e.Error())
+		}
+	}
+	return nil, errInvalidConfig
+}
+
+func cmdCheck(args []string, stderr io.Writer) error {
+	fs := newFlags("check", stderr)
+	path := fs.String("config", "", "the config `file` to validate")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *path == "" {
+		return &usageError{"check needs -config FILE"}
+	}
+	if fs.NArg() > 0 {
+		return &usageError{fmt.Sprintf("check takes no arguments, got %q", fs.Args())}
+	}
+	_, err := loadConfig(*path, stderr)
+	return err
+}
+
+func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := newFlags("run", stderr)
+	path := fs.String("config", "", "the config `file` (built-in defaults without it)")
+	level := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return &usageError{fmt.Sprintf("run takes no arguments, got %q", fs.Args())}
+	}
+	log, err := logging.New(stderr, *level)
+	if err != nil {
+		return &usageError{err.Error()}
+	}
+	cfg, err := loadConfig(*path, stderr)
+	if err != nil {
+		return err
+	}
+	// Listen for signals before binding, so that none is missed.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+
+	srv, err := relay.NewServer(cfg, log)
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(); err != nil {
+		return err
+	}
+	log.Info("floodgate running", "version", versionString())
+	select {
+	case <-ctx.Done():
+	case s := <-sigs:
+		log.Info("shutting down", "signal", s.String(), "drain_timeout", cfg.Relay.DrainTimeout.String())
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.Relay.DrainTimeout.D())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- srv.Shutdown(sctx) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("shutdown: %w", err)
+		}
+		log.Info("stopped")
+		return nil
+	case s := <-sigs:
+		log.Warn("aborting", "signal", s.String())
+		_ = srv.Close() // aborting: the abort is what we report
+		return errAborted
+	}
+}
+
+func cmdReplay(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("replay", stderr)
+	path := fs.String("config", "", "the config `file` (built-in defaults without it)")
+	out := fs.String("o", "", "write to this `file` instead of the configured outputs (\"-\" for stdout)")
+	quiet := fs.Bool("q", false, "do not print the report")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log, _ := logging.New(stderr, "warn")
+	cfg, err := loadConfig(*path, stderr)
+	if err != nil {
+		return err
+	}
+	rep, err := relay.Replay(ctx, cfg, relay.ReplayOptions{
+		Files:  fs.Args(),
+		Stdin:  stdin,
+		Output: *out,
+		Stdout: stdout,
+	}, log)
+	if err != nil {
+		return err
+	}
+	if !*quiet {
+		rep.Print(stderr)
+	}
+	return nil
+}

@@ -1,0 +1,464 @@
+package main
+
+// End-to-end tests: the real floodgate binary on loopback, fed by the real
+// peers an operator has: util-linux's logger and rsyslogd forwarding with
+// omfwd. They assert what arrives in the files, field by field, and that a
+// clean shutdown loses nothing.
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var binary string // built once by TestMain
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "floodgate-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "floodgate")
+	b := exec.Command("go", "build", "-race", "-o", binary, ".")
+	b.Stdout, b.Stderr = os.Stderr, os.Stderr
+	if err := b.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build floodgate:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// record is one line of JSON output, as CONTRACT.md defines it.
+type record struct {
+	Time     string          `json:"time"`
+	Host     string          `json:"host"`
+	App      string          `json:"app"`
+	ProcID   string          `json:"procid"`
+	Facility string          `json:"facility"`
+	Severity string          `json:"severity"`
+	Msg      string          `json:"msg"`
+	Summary  *summaryRecord  `json:"summary"`
+	Raw      json.RawMessage `json:"-"`
+}
+
+type summaryRecord struct {
+	Kind  string `json:"kind"`
+	FP    string `json:"fp"`
+	Count int64  `json:"count"`
+	First string `json:"first"`
+	Last  string `json:"last"`
+}
+
+// daemon is a floodgate run started by a test.
+type daemon struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	dir    string
+	stderr *syncBuffer
+	addrs  map[string]string // input type -> bound address
+	done   chan error
+}
+
+// freePort returns a loopback port that was free a moment ago, for peers
+// that need to be told a port before floodgate binds it.
+func freePort(t *testing.T, network string) int {
+	t.Helper()
+	switch network {
+	case "udp":
+		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		return c.LocalAddr().(*net.UDPAddr).Port
+	default:
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		return l.Addr().(*net.TCPAddr).Port
+	}
+}
+
+// startDaemon runs `floodgate run` with config (where {dir} stands for the
+// test's directory) and waits until every input is listening.
+func startDaemon(t *testing.T, config string, inputs int) *daemon {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "floodgate.toml")
+	if err := os.WriteFile(cfg, []byte(strings.ReplaceAll(config, "{dir}", dir)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := &daemon{t: t, dir: dir, stderr: &syncBuffer{}, addrs: map[string]string{}, done: make(chan error, 1)}
+	d.cmd = exec.Command(binary, "run", "-config", cfg)
+	d.cmd.Dir = dir
+	d.cmd.Stderr = d.stderr
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { d.done <- d.cmd.Wait() }()
+	t.Cleanup(func() {
+		if d.cmd.ProcessState == nil {
+			_ = d.cmd.Process.Kill()
+			<-d.done
+		}
+	})
+	listening := regexp.MustCompile(`msg=listening input="?(\w+) [^ ]*"? address=(\S+)`)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ms := listening.FindAllStringSubmatch(d.stderr.String(), -1)
+		if len(ms) >= inputs {
+			for _, m := range ms {
+				d.addrs[m[1]] = m[2]
+			}
+			return d
+		}
+		select {
+		case err := <-d.done:
+			t.Fatalf("floodgate exited before listening: %v\n%s", err, d.stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("floodgate did not listen on %d inputs:\n%s", inputs, d.stderr.String())
+		}
+	}
+}
+
+// stop sends SIGTERM and waits for exit 0.
+func (d *daemon) stop() {
+	d.t.Helper()
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		d.t.Fatal(err)
+	}
+	select {
+	case err := <-d.done:
+		if err != nil {
+			d.t.Fatalf("floodgate exited with %v after SIGTERM:\n%s", err, d.stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		d.t.Fatalf("floodgate did not exit after SIGTERM:\n%s", d.stderr.String())
+	}
+}
+
+// records reads every JSON record under the daemon's out directory.
+func (d *daemon) records() []record {
+	d.t.Helper()
+	return readRecords(d.t, filepath.Join(d.dir, "out"))
+}
+
+func readRecords(t *testing.T, root string) []record {
+	t.Helper()
+	var recs []record
+	err := filepath.WalkDir(root, func(path string, e os.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		sc := bufio.NewScanner(bytes.NewReader(b))
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			var r record
+			if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+				return fmt.Errorf("%s: %v: %q", path, err, sc.Text())
+			}
+			r.Raw = append(json.RawMessage(nil), sc.Bytes()...)
+			recs = append(recs, r)
+		}
+		return sc.Err()
+	})
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+func find(recs []record, msg string) *record {
+	for i := range recs {
+		if recs[i].Msg == msg && recs[i].Summary == nil {
+			return &recs[i]
+		}
+	}
+	return nil
+}
+
+const jsonConfig = `
+[[input]]
+type = "udp"
+address = "127.0.0.1:0"
+
+[[input]]
+type = "tcp"
+address = "127.0.0.1:0"
+
+[[input]]
+type = "unix"
+address = "{dir}/floodgate.sock"
+
+[[output]]
+type = "file"
+path = "{dir}/out/{host}/{app}.log"
+format = "json"
+
+[metrics]
+address = ""
+`
+
+func TestLoggerOverEveryTransport(t *testing.T) {
+	d := startDaemon(t, jsonConfig, 3)
+	udp, tcp := d.addrs["udp"], d.addrs["tcp"]
+	host, port, _ := net.SplitHostPort(udp)
+	_, tport, _ := net.SplitHostPort(tcp)
+	sock := filepath.Join(d.dir, "floodgate.sock")
+	type send struct {
+		name string
+		args []string
+		sev  string
+		fac  string
+	}
+	sends := []send{
+		{"udp rfc5424", []string{"-n", host, "-P", port, "-d", "-t", "e2e-udp", "-p", "daemon.err", "--id=4242"}, "err", "daemon"},
+		{"udp rfc3164", []string{"-n", host, "-P", port, "-d", "--rfc3164", "-t", "e2e-udp3164", "-p", "local3.warning"}, "warning", "local3"},
+		{"tcp plain", []string{"-n", host, "-P", tport, "-T", "-t", "e2e-tcp", "-p", "user.info", "--id=77"}, "info", "user"},
+		{"tcp octet", []string{"-n", host, "-P", tport, "-T", "--octet-count", "-t", "e2e-octet", "-p", "auth.crit"}, "crit", "auth"},
+		{"unix", []string{"-u", sock, "--socket-errors=on", "-t", "e2e-unix", "-p", "mail.notice"}, "notice", "mail"},
+	}
+	for _, s := range sends {
+		msg := "hello from " + s.name + " #011tab stays"
+		out, err := exec.Command("logger", append(s.args, msg)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("logger %s: %v: %s", s.name, err, out)
+		}
+	}
+	d.stop()
+	recs := d.records()
+	hostname, _ := os.Hostname()
+	for _, s := range sends {
+		t.Run(s.name, func(t *testing.T) {
+			r := find(recs, "hello from "+s.name+" #011tab stays")
+			if r == nil {
+				t.Fatalf("message not written; records: %d\n%s", len(recs), d.stderr.String())
+			}
+			app := s.args[indexOf(s.args, "-t")+1]
+			if r.App != app || r.Severity != s.sev || r.Facility != s.fac {
+				t.Errorf("app/severity/facility = %s/%s/%s, want %s/%s/%s", r.App, r.Severity, r.Facility, app, s.sev, s.fac)
+			}
+			if short := strings.SplitN(hostname, ".", 2)[0]; r.Host != hostname && r.Host != short {
+				t.Errorf("host = %q, want %q", r.Host, hostname)
+			}
+			if i := indexOf(s.args, "--id=4242"); i >= 0 && r.ProcID != "4242" {
+				t.Errorf("procid = %q, want 4242", r.ProcID)
+			}
+			if _, err := time.Parse(time.RFC3339, r.Time); err != nil {
+				t.Errorf("time %q is not RFC 3339: %v", r.Time, err)
+			}
+		})
+	}
+}
+
+func indexOf(ss []string, s string) int {
+	for i, x := range ss {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// TestRsyslogForwardsToFloodgate runs a real rsyslogd that receives on UDP
+// and forwards with omfwd over TCP, octet-counted, to floodgate: the way
+// operators put floodgate in front of the disk.
+func TestRsyslogForwardsToFloodgate(t *testing.T) {
+	rsyslogd, err := exec.LookPath("rsyslogd")
+	if err != nil {
+		rsyslogd = "/usr/sbin/rsyslogd"
+	}
+	d := startDaemon(t, jsonConfig, 3)
+	_, fport, _ := net.SplitHostPort(d.addrs["tcp"])
+	rdir := t.TempDir()
+	rport := freePort(t, "udp")
+	conf := fmt.Sprintf(`global(workDirectory=%q)
+module(load="imudp")
+input(type="imudp" address="127.0.0.1" port="%d")
+action(type="omfwd" target="127.0.0.1" port=%q protocol="tcp" TCP_Framing="octet-counted"
+       queue.type="LinkedList" queue.size="100000" action.resumeRetryCount="-1")
+`, rdir, rport, fport)
+	cfg := filepath.Join(rdir, "rsyslog.conf")
+	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(rsyslogd, "-N1", "-f", cfg).CombinedOutput(); err != nil {
+		t.Fatalf("rsyslogd rejects its test config: %v\n%s", err, out)
+	}
+	r := exec.Command(rsyslogd, "-n", "-f", cfg, "-i", filepath.Join(rdir, "rsyslogd.pid"))
+	var rerr syncBuffer
+	r.Stderr, r.Stdout = &rerr, &rerr
+	if err := r.Start(); err != nil {
+		t.Fatal(err)
+	}
+	rdone := make(chan error, 1)
+	go func() { rdone <- r.Wait() }()
+	defer func() {
+		if r.ProcessState == nil {
+			_ = r.Process.Kill()
+			<-rdone
+		}
+	}()
+	// rsyslogd has no readiness signal; wait until its UDP port is bound.
+	waitUDPBound(t, rport)
+
+	const n = 200
+	for i := 0; i < n; i++ {
+		sev := "info"
+		if i%50 == 0 {
+			sev = "err"
+		}
+		msg := fmt.Sprintf("request %d served in %d ms by worker-%c", i, i%7, 'a'+byte(i%3))
+		out, err := exec.Command("logger", "-n", "127.0.0.1", "-P", fmt.Sprint(rport), "-d", "--rfc3164",
+			"-t", "webapp", "--id=31337", "-p", "daemon."+sev, msg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("logger: %v: %s", err, out)
+		}
+	}
+	// rsyslog forwards asynchronously: wait until floodgate has read what
+	// it sent (its pid file being there says nothing about the queue), by
+	// stopping rsyslogd, which drains its action queue on SIGTERM.
+	if err := r.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-rdone:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("rsyslogd did not stop:\n%s", rerr.String())
+	}
+	d.stop()
+	recs := d.records()
+	var verbatim, counted int64
+	for _, rec := range recs {
+		if rec.App != "webapp" {
+			continue
+		}
+		if rec.Summary != nil {
+			counted += rec.Summary.Count
+			continue
+		}
+		verbatim++
+		if rec.ProcID != "31337" || rec.Facility != "daemon" {
+			t.Errorf("forwarded record lost procid or facility: %s", rec.Raw)
+		}
+	}
+	if verbatim+counted != n {
+		t.Fatalf("rsyslog forwarded %d messages; floodgate wrote %d verbatim + %d counted = %d\nfloodgate:\n%s\nrsyslogd:\n%s",
+			n, verbatim, counted, verbatim+counted, d.stderr.String(), rerr.String())
+	}
+	// The first of the flood got through verbatim, and so did the first
+	// error of the same wording: a severity is part of a pattern.
+	for _, want := range []struct{ msg, sev string }{
+		{"request 0 served in 0 ms by worker-a", "err"},
+		{"request 1 served in 1 ms by worker-b", "info"},
+	} {
+		rec := find(recs, want.msg)
+		if rec == nil {
+			t.Errorf("%q not written verbatim", want.msg)
+		} else if rec.Severity != want.sev {
+			t.Errorf("%q has severity %s, want %s", want.msg, rec.Severity, want.sev)
+		}
+	}
+	if verbatim >= n/2 {
+		t.Errorf("%d of %d templated lines written verbatim: nothing collapsed", verbatim, n)
+	}
+}
+
+func waitUDPBound(t *testing.T, port int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		c, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			return // taken: rsyslogd has it
+		}
+		c.Close()
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("nothing bound UDP port %d", port)
+}
+
+// TestShutdownLosesNothing sends a flood over one TCP connection and
+// signals floodgate as soon as the sender is done: every message must be
+// accounted for, verbatim or in a summary's count.
+func TestShutdownLosesNothing(t *testing.T) {
+	d := startDaemon(t, jsonConfig, 3)
+	c, err := net.Dial("tcp", d.addrs["tcp"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 20000
+	w := bufio.NewWriter(c)
+	for i := 0; i < n; i++ {
+		msg := fmt.Sprintf("<30>1 2026-11-27T10:00:%02d.%06dZ node%d kubelet %d - - status %d of pod-%d ok", i/1000%60, i%1000000, i%3, 1000+i%5, i, i%11)
+		fmt.Fprintf(w, "%d %s", len(msg), msg)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	// Signal while the connection is still open: the drain must read what
+	// the client already sent before the client closes.
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	c.Close()
+	select {
+	case err := <-d.done:
+		if err != nil {
+			t.Fatalf("exit: %v\n%s", err, d.stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no exit after SIGTERM")
+	}
+	var total int64
+	for _, r := range d.records() {
+		total += 1
+		if r.Summary != nil {
+			total += r.Summary.Count - 1
+		}
+	}
+	if total != n {
+		t.Fatalf("sent %d, accounted %d\n%s", n, total, d.stderr.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

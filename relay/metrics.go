@@ -1,0 +1,203 @@
+package relay
+
+import (
+	"net/http"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/floodgate/floodgate"
+	"github.com/floodgate/floodgate/relay/input"
+	"github.com/floodgate/floodgate/relay/output"
+)
+
+// Metric names, all in one place.
+const (
+	metricInputMessages    = "floodgate_input_messages_total"
+	metricInputBytes       = "floodgate_input_bytes_total"
+	metricInputTruncated   = "floodgate_input_truncated_total"
+	metricInputOversize    = "floodgate_input_oversize_skipped_total"
+	metricInputBadFrames   = "floodgate_input_bad_frames_total"
+	metricInputConnsOpen   = "floodgate_input_connections_open"
+	metricInputConnsAcc    = "floodgate_input_connections_accepted_total"
+	metricInputConnsRej    = "floodgate_input_connections_rejected_total"
+	metricInputIdle        = "floodgate_input_idle_timeouts_total"
+	metricInputReadErrors  = "floodgate_input_read_errors_total"
+	metricParsed           = "floodgate_messages_parsed_total"
+	metricUnparsed         = "floodgate_messages_unparsed_total"
+	metricRecords          = "floodgate_records_written_total"
+	metricFolded           = "floodgate_messages_folded_total"
+	metricOutputRecords    = "floodgate_output_records_total"
+	metricOutputBytes      = "floodgate_output_bytes_total"
+	metricOutputErrors     = "floodgate_output_write_errors_total"
+	metricOutputLost       = "floodgate_output_records_lost_total"
+	metricOutputRotations  = "floodgate_output_rotations_total"
+	metricDiskLevel        = "floodgate_disk_level"
+	metricRestartLoops     = "floodgate_restart_loops"
+	metricRestartLoopCount = "floodgate_restart_loop_restarts"
+)
+
+func desc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc(name, help, labels, nil)
+}
+
+var (
+	descInputMessages    = desc(metricInputMessages, "Messages framed by an input.", "input")
+	descInputBytes       = desc(metricInputBytes, "Bytes of the messages framed by an input.", "input")
+	descInputTruncated   = desc(metricInputTruncated, "Lines longer than max_message_size, delivered cut.", "input")
+	descInputOversize    = desc(metricInputOversize, "Octet-counted frames longer than max_message_size, skipped.", "input")
+	descInputBadFrames   = desc(metricInputBadFrames, "Frames that were not what they claimed (bad octet counts, cut short).", "input")
+	descInputConnsOpen   = desc(metricInputConnsOpen, "Stream clients connected now.", "input")
+	descInputConnsAcc    = desc(metricInputConnsAcc, "Stream clients accepted.", "input")
+	descInputConnsRej    = desc(metricInputConnsRej, "Stream clients refused because max_connections were open.", "input")
+	descInputIdle        = desc(metricInputIdle, "Stream clients closed after idle_timeout.", "input")
+	descInputReadErrors  = desc(metricInputReadErrors, "Failed reads and accepts.", "input")
+	descParsed           = desc(metricParsed, "Messages parsed by the shards.")
+	descUnparsed         = desc(metricUnparsed, "Messages that fit no syslog format, kept verbatim.")
+	descRecords          = desc(metricRecords, "Records that reached the outputs, by kind (verbatim, internal, or a summary kind).", "kind")
+	descFolded           = desc(metricFolded, "Messages not written verbatim but counted in a summary, by summary kind.", "kind")
+	descOutputRecords    = desc(metricOutputRecords, "Records an output wrote.", "output")
+	descOutputBytes      = desc(metricOutputBytes, "Bytes an output wrote.", "output")
+	descOutputErrors     = desc(metricOutputErrors, "Write errors of an output (retried).", "output")
+	descOutputLost       = desc(metricOutputLost, "Records an output could not write after retrying (accounted in suppressed summaries).", "output")
+	descOutputRotations  = desc(metricOutputRotations, "Files an output rotated.", "output")
+	descDiskLevel        = desc(metricDiskLevel, "Free space of an output's filesystem: 0 ok, 1 under min_free, 2 under hard_min_free.", "output")
+	descRestartLoops     = desc(metricRestartLoops, "Restart loops recognised (units systemd keeps restarting).")
+	descRestartLoopCount = desc(metricRestartLoopCount, "Restarts counted for a unit in a restart loop.", "host", "unit")
+)
+
+// metrics is the Prometheus collector of a Server. It reads counters the
+// components keep themselves, so nothing on the hot path touches
+// Prometheus.
+type metrics struct {
+	reg *prometheus.Registry
+
+	mu      sync.Mutex
+	inputs  []namedInput
+	outputs []namedOutput
+	pipe    *Pipeline
+	builder *chainBuilder
+	loops   *loopTable
+}
+
+type namedInput struct {
+	name  string
+	stats *input.Stats
+}
+
+type namedOutput struct {
+	name  string
+	stats *output.Stats
+	disk  interface{ DiskLevel() floodgate.DiskLevel }
+}
+
+func newMetrics() *metrics {
+	m := &metrics{reg: prometheus.NewRegistry()}
+	m.reg.MustRegister(m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metrics) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	return mux
+}
+
+func (m *metrics) addInput(name string, st *input.Stats) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.inputs = append(m.inputs, namedInput{name, st})
+}
+
+func (m *metrics) addOutput(name string, o output.Output, st *output.Stats) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	no := namedOutput{name: name, stats: st}
+	no.disk, _ = o.(interface{ DiskLevel() floodgate.DiskLevel })
+	m.outputs = append(m.outputs, no)
+}
+
+func (m *metrics) pipeline(p *Pipeline, b *chainBuilder, loops *loopTable) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.pipe, m.builder, m.loops = p, b, loops
+}
+
+// Describe implements prometheus.Collector.
+func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{
+		descInputMessages, descInputBytes, descInputTruncated, descInputOversize, descInputBadFrames,
+		descInputConnsOpen, descInputConnsAcc, descInputConnsRej, descInputIdle, descInputReadErrors,
+		descParsed, descUnparsed, descRecords, descFolded,
+		descOutputRecords, descOutputBytes, descOutputErrors, descOutputLost, descOutputRotations, descDiskLevel,
+		descRestartLoops, descRestartLoopCount,
+	} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (m *metrics) Collect(ch chan<- prometheus.Metric) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	counter := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
+	}
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	for _, in := range m.inputs {
+		c := in.stats.Snapshot()
+		counter(descInputMessages, float64(c.Messages), in.name)
+		counter(descInputBytes, float64(c.Bytes), in.name)
+		counter(descInputTruncated, float64(c.Truncated), in.name)
+		counter(descInputOversize, float64(c.OversizeSkipped), in.name)
+		counter(descInputBadFrames, float64(c.BadFrames), in.name)
+		gauge(descInputConnsOpen, float64(c.ConnectionsOpen), in.name)
+		counter(descInputConnsAcc, float64(c.ConnectionsAccepted), in.name)
+		counter(descInputConnsRej, float64(c.ConnectionsRejected), in.name)
+		counter(descInputIdle, float64(c.IdleTimeouts), in.name)
+		counter(descInputReadErrors, float64(c.ReadErrors), in.name)
+	}
+	if m.pipe != nil {
+		parsed, unparsed := m.pipe.Stats()
+		counter(descParsed, float64(parsed))
+		counter(descUnparsed, float64(unparsed))
+	}
+	if m.builder != nil {
+		t := m.builder.totals()
+		counter(descRecords, float64(t.Verbatim), "verbatim")
+		counter(descRecords, float64(t.Internal), "internal")
+		for k, v := range t.Summaries {
+			counter(descRecords, float64(v), k)
+		}
+		for k, v := range t.Folded {
+			counter(descFolded, float64(v), k)
+		}
+	}
+	for _, o := range m.outputs {
+		collectOutput(o, counter)
+		if o.disk != nil {
+			gauge(descDiskLevel, float64(o.disk.DiskLevel()), o.name)
+		}
+	}
+	if m.loops != nil {
+		loops := m.loops.snapshot()
+		gauge(descRestartLoops, float64(len(loops)))
+		for _, l := range loops {
+			gauge(descRestartLoopCount, float64(l.Restarts), l.Host, l.Unit)
+		}
+	}
+}
+
+func collectOutput(o namedOutput, counter func(*prometheus.Desc, float64, ...string)) {
+	s := o.stats
+	counter(descOutputRecords, float64(s.Records.Load()), o.name)
+	counter(descOutputBytes, float64(s.Bytes.Load()), o.name)
+	counter(descOutputErrors, float64(s.WriteErrors.Load()), o.name)
+	counter(descOutputLost, float64(s.Lost.Load()), o.name)
+	counter(descOutputRotations, float64(s.FilesRotated.Load()), o.name)
+}

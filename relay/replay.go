@@ -1,0 +1,176 @@
+package relay
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/floodgate/floodgate/config"
+	"github.com/floodgate/floodgate/relay/input"
+	"github.com/floodgate/floodgate/relay/output"
+)
+
+// ReplayOptions say what to replay and where to write.
+type ReplayOptions struct {
+	// Files are read in order; "-" or none reads Stdin.
+	Files []string
+	Stdin io.Reader
+	// Output, when not "", replaces the configured outputs with one
+	// destination in the first configured output's format: "-" writes
+	// to Stdout, anything else is a file path.
+	Output string
+	Stdout io.Writer
+	// MaxMessageSize bounds one frame (default 64 KiB).
+	MaxMessageSize int
+}
+
+// Report sums up a replay.
+type Report struct {
+	Messages int64 // messages read
+	Unparsed int64 // of which fit no syslog format (kept verbatim)
+	BytesIn  int64
+	Totals
+	BytesOut int64
+	Elapsed  time.Duration
+}
+
+// Print writes the report in a few lines, for stderr.
+func (r *Report) Print(w io.Writer) {
+	out := r.Verbatim
+	for _, n := range r.Summaries {
+		out += n
+	}
+	fmt.Fprintf(w, "replay: %d messages (%d unparsed), %s in; %d records out (%d verbatim, %d summaries), %s written",
+		r.Messages, r.Unparsed, human(r.BytesIn), out, r.Verbatim, out-r.Verbatim, human(r.BytesOut))
+	if r.BytesOut > 0 {
+		fmt.Fprintf(w, ", %.1fx smaller", float64(r.BytesIn)/float64(r.BytesOut))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "replay: folded repeat %d, block %d, cycle %d, suppressed %d messages; %.2fs, %.0f msgs/s\n",
+		r.Folded["repeat"], r.Folded["block"], r.Folded["cycle"], r.Folded["suppressed"],
+		r.Elapsed.Seconds(), float64(r.Messages)/max(r.Elapsed.Seconds(), 1e-9))
+}
+
+func human(b int64) string {
+	switch {
+	case b >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30))
+	case b >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
+	case b >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(b)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", b)
+}
+
+// Replay runs captured syslog through the pipeline with the messages' own
+// timestamps as the clock, flushes everything and reports. Replay uses one
+// shard unless the config sets relay.shards, so its output order is
+// deterministic.
+func Replay(ctx context.Context, cfg *config.Config, o ReplayOptions, log *slog.Logger) (*Report, error) {
+	start := time.Now()
+	var outs []output.Output
+	var stats []*output.Stats
+	closeAll := func() error {
+		var first error
+		for _, out := range outs {
+			if err := out.Close(); err != nil && first == nil {
+				first = err
+			}
+		}
+		return first
+	}
+	if o.Output != "" {
+		format := "traditional"
+		if len(cfg.Outputs) > 0 {
+			format = cfg.Outputs[0].Format
+		}
+		st := &output.Stats{}
+		if o.Output == "-" {
+			outs = append(outs, output.NewWriter(o.Stdout, format, st))
+		} else {
+			oc := config.Output{Type: "file", Path: o.Output, Format: format}
+			if len(cfg.Outputs) > 0 && cfg.Outputs[0].Type == "file" {
+				oc = cfg.Outputs[0]
+				oc.Path = o.Output
+			}
+			out, err := output.New(oc, log.With("component", "output"), st)
+			if err != nil {
+				return nil, fmt.Errorf("open output %s: %w", o.Output, err)
+			}
+			outs = append(outs, out)
+		}
+		stats = append(stats, st)
+	} else {
+		for i, oc := range cfg.Outputs {
+			st := &output.Stats{}
+			out, err := output.New(oc, log.With("component", "output", "output", i), st)
+			if err != nil {
+				_ = closeAll() // the open error is the one to report
+				return nil, fmt.Errorf("open output %d: %w", i, err)
+			}
+			outs = append(outs, out)
+			stats = append(stats, st)
+		}
+	}
+	shards := cfg.Relay.Shards
+	if shards == 0 {
+		shards = 1
+	}
+	b := newChainBuilder(cfg, shards, outs, nil)
+	tick := cfg.Dedupe.Flush.D() / 4
+	if tick <= 0 {
+		tick = time.Second
+	}
+	p := NewPipeline(PipelineOptions{
+		Shards: shards,
+		Queue:  cfg.Relay.Queue,
+		Tick:   min(tick, time.Second),
+		Clock:  MessageClock,
+		Chain:  b.chain,
+	})
+	max := o.MaxMessageSize
+	if max <= 0 {
+		max = config.DefaultMaxMessageSize
+	}
+	in := &input.Stats{}
+	files := o.Files
+	if len(files) == 0 {
+		files = []string{"-"}
+	}
+	var readErr error
+	for _, name := range files {
+		var r io.Reader = o.Stdin
+		if name != "-" {
+			f, err := os.Open(name)
+			if err != nil {
+				readErr = fmt.Errorf("open capture: %w", err)
+				break
+			}
+			r = f
+			defer f.Close()
+		}
+		if err := input.ReadStream(ctx, r, "replay "+name, max, p, in); err != nil {
+			readErr = fmt.Errorf("read %s: %w", name, err)
+			break
+		}
+	}
+	p.Close()
+	err := closeAll()
+	if readErr != nil {
+		return nil, readErr
+	}
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Totals: b.totals(), Elapsed: time.Since(start)}
+	rep.Messages, rep.Unparsed = p.Stats()
+	rep.BytesIn = int64(in.Bytes.Load())
+	for _, st := range stats {
+		rep.BytesOut += st.Bytes.Load()
+	}
+	return rep, nil
+}

@@ -1,0 +1,209 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/floodgate/floodgate/config"
+	"github.com/floodgate/floodgate/relay/input"
+	"github.com/floodgate/floodgate/relay/output"
+)
+
+// Server runs the relay live: listeners, the pipeline, outputs and the
+// metrics endpoint.
+type Server struct {
+	cfg *config.Config
+	log *slog.Logger
+
+	outs      []output.Output
+	builder   *chainBuilder
+	pipe      *Pipeline
+	listeners []*input.Listener
+	metrics   *metrics
+	httpSrv   *http.Server
+	httpLn    net.Listener
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// NewServer opens the outputs and starts the pipeline; Start binds the
+// sockets.
+func NewServer(cfg *config.Config, log *slog.Logger) (*Server, error) {
+	s := &Server{cfg: cfg, log: log, stop: make(chan struct{})}
+	s.metrics = newMetrics()
+	for i, oc := range cfg.Outputs {
+		st := &output.Stats{}
+		o, err := output.New(oc, log.With("component", "output", "output", i), st)
+		if err != nil {
+			s.closeOutputs()
+			return nil, fmt.Errorf("open output %d: %w", i, err)
+		}
+		s.outs = append(s.outs, o)
+		s.metrics.addOutput(fmt.Sprintf("%d", i), o, st)
+	}
+	shards := cfg.Relay.Shards
+	if shards == 0 {
+		shards = runtime.GOMAXPROCS(0)
+	}
+	loops := newLoopTable(log.With("component", "dedupe"))
+	s.builder = newChainBuilder(cfg, shards, s.outs, loops)
+	local := map[string]string{}
+	if h, err := os.Hostname(); err == nil {
+		for _, ic := range cfg.Inputs {
+			if ic.Type == "unix" || ic.Type == "unixgram" || ic.Type == "stdin" {
+				local[ic.Name] = h
+			}
+		}
+	}
+	s.pipe = NewPipeline(PipelineOptions{
+		LocalHost: local,
+		Shards:    shards,
+		Queue:     cfg.Relay.Queue,
+		Tick:      cfg.Relay.FlushInterval.D(),
+		Clock:     WallClock,
+		Chain:     s.builder.chain,
+	})
+	s.metrics.pipeline(s.pipe, s.builder, loops)
+	return s, nil
+}
+
+// Start binds every input and the metrics endpoint before returning, so
+// that a bind error reaches the caller, then serves in goroutines the
+// server owns.
+func (s *Server) Start() error {
+	for _, ic := range s.cfg.Inputs {
+		st := &input.Stats{}
+		l, err := input.Listen(ic, s.pipe, st, s.log.With("component", "input", "input", ic.Name))
+		if err != nil {
+			s.Close()
+			return err
+		}
+		s.listeners = append(s.listeners, l)
+		s.metrics.addInput(ic.Name, st)
+		s.log.Info("listening", "input", ic.Name, "address", l.Addr().String())
+	}
+	if addr := s.cfg.Metrics.Address; addr != "" {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			s.Close()
+			return fmt.Errorf("listen metrics %s: %w", addr, err)
+		}
+		s.httpLn = ln
+		s.httpSrv = &http.Server{Handler: s.metrics.handler(), ReadHeaderTimeout: 5 * time.Second}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			if err := s.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.log.Error("metrics server stopped", "err", err)
+			}
+		}()
+		s.log.Info("serving metrics", "address", ln.Addr().String())
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.flushLoop()
+	}()
+	return nil
+}
+
+// flushLoop writes output buffers out on the flush interval.
+func (s *Server) flushLoop() {
+	t := time.NewTicker(s.cfg.Relay.FlushInterval.D())
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			for _, o := range s.outs {
+				if err := o.Flush(); err != nil {
+					s.log.Warn("flush output", "err", err)
+				}
+			}
+		}
+	}
+}
+
+// Addrs returns the bound address of each input, in config order.
+func (s *Server) Addrs() []net.Addr {
+	a := make([]net.Addr, len(s.listeners))
+	for i, l := range s.listeners {
+		a[i] = l.Addr()
+	}
+	return a
+}
+
+// MetricsAddr returns the metrics endpoint's bound address, or nil.
+func (s *Server) MetricsAddr() net.Addr {
+	if s.httpLn == nil {
+		return nil
+	}
+	return s.httpLn.Addr()
+}
+
+// Shutdown stops accepting connections, reads what connected clients send
+// until they close or ctx is done, processes everything read, emits every
+// pending summary, flushes and closes the outputs. It returns the first
+// error.
+func (s *Server) Shutdown(ctx context.Context) error {
+	var first error
+	var wg sync.WaitGroup
+	errs := make([]error, len(s.listeners))
+	for i, l := range s.listeners {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = l.Shutdown(ctx)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) && first == nil {
+			first = err
+		}
+	}
+	s.pipe.Close()
+	close(s.stop)
+	if s.httpSrv != nil {
+		hctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_ = s.httpSrv.Shutdown(hctx) // a scrape cut short at exit is harmless
+		cancel()
+	}
+	s.wg.Wait()
+	if err := s.closeOutputs(); err != nil && first == nil {
+		first = err
+	}
+	return first
+}
+
+// Close aborts: it closes sockets and outputs without draining.
+func (s *Server) Close() error {
+	for _, l := range s.listeners {
+		_ = l.Close() // aborting: nothing more to do with the error
+	}
+	if s.httpSrv != nil {
+		_ = s.httpSrv.Close()
+	}
+	return s.closeOutputs()
+}
+
+func (s *Server) closeOutputs() error {
+	var first error
+	for _, o := range s.outs {
+		if err := o.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	s.outs = nil
+	return first
+}

@@ -1,0 +1,161 @@
+package relay
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/floodgate/floodgate"
+	"github.com/floodgate/floodgate/config"
+	"github.com/floodgate/floodgate/dedupe"
+	"github.com/floodgate/floodgate/ratelimit"
+	"github.com/floodgate/floodgate/relay/output"
+)
+
+// chainBuilder builds each shard's chain from the config: dedupe, then
+// budgets, then the outputs.
+type chainBuilder struct {
+	cfg     *config.Config
+	shards  int
+	outs    []output.Output
+	global  *ratelimit.Global
+	disk    func() floodgate.DiskLevel
+	loops   *loopTable
+	counts  []*sinkCounts
+	onLoops func(dedupe.RestartLoop)
+}
+
+func newChainBuilder(cfg *config.Config, shards int, outs []output.Output, loops *loopTable) *chainBuilder {
+	b := &chainBuilder{cfg: cfg, shards: shards, outs: outs, loops: loops}
+	if cfg.RateLimit.GlobalRate > 0 {
+		b.global = ratelimit.NewGlobal(int64(cfg.RateLimit.GlobalRate), int64(cfg.RateLimit.GlobalBurst))
+	}
+	var guards []interface{ DiskLevel() floodgate.DiskLevel }
+	for _, o := range outs {
+		if g, ok := o.(interface{ DiskLevel() floodgate.DiskLevel }); ok {
+			guards = append(guards, g)
+		}
+	}
+	if len(guards) > 0 {
+		b.disk = func() floodgate.DiskLevel {
+			worst := floodgate.DiskOK
+			for _, g := range guards {
+				worst = max(worst, g.DiskLevel())
+			}
+			return worst
+		}
+	}
+	return b
+}
+
+func (b *chainBuilder) chain(shard int) floodgate.Handler {
+	sink := &sinkHandler{outs: b.outs, counts: &sinkCounts{}}
+	b.counts = append(b.counts, sink.counts)
+	var stages []floodgate.Stage
+	if d := b.cfg.Dedupe; d.Enabled {
+		o := dedupeOptions(d, b.shards)
+		if b.loops != nil {
+			o.OnRestartLoop = b.loops.update
+		}
+		stages = append(stages, func(next floodgate.Handler) floodgate.Handler { return dedupe.New(o, next) })
+	}
+	if r := b.cfg.RateLimit; r.Enabled || b.disk != nil {
+		o := ratelimitOptions(r, b.shards)
+		o.Global = b.global
+		o.Disk = b.disk
+		stages = append(stages, func(next floodgate.Handler) floodgate.Handler { return ratelimit.New(o, next) })
+	}
+	return floodgate.Chain(sink, stages...)
+}
+
+func dedupeOptions(d config.Dedupe, shards int) dedupe.Options {
+	return dedupe.Options{
+		Window:         d.Window.D(),
+		Flush:          d.Flush.D(),
+		BlockIdle:      d.BlockIdle.D(),
+		MaxPatterns:    max(1, d.MaxPatterns/shards),
+		BlockMaxLines:  d.BlockMaxLines,
+		BlockMaxBytes:  int(d.BlockMaxBytes),
+		Repeats:        d.Repeats,
+		Blocks:         d.Blocks,
+		Cycles:         d.Cycles,
+		CycleMaxPeriod: d.CycleMaxPeriod,
+	}
+}
+
+func ratelimitOptions(r config.RateLimit, shards int) ratelimit.Options {
+	o := ratelimit.Options{
+		Rate:         int64(r.Rate),
+		Burst:        int64(r.Burst),
+		Protect:      r.ProtectSeverity(),
+		ProtectRate:  int64(r.ProtectRate),
+		ProtectBurst: int64(r.ProtectBurst),
+		Key:          r.Key,
+		MaxSources:   max(1, r.MaxSources/shards),
+		Flush:        r.Flush.D(),
+		Disabled:     !r.Enabled,
+	}
+	for _, ov := range r.Overrides {
+		o.Overrides = append(o.Overrides, ratelimit.Override{Host: ov.Host, App: ov.App, Rate: int64(ov.Rate), Burst: int64(ov.Burst)})
+	}
+	return o
+}
+
+// sinkCounts are one shard's counts of what reached the outputs. Only the
+// shard writes them; metrics and reports read them.
+type sinkCounts struct {
+	verbatim  atomic.Int64
+	summaries [floodgate.Suppressed + 1]atomic.Int64 // records by kind
+	folded    [floodgate.Suppressed + 1]atomic.Int64 // messages they stand for
+	internal  atomic.Int64
+	errors    atomic.Int64
+}
+
+// sinkHandler is the end of every chain: it writes records to the outputs.
+type sinkHandler struct {
+	outs   []output.Output
+	counts *sinkCounts
+}
+
+func (h *sinkHandler) Handle(_ time.Time, r *floodgate.Record) {
+	switch {
+	case r.Summary != nil:
+		if k := r.Summary.Kind; k >= floodgate.Repeat && k <= floodgate.Suppressed {
+			h.counts.summaries[k].Add(1)
+			h.counts.folded[k].Add(r.Summary.Count)
+		}
+	case r.Format == floodgate.Internal:
+		h.counts.internal.Add(1)
+	default:
+		h.counts.verbatim.Add(1)
+	}
+	for _, o := range h.outs {
+		if err := o.Write(r); err != nil {
+			// The output counts and reports its own failures; this
+			// count only feeds the metric.
+			h.counts.errors.Add(1)
+		}
+	}
+}
+
+func (h *sinkHandler) Tick(time.Time, bool) {}
+
+// Totals are the pipeline's counts of what reached the outputs.
+type Totals struct {
+	Verbatim  int64
+	Summaries map[string]int64 // summary records by kind
+	Folded    map[string]int64 // messages they stand for, by kind
+	Internal  int64
+}
+
+func (b *chainBuilder) totals() Totals {
+	t := Totals{Summaries: map[string]int64{}, Folded: map[string]int64{}}
+	for _, c := range b.counts {
+		t.Verbatim += c.verbatim.Load()
+		t.Internal += c.internal.Load()
+		for k := floodgate.Repeat; k <= floodgate.Suppressed; k++ {
+			t.Summaries[k.String()] += c.summaries[k].Load()
+			t.Folded[k.String()] += c.folded[k].Load()
+		}
+	}
+	return t
+}
