@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"sync"
 	"testing"
 	"time"
 
@@ -208,4 +209,35 @@ func TestInterning(t *testing.T) {
 	if allocs > 1 {
 		t.Errorf("%v allocations per traditional line, want 1 (the text)", allocs)
 	}
+}
+
+// TestSourceKeyConcurrent runs SourceKey from several goroutines on frames
+// that take the full parse, for the race detector: the relay's inputs call
+// it concurrently.
+func TestSourceKeyConcurrent(t *testing.T) {
+	frames := [][]byte{
+		[]byte("<13>Nov 27 10:00:00 myhost app[12] brackets"),
+		[]byte("<14>1 2026-11-27T10:00:00Z host app 123 ID47 -bad sd"),
+		[]byte("Sep  9 10:02:37 ip-10-18-39-127 dockerd[12436]: x"),
+	}
+	want := make([]uint64, len(frames))
+	for i, f := range frames {
+		want[i] = SourceKey(f)
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 200 {
+				for i, f := range frames {
+					if got := SourceKey(f); got != want[i] {
+						t.Errorf("SourceKey(%q) = %x, want %x", f, got, want[i])
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
