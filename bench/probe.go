@@ -1,0 +1,101 @@
+package bench
+
+import (
+	"bytes"
+	"slices"
+	"sync"
+	"time"
+)
+
+// probeMarker starts a probe's text. A probe is then one word spelled
+// from its sequence number in letters only: a deduplicator masks numbers,
+// so probes that differed only in a number would fold into one summary
+// and measure nothing; different words are different patterns.
+const probeMarker = "latency probe "
+
+// Probes pairs the send time of each latency probe with the moment it
+// shows up in the target's output. It is safe for concurrent use: the
+// sender records, the watcher finds.
+type Probes struct {
+	mu   sync.Mutex
+	seq  uint64
+	sent map[string]time.Time
+	lat  []time.Duration
+}
+
+// NewProbes returns an empty registry.
+func NewProbes() *Probes {
+	return &Probes{sent: make(map[string]time.Time)}
+}
+
+const probeLetters = "ghjklmnprstvwz"
+
+// next appends the wire form of a new probe sent at now to dst: an RFC
+// 3164 message from host floodgate-bench, app probe.
+func (p *Probes) next(dst []byte, now time.Time) []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.seq++
+	dst = append(dst, "<29>"...)
+	dst = now.AppendFormat(dst, time.Stamp)
+	dst = append(dst, " floodgate-bench probe: "+probeMarker...)
+	start := len(dst)
+	for n, i := p.seq, 0; i < 4 || n > 0; i++ {
+		dst = append(dst, probeLetters[n%uint64(len(probeLetters))])
+		n /= uint64(len(probeLetters))
+	}
+	p.sent[string(dst[start:])] = now
+	return dst
+}
+
+// find looks for probes in complete output lines and records the latency
+// of each one seen for the first time.
+func (p *Probes) find(lines []byte, now time.Time) {
+	for {
+		i := bytes.Index(lines, []byte(probeMarker))
+		if i < 0 {
+			return
+		}
+		lines = lines[i+len(probeMarker):]
+		end := 0
+		for end < len(lines) && bytes.IndexByte([]byte(probeLetters), lines[end]) >= 0 {
+			end++
+		}
+		word := string(lines[:end])
+		p.mu.Lock()
+		if t, ok := p.sent[word]; ok {
+			p.lat = append(p.lat, now.Sub(t))
+			delete(p.sent, word)
+		}
+		p.mu.Unlock()
+	}
+}
+
+// Latency summarises the probes: how many were sent and seen, and
+// percentiles of the seen ones' latency.
+type Latency struct {
+	Sent int64   `json:"sent"`
+	Seen int64   `json:"seen"`
+	P50  float64 `json:"p50_ms"`
+	P90  float64 `json:"p90_ms"`
+	P99  float64 `json:"p99_ms"`
+	Max  float64 `json:"max_ms"`
+}
+
+// Latency returns the summary so far.
+func (p *Probes) Latency() Latency {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	l := Latency{Sent: int64(p.seq), Seen: int64(len(p.lat))}
+	if len(p.lat) == 0 {
+		return l
+	}
+	s := slices.Clone(p.lat)
+	slices.Sort(s)
+	q := func(f float64) float64 {
+		return float64(s[min(len(s)-1, int(f*float64(len(s))))]) / float64(time.Millisecond)
+	}
+	l.P50, l.P90, l.P99 = q(0.50), q(0.90), q(0.99)
+	l.Max = float64(s[len(s)-1]) / float64(time.Millisecond)
+	return l
+}
