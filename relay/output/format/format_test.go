@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -393,5 +394,53 @@ func TestStamp(t *testing.T) {
 		if got, want := string(appendStamp(nil, tm)), tm.Format(time.Stamp); got != want {
 			t.Fatalf("appendStamp(%v) = %q, want %q", tm, got, want)
 		}
+	}
+}
+
+// TestMapFields checks that map fields come out in key order, small maps
+// (selected in place) and large ones (sorted) alike, and that SD values
+// keep to one line.
+func TestMapFields(t *testing.T) {
+	tests := []struct {
+		name string
+		keys int
+	}{
+		{name: "small", keys: 5},
+		{name: "large", keys: 100},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := map[string]int64{}
+			for i := range tt.keys {
+				m[fmt.Sprintf("k%03d", (i*37)%tt.keys)] = int64(i)
+			}
+			r := floodgate.Record{Message: msg("x"), Summary: &floodgate.Summary{Kind: floodgate.Cycle, FP: "f", Count: 1,
+				Fields: []floodgate.Field{{Key: "m", Value: m}, {Key: "s", Value: "a\nb]"}, {Key: "n", Value: 7}, {Key: "b", Value: true}}}}
+			for _, f := range []Format{JSON, RFC5424} {
+				b := string(Append(nil, f, &r))
+				last := -1
+				for i := range tt.keys {
+					at := strings.Index(b, fmt.Sprintf("k%03d", i))
+					if at < last {
+						t.Fatalf("%s: key k%03d out of order in %s", f, i, b)
+					}
+					last = at
+				}
+				if strings.Count(b, "\n") != 1 {
+					t.Errorf("%s: not one line: %q", f, b)
+				}
+			}
+			sd := string(Append(nil, RFC5424, &r))
+			if !strings.Contains(sd, `s="a#012b\]" n="7" b="true"]`) {
+				t.Errorf("SD fields: %s", sd)
+			}
+			var v struct{ Summary map[string]any }
+			if err := json.Unmarshal(Append(nil, JSON, &r), &v); err != nil {
+				t.Fatal(err)
+			}
+			if got := v.Summary["m"].(map[string]any); len(got) != tt.keys {
+				t.Errorf("JSON map has %d keys, want %d", len(got), tt.keys)
+			}
+		})
 	}
 }
