@@ -64,6 +64,9 @@ type file struct {
 // lock.
 type scratch struct{ path, line []byte }
 
+// maxScratch is the largest encoding buffer kept for reuse.
+const maxScratch = 64 << 10
+
 // diskInterval is how often the disk guard reads free space.
 const diskInterval = time.Second
 
@@ -133,7 +136,9 @@ func (f *File) Write(r *floodgate.Record) error {
 	f.mu.Lock()
 	err := f.writeLocked(sc.path, sc.line, r)
 	f.mu.Unlock()
-	f.scratch.Put(sc)
+	if cap(sc.line) <= maxScratch { // one huge message should not stay pinned
+		f.scratch.Put(sc)
+	}
 	return err
 }
 
