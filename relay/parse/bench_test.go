@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"os"
 	"testing"
 	"time"
 
@@ -57,4 +58,23 @@ func BenchmarkSourceKey(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 		})
 	}
+}
+
+// BenchmarkParseSeed parses the incident's capture line by line: the mix a
+// replay of it sees.
+func BenchmarkParseSeed(b *testing.B) {
+	input, err := os.ReadFile("testdata/seed/input.log")
+	if err != nil {
+		b.Fatal(err)
+	}
+	frames := lines(input)
+	p := New(Options{Location: time.UTC})
+	var m floodgate.Message
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		p.Parse(frames[n%len(frames)], received, &m)
+		n++
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "msgs/s")
 }

@@ -84,6 +84,16 @@ func FuzzFastPath(f *testing.F) {
 	})
 }
 
+// FuzzVisible holds the word-at-a-time check to the byte loop.
+func FuzzVisible(f *testing.F) {
+	f.Add([]byte("abcdefgh\tjklmnop\x7f"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if visible(b) != visibleBytes(b) {
+			t.Errorf("visible(%q) = %v, the byte loop says otherwise", b, visible(b))
+		}
+	})
+}
+
 // checkFastAgrees fails t if the scanner accepts frame and disagrees with
 // the machine on it.
 func checkFastAgrees(t *testing.T, p *Parser, raw syslog.Machine, frame []byte) {

@@ -241,3 +241,34 @@ func TestSourceKeyConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestVisible(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want bool
+	}{
+		{"empty", "", true},
+		{"ascii", "goroutine 2648 [runnable]: with a longer tail", true},
+		{"tab", "a\tb and then some more text", true},
+		{"high bytes", "\xff\xfe\x80\x80\x80\x80\x80\x80\x80\x80", true},
+		{"control in first word", "\x01bcdefghijklmnop", false},
+		{"control in second word", "abcdefgh\x1fjklmnop", false},
+		{"control in tail", "abcdefghij\x00", false},
+		{"del", "abcdefgh\x7f", false},
+		{"del in word", "abc\x7fefghijk", false},
+		{"newline", "abcdefghijk\nlmnop", false},
+		{"0x20 and 0x7e", "        ~~~~~~~~", true},
+		{"0x80 next to control", "\x80\x1f\x80\x80\x80\x80\x80\x80", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := visible([]byte(tt.in)); got != tt.want {
+				t.Errorf("visible(%q) = %v, want %v", tt.in, got, tt.want)
+			}
+			if got := visibleBytes([]byte(tt.in)); got != tt.want {
+				t.Errorf("visibleBytes(%q) = %v, want %v", tt.in, got, tt.want)
+			}
+		})
+	}
+}

@@ -1,6 +1,9 @@
 package parse
 
-import "time"
+import (
+	"encoding/binary"
+	"time"
+)
 
 // header locates the fields of a plain RFC 3164 or traditional line in its
 // frame: [<PRI>]Mmm dd hh:mm:ss [host ]tag[pid]: text. host == hostEnd when
@@ -107,15 +110,36 @@ func scanTag(f []byte, i int, h header) (header, bool) {
 	if len(f)-i < 3 || f[i] != ':' || f[i+1] != ' ' {
 		return h, false
 	}
-	i += 2
-	h.text = i
-	for ; i < len(f); i++ {
-		c := f[i]
+	h.text = i + 2
+	return h, visible(f[h.text:])
+}
+
+// visible reports whether b holds only bytes go-syslog's RFC 3164 grammar
+// takes as text: printable ASCII, tab, and bytes from 0x80 up. It checks
+// eight bytes at a time, since it reads every byte of every text.
+func visible(b []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for len(b) >= 8 {
+		x := binary.LittleEndian.Uint64(b)
+		// A byte under 0x20 or equal to 0x7f sets its high bit in
+		// (x-0x20..)&^x or (y-0x01..)&^y, y = x^0x7f..; bytes from 0x80
+		// up never do. A set bit may be a tab: look closer.
+		y := x ^ 0x7f*ones
+		if ((x-0x20*ones)&^x|(y-ones)&^y)&highs != 0 && !visibleBytes(b[:8]) {
+			return false
+		}
+		b = b[8:]
+	}
+	return visibleBytes(b)
+}
+
+func visibleBytes(b []byte) bool {
+	for _, c := range b {
 		if c < ' ' && c != '\t' || c == 0x7f {
-			return h, false
+			return false
 		}
 	}
-	return h, true
+	return true
 }
 
 // scanPRI reads a <PRI> as go-syslog's grammar has it: 0, or 1 to 191
