@@ -1,6 +1,7 @@
 package dedupe
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 	"time"
@@ -154,7 +155,7 @@ func (e *Engine) Tick(now time.Time, final bool) {
 			e.due = append(e.due, b)
 		}
 	}
-	slices.SortFunc(e.due, func(a, b *block) int { return int(a.seq - b.seq) })
+	slices.SortFunc(e.due, func(a, b *block) int { return cmp.Compare(a.seq, b.seq) })
 	for _, b := range e.due {
 		e.endBlock(now, b)
 	}
@@ -216,7 +217,7 @@ func (e *Engine) evictSource(_ uint64, s *source) {
 			due = append(due, b)
 		}
 	}
-	slices.SortFunc(due, func(a, b *block) int { return int(a.seq - b.seq) })
+	slices.SortFunc(due, func(a, b *block) int { return cmp.Compare(a.seq, b.seq) })
 	for _, b := range due {
 		e.endBlock(b.last, b)
 	}
