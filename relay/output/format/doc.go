@@ -34,6 +34,8 @@
 // data element [floodgate@32473 ...], followed by the summary's extra
 // fields, if any, in a second element [floodgate-fields@32473 ...]; JSON
 // adds a "summary" object with kind, fp, count, first, last and then every
-// extra field in order. Times are RFC 3339 in the time's own zone, with
+// extra field in order. JSON also carries a verbatim RFC 5424 message's
+// MSGID and structured data, as "msgid" and "sd", when it has them: added
+// fields, as the contract allows. Times are RFC 3339 in the time's own zone, with
 // sub-second digits only when the time has them.
 package format
