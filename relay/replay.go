@@ -144,6 +144,7 @@ func Replay(ctx context.Context, cfg *config.Config, o ReplayOptions, log *slog.
 	var readErr error
 	for _, name := range files {
 		var r io.Reader = o.Stdin
+		var sink input.Sink = p
 		if name != "-" {
 			f, err := os.Open(name)
 			if err != nil {
@@ -152,8 +153,13 @@ func Replay(ctx context.Context, cfg *config.Config, o ReplayOptions, log *slog.
 			}
 			r = f
 			defer f.Close()
+			if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+				// RFC 3164 and traditional lines have no year: infer it
+				// from when the capture was last written, not from today.
+				sink = receivedAt{p, fi.ModTime()}
+			}
 		}
-		if err := input.ReadStream(ctx, r, "replay "+name, max, p, in); err != nil {
+		if err := input.ReadStream(ctx, r, "replay "+name, max, sink, in); err != nil {
 			readErr = fmt.Errorf("read %s: %w", name, err)
 			break
 		}
@@ -173,4 +179,15 @@ func Replay(ctx context.Context, cfg *config.Config, o ReplayOptions, log *slog.
 		rep.BytesOut += st.Bytes.Load()
 	}
 	return rep, nil
+}
+
+// receivedAt delivers batches as if received at t.
+type receivedAt struct {
+	next input.Sink
+	t    time.Time
+}
+
+func (s receivedAt) Deliver(b *input.Batch) {
+	b.Received = s.t
+	s.next.Deliver(b)
 }

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/floodgate/floodgate/bench/gen"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of the replay tests")
+
+// TestReplayGolden replays captures through the whole command line and
+// compares the output with testdata/replay/<case>.<format>.golden.
+func TestReplayGolden(t *testing.T) {
+	tests := []struct {
+		name   string
+		input  string
+		format string
+	}{
+		{name: "seed json", input: "../../testdata/seed-flood.log", format: "json"},
+		{name: "seed traditional", input: "../../testdata/seed-flood.log", format: "traditional"},
+		{name: "seed rfc5424", input: "../../testdata/seed-flood.log", format: "rfc5424"},
+		{name: "mixed json", input: "../../testdata/replay/mixed.log", format: "json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := writeFile(t, "floodgate.toml", fmt.Sprintf(
+				"[[output]]\ntype = \"stdout\"\nformat = %q\n\n[metrics]\naddress = \"\"\n", tt.format))
+			// The capture's mtime is the reference for the year of RFC 3164
+			// timestamps: pin it, as a checkout sets it to the clone's time.
+			b, err := os.ReadFile(tt.input)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := writeFile(t, filepath.Base(tt.input), string(b))
+			captured := time.Date(2018, 9, 12, 0, 0, 0, 0, time.UTC)
+			if err := os.Chtimes(in, captured, captured); err != nil {
+				t.Fatal(err)
+			}
+			stdout, stderr, code := runCLI(t, "", "replay", "-config", cfg, "-o", "-", in)
+			if code != 0 {
+				t.Fatalf("replay: exit %d: %s", code, stderr)
+			}
+			if !strings.Contains(stderr, "replay: ") {
+				t.Errorf("no report on stderr: %q", stderr)
+			}
+			base := strings.TrimSuffix(filepath.Base(tt.input), ".log")
+			golden := filepath.Join("../../testdata/replay", base+"."+tt.format+".golden")
+			if *update {
+				if err := os.WriteFile(golden, []byte(stdout), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if stdout != string(want) {
+				t.Errorf("replay output differs from %s (go test -update rewrites it):\n got:\n%s\nwant:\n%s", golden, stdout, want)
+			}
+		})
+	}
+}
+
+// TestReplayKeepsTheContract replays generated floods of every kind and
+// checks what CONTRACT.md promises, as the external acceptance tests do:
+// nothing is lost per source, and the first occurrence of every distinct
+// line (numbers and hex masked) is written verbatim.
+func TestReplayKeepsTheContract(t *testing.T) {
+	inc := gen.DefaultIncident()
+	inc.Messages = 30000
+	tests := []struct {
+		name   string
+		g      gen.Generator
+		format gen.Format
+		config string
+	}{
+		{name: "incident", g: gen.NewIncident(inc), format: gen.Traditional},
+		{name: "incident rfc5424 with budgets", g: gen.NewIncident(inc), format: gen.RFC5424,
+			config: "[ratelimit]\nenabled = true\nrate = \"4KiB\"\nburst = \"16KiB\"\n"},
+		{name: "java", g: gen.NewJava(2, 5000), format: gen.RFC3164},
+		{name: "python", g: gen.NewPython(3, 5000), format: gen.OctetCounted},
+		{name: "mix", g: gen.NewMix(4, 20000), format: gen.Traditional},
+		{name: "unique", g: gen.NewUnique(5, 5000), format: gen.Traditional},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var capture bytes.Buffer
+			if _, _, err := gen.Write(&capture, tt.g, tt.format); err != nil {
+				t.Fatal(err)
+			}
+			in := writeFile(t, "capture.log", capture.String())
+			config := tt.config
+			if config == "" {
+				config = "[ratelimit]\nenabled = false\n"
+			}
+			cfg := writeFile(t, "floodgate.toml", "[[output]]\ntype = \"stdout\"\nformat = \"json\"\n\n[metrics]\naddress = \"\"\n\n"+config)
+			stdout, stderr, code := runCLI(t, "", "replay", "-config", cfg, "-o", "-", in)
+			if code != 0 {
+				t.Fatalf("replay: exit %d: %s", code, stderr)
+			}
+			checkContract(t, capture.Bytes(), tt.format, []byte(stdout), tt.config == "")
+		})
+	}
+}
+
+// digits masks what CONTRACT.md calls variable tokens: numbers, and hex
+// values and ids with or without 0x (a run of hex digits holding a digit).
+var digits = regexp.MustCompile(`0x[0-9a-fA-F]+|\b[0-9a-fA-F]*[0-9][0-9a-fA-F]*\b|\d+`)
+
+// checkContract compares a capture with floodgate's JSON output.
+func checkContract(t *testing.T, capture []byte, f gen.Format, out []byte, exemplars bool) {
+	t.Helper()
+	type src struct{ host, app string }
+	received := map[src]int64{}
+	first := map[[3]string]bool{} // host, app, masked text
+	var order [][3]string
+	n := 0
+	// The capture's truth comes from the generator's own rendering, read
+	// back with the contract checker's simple view of a line.
+	for _, m := range readCapture(t, capture, f) {
+		n++
+		received[src{m.Host, m.App}]++
+		k := [3]string{m.Host, m.App, digits.ReplaceAllString(m.Msg, "#")}
+		if !first[k] {
+			first[k] = true
+			order = append(order, k)
+		}
+	}
+	got := map[src]int64{}
+	seen := map[[3]string]bool{}
+	records := 0
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		records++
+		var r record
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("output is not JSON: %v: %q", err, sc.Text())
+		}
+		if r.Summary == nil {
+			got[src{r.Host, r.App}]++
+			seen[[3]string{r.Host, r.App, digits.ReplaceAllString(r.Msg, "#")}] = true
+			continue
+		}
+		switch r.Summary.Kind {
+		case "repeat", "block", "cycle", "suppressed":
+		default:
+			t.Errorf("summary kind %q", r.Summary.Kind)
+		}
+		if r.Summary.FP == "" || r.Summary.First == "" || r.Summary.Last == "" || r.Summary.Count < 1 {
+			t.Errorf("summary lacks fields: %s", sc.Text())
+		}
+		got[src{r.Host, r.App}] += r.Summary.Count
+	}
+	for s, want := range received {
+		if got[s] != want {
+			t.Errorf("source %s/%s: received %d, accounted %d", s.host, s.app, want, got[s])
+		}
+	}
+	for s := range got {
+		if _, ok := received[s]; !ok {
+			t.Errorf("output names a source %s/%s that sent nothing", s.host, s.app)
+		}
+	}
+	if exemplars {
+		missing := 0
+		for _, k := range order {
+			if !seen[k] {
+				if missing < 3 {
+					t.Errorf("first occurrence not written verbatim: %s/%s %q", k[0], k[1], k[2])
+				}
+				missing++
+			}
+		}
+		if missing > 0 {
+			t.Errorf("%d of %d first occurrences not written verbatim", missing, len(order))
+		}
+	}
+	t.Logf("%d messages in, %d records out, %d bytes in, %d bytes out", n, records, len(capture), len(out))
+}
+
+type captured struct{ Host, App, Msg string }
+
+var (
+	tradLine = regexp.MustCompile(`^(?:<\d{1,3}>)?[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d (\S+) ([^\s\[:]+)(?:\[[^\]]*\])?: ?(.*)$`)
+	line5424 = regexp.MustCompile(`^(?:\d+ )?<\d{1,3}>1 \S+ (\S+) (\S+) \S+ \S+ (?:-|(?:\[(?:[^\]\\]|\\.)*\])+) ?(.*)$`)
+)
+
+func readCapture(t *testing.T, capture []byte, f gen.Format) []captured {
+	t.Helper()
+	var out []captured
+	if f == gen.OctetCounted {
+		for len(capture) > 0 {
+			var n int
+			sp := bytes.IndexByte(capture, ' ')
+			if _, err := fmt.Sscanf(string(capture[:sp]), "%d", &n); err != nil {
+				t.Fatalf("bad octet count in capture: %q", capture[:min(len(capture), 40)])
+			}
+			frame := capture[sp+1 : sp+1+n]
+			capture = capture[sp+1+n:]
+			capture = bytes.TrimLeft(capture, "\n")
+			out = append(out, parseCaptured(t, string(frame)))
+		}
+		return out
+	}
+	for _, line := range strings.Split(strings.TrimSuffix(string(capture), "\n"), "\n") {
+		out = append(out, parseCaptured(t, line))
+	}
+	return out
+}
+
+func parseCaptured(t *testing.T, line string) captured {
+	t.Helper()
+	if m := line5424.FindStringSubmatch(line); m != nil {
+		return captured{m[1], m[2], m[3]}
+	}
+	if m := tradLine.FindStringSubmatch(line); m != nil {
+		return captured{m[1], m[2], m[3]}
+	}
+	t.Fatalf("capture line fits no format: %q", line)
+	return captured{}
+}
