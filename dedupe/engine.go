@@ -91,6 +91,7 @@ type Engine struct {
 	seq      uint64
 	now      time.Time // the clock of the call in progress, for eviction
 	cache    *block    // the block of the last stream used
+	last     *source   // the last source used
 	buf      []byte
 	out      floodgate.Record
 }
@@ -195,19 +196,33 @@ func (e *Engine) stream(src *source, procid string) *block {
 
 // source returns the state of the (host, app) source, creating it.
 func (e *Engine) source(host, app string) *source {
-	e.buf = append(append(append(e.buf[:0], host...), 0), app...)
-	key := xxhash.Sum64(e.buf)
-	if s, ok := e.sources.Get(key); ok {
+	// Floods come a source at a time: the last one is kept at hand.
+	if s := e.last; s != nil && s.host == host && s.app == app {
 		return s
 	}
-	s := &source{key: key, host: strings.Clone(host), app: strings.Clone(app)}
-	e.sources.Add(key, s)
+	if e.last != nil {
+		// Touch the source being left, so that a source served from
+		// e.last is not the least recently used in the table.
+		e.sources.Get(e.last.key)
+		e.last = nil
+	}
+	e.buf = append(append(append(e.buf[:0], host...), 0), app...)
+	key := xxhash.Sum64(e.buf)
+	s, ok := e.sources.Get(key)
+	if !ok {
+		s = &source{key: key, host: strings.Clone(host), app: strings.Clone(app)}
+		e.sources.Add(key, s)
+	}
+	e.last = s
 	return s
 }
 
 // evictSource ends the blocks of a source that leaves the table, so that
 // their held lines are not orphaned.
 func (e *Engine) evictSource(_ uint64, s *source) {
+	if e.last == s {
+		e.last = nil
+	}
 	if s.blocks == 0 {
 		return
 	}
