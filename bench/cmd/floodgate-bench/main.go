@@ -8,16 +8,24 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/floodgate/floodgate/bench"
 )
 
 func main() {
-	err := bench.Main(context.Background(), os.Args[1:], os.Stdout, os.Stderr)
+	// A signal cancels the run, so that it stops the target it started
+	// (in its own process group, out of the terminal's reach) on its way
+	// out instead of leaving a daemon behind.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := bench.Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 	default:
 		fmt.Fprintf(os.Stderr, "floodgate-bench: %v\n", err)
+		stop()
 		os.Exit(1)
 	}
 }
