@@ -49,10 +49,11 @@
 //     its PRI, the receive time, and everything after the PRI as text.
 //   - An RFC 5424 message the machine can read only partly keeps the
 //     fields it found and everything after the PRI as text.
-//   - A traditional line (no PRI) whose text holds control bytes other than
-//     tab is Unparsed: go-syslog's machine finds no text in it, and without
-//     a PRI it then finds nothing. rsyslog escapes such bytes (#011) when it
-//     writes files, so captures rarely have them.
+//   - Control bytes (other than tab) are valid nowhere in RFC 3164, and
+//     go-syslog's machine stops at them; the machine reads a copy with '?'
+//     in their place, and the fields it finds are checked against the frame
+//     itself, so a line with an ANSI colour code keeps its host and app, and
+//     its text keeps the bytes as they came.
 //
 // SourceKey hashes (host, app) of a frame without a full parse, so that the
 // relay can shard frames across workers before parsing; it agrees with

@@ -54,6 +54,9 @@ func FuzzParse(f *testing.F) {
 		if !bytes.HasSuffix(trimmed, []byte(m.Text)) {
 			t.Errorf("text %q is not a suffix of the frame %q", m.Text, trimmed)
 		}
+		if !bytes.ContainsRune(frame, '?') && strings.ContainsRune(m.Host+m.App+m.ProcID+m.MsgID+m.Text, '?') {
+			t.Errorf("a '?' of the sanitized copy reached the message: %s", render(&m))
+		}
 		if m.Host == "" || m.App == "" {
 			t.Errorf("empty host or app: %q %q", m.Host, m.App)
 		}
@@ -160,8 +163,8 @@ func TestFastPathAgrees(t *testing.T) {
 			[]string{"Apr 31 00:00:00", "Sep  9 24:00:00", "Sep 9 10:02:37", "Dec 31 23:59:60", "sep  9 10:02:37", "Sep 00 10:02:37",
 				"2026-02-29T00:00:00Z", "2026-11-27T10:00:00.1234567Z", "2026-11-27T10:00:00", "2026-11-27T10:00:00+01", "2026-11-27 10:00:00Z", "-"}},
 		{[]string{" "}, []string{"  ", ""}},
-		{[]string{"h ", "ip-10-1-2-3 ", `"q" `, "<h> ", strings.Repeat("h", 255) + " ", ""}, []string{"a:b ", "h[1] ", "h] ", "h\x7f ", "h\xc3\xa9 ", strings.Repeat("h", 256) + " ", "h  ", "h", " "}},
-		{[]string{"app", "a.b-c_d/e", `a"b`, strings.Repeat("a", 48), "a>"}, []string{"app]", strings.Repeat("a", 49), "", "sp ace", "\xc3\xa9", "a\tb"}},
+		{[]string{"h ", "- ", "ip-10-1-2-3 ", `"q" `, "<h> ", strings.Repeat("h", 255) + " ", ""}, []string{"a:b ", "h[1] ", "h] ", "h\x7f ", "h\xc3\xa9 ", strings.Repeat("h", 256) + " ", "h  ", "h", " "}},
+		{[]string{"app", "-", "a.b-c_d/e", `a"b`, strings.Repeat("a", 48), "a>"}, []string{"app]", strings.Repeat("a", 49), "", "sp ace", "\xc3\xa9", "a\tb"}},
 		{[]string{"", "[1]", "[12436]", "[a-b]"}, []string{"[]", "[1 2]", "[a[b]", "[\xff]", "[1", "[1]]"}},
 		{[]string{": "}, []string{":", " ", ":  ", ": : ", ":\t"}},
 		{[]string{"x", "x\ty", "\xff\xfe", "a: b", "[1]: c", " lead", "#011/usr/x.go:1 +0x5", "app[1]: x"}, []string{"", "\x01", "x\x7f", " ", "x\r", "x\ny"}},

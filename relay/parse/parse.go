@@ -29,6 +29,9 @@ const (
 const (
 	maxInterned    = 1024
 	maxInternedLen = 128
+	// maxScratch bounds the buffer kept between parses; a larger frame
+	// gets a buffer of its own.
+	maxScratch = 64 << 10
 )
 
 // Parser parses frames into messages. It reuses go-syslog's machines and
@@ -45,6 +48,9 @@ type Parser struct {
 	last  [5]string
 	ts    stampCache
 	zones map[int]*time.Location // RFC 5424 offsets seen, by seconds east
+	// scratch holds a frame with its control bytes replaced, for the RFC
+	// 3164 machine (see sanitize).
+	scratch []byte
 }
 
 // New returns a Parser configured by opts.

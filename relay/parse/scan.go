@@ -70,7 +70,9 @@ func scan(f []byte) (h header, ok bool) {
 		i++
 	}
 	h.hostEnd = i
-	if h.hostEnd == h.host || h.hostEnd-h.host > maxHost || i >= len(f) {
+	// A hostname "-" is one go-syslog reports as none: leave it to the
+	// machine path.
+	if h.hostEnd == h.host || h.hostEnd-h.host > maxHost || i >= len(f) || h.hostEnd-h.host == 1 && f[h.host] == '-' {
 		return h, false
 	}
 	return scanTag(f, i+1, h)
@@ -88,7 +90,7 @@ func scanTag(f []byte, i int, h header) (header, bool) {
 		i++
 	}
 	h.tagEnd = i
-	if h.tagEnd == h.tag || h.tagEnd-h.tag > maxTag || i >= len(f) {
+	if h.tagEnd == h.tag || h.tagEnd-h.tag > maxTag || i >= len(f) || h.tagEnd-h.tag == 1 && f[h.tag] == '-' {
 		return h, false
 	}
 	if f[i] == '[' {

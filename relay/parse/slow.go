@@ -111,7 +111,7 @@ func sdElementEnd(f []byte, i int) int {
 // checked against the frame in order, those that are not where they should
 // be are dropped, and the text is what follows the last field found.
 func (p *Parser) parse3164(f []byte, received time.Time, m *floodgate.Message) bool {
-	res, _ := p.m3.Parse(f)
+	res, _ := p.m3.Parse(p.sanitize(f))
 	sm, _ := res.(*rfc3164.SyslogMessage)
 	if sm == nil {
 		return false
@@ -133,7 +133,8 @@ func (p *Parser) parse3164(f []byte, received time.Time, m *floodgate.Message) b
 	}
 	m.Time = received
 	host, app, pid := deref(sm.Hostname), deref(sm.Appname), deref(sm.ProcID)
-	if sm.Timestamp != nil {
+	header := sm.Timestamp != nil // a stamp and the spaces after it
+	if header {
 		t := *sm.Timestamp
 		i = skipSpaces(f, i)
 		if i < len(f) && f[i] >= '0' && f[i] <= '9' {
@@ -150,10 +151,19 @@ func (p *Parser) parse3164(f []byte, received time.Time, m *floodgate.Message) b
 		if j := skipSpaces(f, i); j > i || j == len(f) {
 			i = j
 		} else {
-			host, app, pid = "", "", ""
+			header = false
 		}
-	} else {
+	}
+	if !header {
 		host, app, pid = "", "", ""
+	}
+	// go-syslog reports a hostname or a tag "-" as none, but the frame
+	// still has it: skip it when what follows is the tag, or the text,
+	// the machine found.
+	if header && host == "" && len(f)-i > 2 && f[i] == '-' && f[i+1] == ' ' {
+		if j := skipSpaces(f, i+2); app != "" && isTag(f, j, app, pid) || app == "" && isDashTag(f, j, pid, sm.Message) {
+			i = j
+		}
 	}
 	if host != "" {
 		if j, ok := field(f, i, host); ok && j < len(f) && f[j] == ' ' {
@@ -162,16 +172,55 @@ func (p *Parser) parse3164(f []byte, received time.Time, m *floodgate.Message) b
 			host = ""
 		}
 	}
-	if app != "" {
+	switch {
+	case app != "":
 		if j, ok := tagEnd(f, i, app, pid); ok {
 			i = j
 		} else {
 			app, pid = "", ""
 		}
+	case header && isDashTag(f, i, pid, sm.Message):
+		i, _ = tagEnd(f, i, "-", pid)
 	}
 	m.Host, m.App, m.ProcID = orDash(host), orDash(app), pid
 	m.Text = string(f[i:])
 	return true
+}
+
+// sanitize returns f, or, when f holds bytes the RFC 3164 grammar takes
+// nowhere (control bytes but tab), a copy with '?' in their place. The
+// machine stops at such a byte and, without a PRI, then reports nothing:
+// a traditional line with an ANSI colour code in its text would lose its
+// host and app. The fields it finds in the copy are checked against f
+// itself, byte for byte, and the text is taken from f, so a '?' never
+// reaches a message.
+func (p *Parser) sanitize(f []byte) []byte {
+	if visible(f) {
+		return f
+	}
+	if cap(p.scratch) > maxScratch {
+		p.scratch = nil
+	}
+	p.scratch = append(p.scratch[:0], f...)
+	for i, c := range p.scratch {
+		if c < ' ' && c != '\t' || c == 0x7f {
+			p.scratch[i] = '?'
+		}
+	}
+	return p.scratch
+}
+
+// isTag reports whether `app[pid]: ` is at f[i:].
+func isTag(f []byte, i int, app, pid string) bool {
+	_, ok := tagEnd(f, i, app, pid)
+	return ok
+}
+
+// isDashTag reports whether a tag "-" is at f[i:], followed by the text msg
+// the machine found.
+func isDashTag(f []byte, i int, pid string, msg *string) bool {
+	j, ok := tagEnd(f, i, "-", pid)
+	return ok && msg != nil && len(f)-j == len(*msg)
 }
 
 // tagEnd matches `app[pid]: ` (or `app: `, or `app[]: `) at f[i:] and
