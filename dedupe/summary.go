@@ -28,7 +28,7 @@ func (e *Engine) emit(now time.Time, p *pattern) {
 	case floodgate.Cycle:
 		text = e.cycleSummary(p, s)
 	default:
-		text = fmt.Sprintf("message repeated %d times: [%s]", p.count, p.exemplar)
+		text = fmt.Sprintf("message repeated %s: [%s]", times(p.count), p.exemplar)
 	}
 	e.out = floodgate.Record{
 		Message: floodgate.Message{
@@ -125,4 +125,12 @@ func sortLoops(l []RestartLoop) {
 	slices.SortFunc(l, func(a, b RestartLoop) int {
 		return cmp.Or(cmp.Compare(a.Host, b.Host), cmp.Compare(a.Unit, b.Unit))
 	})
+}
+
+// times says "once" or "N times".
+func times(n int64) string {
+	if n == 1 {
+		return "once"
+	}
+	return fmt.Sprintf("%d times", n)
 }
