@@ -65,12 +65,13 @@ type summaryRecord struct {
 
 // daemon is a floodgate run started by a test.
 type daemon struct {
-	t      *testing.T
-	cmd    *exec.Cmd
-	dir    string
-	stderr *syncBuffer
-	addrs  map[string]string // input type -> bound address
-	done   chan error
+	t       *testing.T
+	cmd     *exec.Cmd
+	dir     string
+	stderr  *syncBuffer
+	addrs   map[string]string // input type -> bound address
+	metrics string            // metrics endpoint, when asked for
+	done    chan error
 }
 
 // freePort returns a loopback port that was free a moment ago, for peers
