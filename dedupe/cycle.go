@@ -50,11 +50,11 @@ func (s *source) noteWritten(tmpl uint64) {
 // unit is one element of a source's sequence: a line or a block.
 type unit struct {
 	h       uint64
-	lines   int64
-	single  bool // a line, not a block
-	known   bool // its pattern was written and seen within the window
-	counted bool // counted into a repeat summary (and so transferable)
-	restart bool // a systemd restart line
+	lines   int32 // a block's lines (at most BlockMaxLines)
+	single  bool  // a line, not a block
+	known   bool  // its pattern was written and seen within the window
+	counted bool  // counted into a repeat summary (and so transferable)
+	restart bool  // a systemd restart line
 }
 
 // push appends u to the history and returns the smallest period p
@@ -132,7 +132,7 @@ func (e *Engine) cycleStep(now time.Time, src *source, u unit, m *floodgate.Mess
 			b[j] = byte(v.h >> (8 * j))
 		}
 		d.Write(b[:])
-		lines += max(v.lines, 1)
+		lines += int64(max(v.lines, 1))
 	}
 	key := patternKey{src.key, d.Sum64() ^ cycleSeed}
 	c, ok := e.patterns.Get(key)

@@ -415,7 +415,7 @@ func (e *Engine) endBlock(now time.Time, b *block) {
 	// Goroutines are left out of cycles: a dump is told best by its
 	// block summaries and their states.
 	if e.opts.Cycles && b.kind != goroutine {
-		u := unit{h: fp, known: recent, lines: n}
+		u := unit{h: fp, known: recent, lines: int32(n)}
 		if e.cycleStep(at, src, u, lastMsg, n, firstTime, "") {
 			if ok && !p.dead {
 				p.seen = at
