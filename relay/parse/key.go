@@ -24,6 +24,10 @@ func SourceKey(frame []byte) uint64 {
 		}
 		return mix(host, xxhash.Sum64(f[h.tag:h.tagEnd]))
 	}
+	// The same steps in the same order as Parse.
+	if !maybeSyslog(f) {
+		return unparsedKey
+	}
 	if h, ok := scan5424(f); ok {
 		host, app := dashHash, dashHash
 		if h.host < h.hostEnd {
@@ -33,9 +37,6 @@ func SourceKey(frame []byte) uint64 {
 			app = xxhash.Sum64(f[h.app:h.appEnd])
 		}
 		return mix(host, app)
-	}
-	if !maybeSyslog(f) {
-		return unparsedKey
 	}
 	p := keyParsers.Get().(*Parser)
 	var m floodgate.Message

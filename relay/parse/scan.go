@@ -148,6 +148,9 @@ func visibleBytes(b []byte) bool {
 // without leading zeros. It returns the value and the bytes read, 0 when
 // the PRI is not valid.
 func scanPRI(f []byte) (pri, n int) {
+	if len(f) == 0 || f[0] != '<' {
+		return 0, 0
+	}
 	i := 1
 	for i < len(f) && i <= 4 && f[i] >= '0' && f[i] <= '9' {
 		pri = pri*10 + int(f[i]-'0')
