@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/floodgate/floodgate/bench"
@@ -143,9 +144,15 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := newFlags("run", stderr)
 	path := fs.String("config", "", "the config `file` (built-in defaults without it)")
 	level := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
+	prof := fs.String("cpuprofile", "", "write a CPU profile to `file` (for speed work)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	stop, err := startProfile(*prof)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	if fs.NArg() > 0 {
 		return &usageError{fmt.Sprintf("run takes no arguments, got %q", fs.Args())}
 	}
@@ -198,9 +205,15 @@ func cmdReplay(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	path := fs.String("config", "", "the config `file` (built-in defaults without it)")
 	out := fs.String("o", "", "write to this `file` instead of the configured outputs (\"-\" for stdout)")
 	quiet := fs.Bool("q", false, "do not print the report")
+	prof := fs.String("cpuprofile", "", "write a CPU profile to `file` (for speed work)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	stop, err := startProfile(*prof)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	log, _ := logging.New(stderr, "warn")
 	cfg, err := loadConfig(*path, stderr)
 	if err != nil {
@@ -219,4 +232,24 @@ func cmdReplay(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		rep.Print(stderr)
 	}
 	return nil
+}
+
+// startProfile starts a CPU profile into path ("" does nothing) and
+// returns the function that ends it.
+func startProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("create cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("start cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
