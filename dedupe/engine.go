@@ -18,6 +18,10 @@ var _ floodgate.Handler = (*Engine)(nil)
 // the oldest.
 const maxStreams = 4096
 
+// maxHeldBlocks bounds the bytes held in all blocks being assembled, in
+// units of BlockMaxBytes; beyond it the oldest block is ended.
+const maxHeldBlocks = 16
+
 // maxExemplar is how much of a repeated line a repeat summary quotes.
 const maxExemplar = 120
 
@@ -92,6 +96,7 @@ type Engine struct {
 	now      time.Time // the clock of the call in progress, for eviction
 	cache    *block    // the block of the last stream used
 	last     *source   // the last source used
+	held     int       // bytes of text held in blocks being assembled
 	buf      []byte
 	out      floodgate.Record
 }
@@ -343,13 +348,7 @@ func (e *Engine) line(now time.Time, src *source, r *floodgate.Record) {
 // startBlock begins assembling a block on r's stream.
 func (e *Engine) startBlock(kind blockKind, src *source, procid string) *block {
 	if len(e.streams) >= maxStreams {
-		var oldest *block
-		for _, b := range e.streams {
-			if oldest == nil || b.seq < oldest.seq {
-				oldest = b
-			}
-		}
-		e.endBlock(oldest.last, oldest)
+		e.endOldest(nil)
 	}
 	var b *block
 	if n := len(e.free); n > 0 {
@@ -365,6 +364,20 @@ func (e *Engine) startBlock(kind blockKind, src *source, procid string) *block {
 	e.cache = b
 	src.blocks++
 	return b
+}
+
+// endOldest ends the block that started first, other than keep: the
+// blocks being assembled are bounded in number and in bytes together.
+func (e *Engine) endOldest(keep *block) {
+	var oldest *block
+	for _, b := range e.streams {
+		if b != keep && (oldest == nil || b.seq < oldest.seq) {
+			oldest = b
+		}
+	}
+	if oldest != nil {
+		e.endBlock(oldest.last, oldest)
+	}
 }
 
 // hold adds r's line to block b.
@@ -387,6 +400,10 @@ func (e *Engine) hold(now time.Time, b *block, r *floodgate.Record, body string,
 	}
 	b.bytes += len(r.Text)
 	b.last = now
+	e.held += len(r.Text)
+	if e.held > maxHeldBlocks*e.opts.BlockMaxBytes {
+		e.endOldest(b)
+	}
 }
 
 // endBlock decides a finished block: written whole when its fingerprint
@@ -402,6 +419,7 @@ func (e *Engine) endBlock(now time.Time, b *block) {
 	}
 	src := b.src
 	src.blocks--
+	e.held -= b.bytes
 	fp := b.fp.Sum64()
 	key := patternKey{src.key, fp}
 	p, ok := e.patterns.Get(key)

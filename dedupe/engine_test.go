@@ -364,3 +364,30 @@ func TestMemoryBounded(t *testing.T) {
 		t.Errorf("accounting: %d lines, %d written + %d counted", n, s.verbatim, s.counted)
 	}
 }
+
+// TestHeldBytesBounded opens blocks on many streams at once: the bytes
+// held together stay under their bound, and nothing is lost.
+func TestHeldBytesBounded(t *testing.T) {
+	opts := DefaultOptions()
+	opts.BlockMaxBytes = 1024
+	c := &collector{}
+	e := New(opts, c)
+	var in []floodgate.Message
+	for i := range 400 {
+		for _, l := range goroutineLines(i, "runnable", i%3) {
+			m := parseTraditional(t, "Sep 11 01:00:00 "+l)
+			m.ProcID = fmt.Sprint(i) // a stream each
+			m.Time = t0
+			in = append(in, m)
+			e.Handle(t0, &floodgate.Record{Message: m})
+			if e.held > maxHeldBlocks*opts.BlockMaxBytes {
+				t.Fatalf("%d bytes held, bound %d", e.held, maxHeldBlocks*opts.BlockMaxBytes)
+			}
+		}
+	}
+	e.Tick(t0, true)
+	if e.held != 0 || len(e.streams) != 0 {
+		t.Errorf("after the final tick: %d bytes held in %d streams", e.held, len(e.streams))
+	}
+	checkInvariants(t, in, c.recs)
+}
