@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -140,6 +141,7 @@ type runFlags struct {
 	out      string
 	pid      int
 	name     string
+	corpus   string
 	jsonOut  string
 	svgOut   string
 	logOut   string
@@ -159,6 +161,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&rf.out, "out", "", "the target's output directory (or file) to account; comma-separated for several")
 	fs.IntVar(&rf.pid, "pid", 0, "measure this running process (CPU and peak RSS from /proc)")
 	fs.StringVar(&rf.name, "name", "", "target name for the report (default: the command or the endpoint)")
+	fs.StringVar(&rf.corpus, "corpus", "", "corpus name for the report (default: the files, or the generator's flags)")
 	fs.StringVar(&rf.jsonOut, "json", "", "write the report as JSON to this file")
 	fs.StringVar(&rf.svgOut, "svg", "", "write the chart of bytes/s in and written to this SVG file")
 	fs.StringVar(&rf.logOut, "log", "", "the started command's stdout and stderr go to this file (default: discarded)")
@@ -204,6 +207,9 @@ func run(ctx context.Context, rf runFlags, files, command []string, stdout, stde
 		return err
 	}
 	defer closeSrc()
+	if rf.corpus != "" {
+		corpus = rf.corpus
+	}
 	outs := strings.Split(rf.out, ",")
 	base, err := countExisting(outs)
 	if err != nil {
@@ -504,7 +510,11 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 func Machine() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "- CPUs: %d (%s)\n", runtime.NumCPU(), procField("/proc/cpuinfo", "model name"))
-	fmt.Fprintf(&b, "- RAM: %s\n", procField("/proc/meminfo", "MemTotal"))
+	mem := procField("/proc/meminfo", "MemTotal")
+	if kb, err := strconv.ParseInt(strings.TrimSuffix(mem, " kB"), 10, 64); err == nil {
+		mem = sizeString(kb << 10)
+	}
+	fmt.Fprintf(&b, "- RAM: %s\n", mem)
 	if k, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		fmt.Fprintf(&b, "- kernel: Linux %s\n", strings.TrimSpace(string(k)))
 	}

@@ -110,7 +110,7 @@ run() {
 		return
 	fi
 	log "--- $name"
-	"$FGB" run -name "$name" -to "tcp://127.0.0.1:$port" -framing octet -rate "$RATE" \
+	"$FGB" run -name "$name" -corpus "$KIND n=$N seed=1, RFC 5424 octet-counted" -to "tcp://127.0.0.1:$port" -framing octet -rate "$RATE" \
 		-out "$WORK/$name/out" -log "$WORK/$name/daemon.log" \
 		-json "$WORK/$name.json" -svg "$WORK/$name.svg" -settle 2s -timeout 10m \
 		"$CORPUS" -- "$@" || log "$name: run failed (see $WORK/$name/daemon.log)"
@@ -219,7 +219,7 @@ if [ ${#reports[@]} -eq 0 ]; then
 	exit 1
 fi
 versions="rsyslog $("$RSYSLOGD" -v | head -1 | awk '{print $2}')"
-[ "$have_sng" = yes ] && versions="$versions, syslog-ng $(sng_env "$SNG" --module-path="$SNG_MODULES" --version | awk 'NR==1{print $2}')"
+[ "$have_sng" = yes ] && versions="$versions, syslog-ng $(sng_env "$SNG" --module-path="$SNG_MODULES" --version | sed -n '1s/.*(\(.*\)).*/\1/p')"
 [ "$have_fg" = yes ] && versions="$versions, floodgate $(git rev-parse --short HEAD)"
 "$FGB" table -md bench/BENCHMARKS.md \
 	-note "Produced by \`bench/peers.sh\` (N=$N KIND=$KIND RATE=$RATE) on $(date -u +%Y-%m-%dT%H:%MZ)." \

@@ -28,12 +28,12 @@ type watcher struct {
 	live   *Counters
 	begin  time.Time
 
-	mu       sync.Mutex
-	samples  []Sample
-	out      int64
-	changed  time.Time // last time the output grew
-	files    map[string]*tailState
-	readFail error
+	mu      sync.Mutex
+	samples []Sample
+	out     int64
+	changed time.Time // last time the output grew
+	files   map[string]*tailState
+	buf     []byte // read buffer of tail, reused
 }
 
 type tailState struct {
@@ -89,7 +89,9 @@ func (w *watcher) look() {
 }
 
 // tail reads what path gained since the last look and passes complete
-// lines to the probes.
+// lines to the probes. It reads all of it, in chunks: a watcher that
+// fell behind a fast writer would report its own lag as the target's
+// latency.
 func (w *watcher) tail(path string, size int64, now time.Time) {
 	st := w.files[path]
 	if st == nil {
@@ -107,21 +109,28 @@ func (w *watcher) tail(path string, size int64, now time.Time) {
 		return
 	}
 	defer f.Close()
-	buf := make([]byte, min(size-st.off, 4<<20))
-	n, _ := f.ReadAt(buf, st.off)
-	buf = buf[:n]
-	st.off += int64(n)
-	last := bytes.LastIndexByte(buf, '\n')
-	if last < 0 {
-		st.part = append(st.part, buf...)
-		return
+	if w.buf == nil {
+		w.buf = make([]byte, 4<<20)
 	}
-	if len(st.part) > 0 {
-		w.probes.find(append(st.part, buf[:last+1]...), now)
-	} else {
-		w.probes.find(buf[:last+1], now)
+	for st.off < size {
+		n, _ := f.ReadAt(w.buf[:min(size-st.off, int64(len(w.buf)))], st.off)
+		if n == 0 {
+			return
+		}
+		buf := w.buf[:n]
+		st.off += int64(n)
+		last := bytes.LastIndexByte(buf, '\n')
+		if last < 0 {
+			st.part = append(st.part, buf...)
+			continue
+		}
+		if len(st.part) > 0 {
+			w.probes.find(append(st.part, buf[:last+1]...), now)
+		} else {
+			w.probes.find(buf[:last+1], now)
+		}
+		st.part = append(st.part[:0], buf[last+1:]...)
 	}
-	st.part = append(st.part[:0], buf[last+1:]...)
 }
 
 // quietFor reports how long the output has not grown.
