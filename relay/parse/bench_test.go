@@ -17,6 +17,9 @@ var shapes = []struct {
 	{"rfc3164", "<30>Sep  9 10:02:37 ip-10-18-39-127 dockerd[12436]: #011/usr/local/go/src/syscall/asm_linux_amd64.s:44 +0x5"},
 	{"rfc3164-nohost", "<30>Sep  9 10:02:37 dockerd[12436]: #011/usr/local/go/src/syscall/asm_linux_amd64.s:44 +0x5"},
 	{"rfc5424", `<14>1 2026-11-27T10:00:00.123456+00:00 ip-10-18-39-127 dockerd 12436 - [timeQuality tzKnown="1" isSynced="0"] #011/usr/local/go/src/syscall/asm_linux_amd64.s:44 +0x5`},
+	// Shapes the scanners leave to go-syslog's machines.
+	{"rfc3164-machine", "<30>Sep  9 10:02:37 ip-10-18-39-127 dockerd[12436] #011/usr/local/go/src/syscall/asm_linux_amd64.s:44 +0x5"},
+	{"rfc5424-machine", `<14>1 2026-11-27T10:00:00.123456+00:00 ip-10-18-39-127 dockerd 12436 - [timeQuality tzKnown="1" isSynced="0"]x #011/usr/local/go/src/syscall/asm_linux_amd64.s:44 +0x5`},
 	{"unparsed", "#011/usr/local/go/src/syscall/asm_linux_amd64.s:44 +0x5 with no header at all"},
 }
 

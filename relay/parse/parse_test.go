@@ -211,15 +211,30 @@ func TestSourceKey(t *testing.T) {
 	}
 }
 
-// TestInterning checks that a repeated host, app and procid cost no
-// allocation: only the text is allocated.
-func TestInterning(t *testing.T) {
+// TestAllocs checks that the common shapes cost one allocation, the text:
+// host, app, procid, msgid and structured data are interned, zones reused.
+func TestAllocs(t *testing.T) {
+	tests := []struct {
+		name  string
+		frame string
+	}{
+		{"traditional", "Sep  9 10:02:37 ip-10-18-39-127 dockerd[12436]: goroutine 2648 [runnable]:"},
+		{"traditional rfc3339", "2026-11-27T10:00:00.123456+01:00 ip-10-18-39-127 dockerd[12436]: goroutine 2648 [runnable]:"},
+		{"rfc3164", "<30>Sep  9 10:02:37 ip-10-18-39-127 dockerd[12436]: goroutine 2648 [runnable]:"},
+		{"rfc3164 without host", "<30>Sep  9 10:02:37 dockerd[12436]: goroutine 2648 [runnable]:"},
+		{"rfc5424", `<14>1 2026-11-27T10:00:00.123456+01:00 h dockerd 12436 ID47 [timeQuality tzKnown="1" isSynced="0"] goroutine 2648 [runnable]:`},
+		{"unparsed", "goroutine 2648 [runnable]:"},
+	}
 	p := New(Options{Location: time.UTC})
-	frame := []byte("Sep  9 10:02:37 ip-10-18-39-127 dockerd[12436]: goroutine 2648 [runnable]:")
-	var m floodgate.Message
-	allocs := testing.AllocsPerRun(100, func() { p.Parse(frame, received, &m) })
-	if allocs > 1 {
-		t.Errorf("%v allocations per traditional line, want 1 (the text)", allocs)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			frame := []byte(tt.frame)
+			var m floodgate.Message
+			allocs := testing.AllocsPerRun(100, func() { p.Parse(frame, received, &m) })
+			if allocs > 1 {
+				t.Errorf("%v allocations per message, want 1 (the text)", allocs)
+			}
+		})
 	}
 }
 
