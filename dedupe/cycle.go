@@ -141,7 +141,7 @@ func (e *Engine) cycleStep(now time.Time, src *source, u unit, m *floodgate.Mess
 		c.x = &extra{period: p}
 	}
 	c.x.period = p
-	c.x.blocks = lines // lines per cycle
+	c.x.cycleLines = lines
 	// The previous units of the second period were counted as repeats:
 	// move them into the cycle, so that the cycle stands for them too.
 	for i := 1; i < p; i++ {

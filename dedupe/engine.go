@@ -22,6 +22,11 @@ const maxStreams = 4096
 // units of BlockMaxBytes; beyond it the oldest block is ended.
 const maxHeldBlocks = 16
 
+// sourceCap is the size of the source table: sources hold cycle state
+// (about 1 KiB each once they have a history), so their number is capped
+// apart from the patterns.
+func sourceCap(maxPatterns int) int { return max(64, min(maxPatterns, 16384)) }
+
 // maxExemplar is how much of a repeated line a repeat summary quotes.
 const maxExemplar = 120
 
@@ -69,9 +74,10 @@ type extra struct {
 	states [maxStates]stateCount
 	other  int64 // goroutines in states beyond maxStates
 
-	period   int
-	restarts int64
-	unit     string
+	period     int   // units per cycle
+	cycleLines int64 // lines per cycle (a block unit has several)
+	restarts   int64
+	unit       string
 }
 
 type stateCount struct {
@@ -114,7 +120,7 @@ func New(opts Options, next floodgate.Handler) *Engine {
 	}
 	// NewLRU only fails on a size below 1, which sane rules out.
 	e.patterns, _ = simplelru.NewLRU[patternKey, *pattern](opts.MaxPatterns, e.evictPattern)
-	e.sources, _ = simplelru.NewLRU[uint64, *source](max(64, min(opts.MaxPatterns, 16384)), e.evictSource)
+	e.sources, _ = simplelru.NewLRU[uint64, *source](sourceCap(opts.MaxPatterns), e.evictSource)
 	return e
 }
 

@@ -353,7 +353,7 @@ func TestMemoryBounded(t *testing.T) {
 	if got := e.patterns.Len(); got > opts.MaxPatterns {
 		t.Errorf("%d patterns held, cap %d", got, opts.MaxPatterns)
 	}
-	if got, limit := e.sources.Len(), max(64, min(opts.MaxPatterns, 16384)); got > limit {
+	if got, limit := e.sources.Len(), sourceCap(opts.MaxPatterns); got > limit {
 		t.Errorf("%d sources held, cap %d", got, limit)
 	}
 	if len(e.pending) > 2*opts.MaxPatterns+64 {

@@ -88,7 +88,7 @@ func (e *Engine) blockSummary(p *pattern, s *floodgate.Summary) string {
 
 func (e *Engine) cycleSummary(p *pattern, s *floodgate.Summary) string {
 	x := p.x
-	lines := max(x.blocks, 1) // lines per cycle
+	lines := max(x.cycleLines, 1)
 	cycles, rest := s.Count/lines, s.Count%lines
 	s.Fields = append(s.Fields,
 		floodgate.Field{Key: "period", Value: lines},
