@@ -170,7 +170,7 @@ func (p *Parser) fillFast5424(f []byte, h *header5424, received time.Time, m *fl
 
 // zone returns the location of an RFC 5424 offset, made once per offset:
 // time.FixedZone allocates.
-func (p *Parser) zone(ts *stamp5424) *time.Location {
+func (p *Parser) zone(ts *stamp3339) *time.Location {
 	if ts.utc {
 		return time.UTC
 	}

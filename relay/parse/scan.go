@@ -6,11 +6,11 @@ import (
 )
 
 // header locates the fields of a plain RFC 3164 or traditional line in its
-// frame: [<PRI>]Mmm dd hh:mm:ss [host ]tag[pid]: text. host == hostEnd when
-// the line has no hostname.
+// frame: [<PRI>]Mmm dd hh:mm:ss [host ]tag[pid]: text, or the same with an
+// RFC 3339 stamp. host == hostEnd when the line has no hostname.
 type header struct {
 	pri                      int       // -1 when absent
-	rfc3339                  stamp5424 // set when the stamp is RFC 3339
+	rfc3339                  stamp3339 // set when the stamp is RFC 3339
 	month                    time.Month
 	day, hour, min, sec      int
 	host, hostEnd            int
@@ -27,12 +27,12 @@ const (
 
 // scan accepts the plain shape of an RFC 3164 or traditional line, the
 // shape of nearly every line of a flood, and locates its fields without
-// allocating: an optional valid <PRI>, a Stamp or RFC 3339 timestamp with
-// single spaces around it, a hostname (or none), a tag with an optional non-empty [pid], ": ", and a
-// non-empty text of printable bytes, tabs or bytes >= 0x80. It reports false
-// for everything else, ambiguous or unusual forms included, which then go to
-// go-syslog's machines; on what it accepts it agrees with them (see
-// FuzzFastPath).
+// allocating: an optional valid <PRI>, a Stamp or RFC 3339 timestamp, a
+// space, a hostname (or none) and a space, a tag with an optional
+// non-empty [pid], ": ", and a non-empty text of printable bytes, tabs or
+// bytes from 0x80 up. It reports false for everything else, ambiguous or
+// unusual forms included, which then go to go-syslog's machines; on what
+// it accepts it agrees with them (see FuzzFastPath).
 func scan(f []byte) (h header, ok bool) {
 	i := 0
 	h.pri = -1

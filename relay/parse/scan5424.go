@@ -9,7 +9,7 @@ import (
 // A field's start equals its end when it is the nil value "-".
 type header5424 struct {
 	pri               int
-	ts                stamp5424
+	ts                stamp3339
 	host, hostEnd     int
 	app, appEnd       int
 	procid, procidEnd int
@@ -18,9 +18,9 @@ type header5424 struct {
 	text              int // len(frame) when there is no text
 }
 
-// stamp5424 is an RFC 3339 timestamp as read, before it becomes a
-// time.Time; set is false for the nil value.
-type stamp5424 struct {
+// stamp3339 is an RFC 3339 timestamp as read, before it becomes a
+// time.Time; set is false for RFC 5424's nil value and for a Stamp.
+type stamp3339 struct {
 	set                  bool
 	year, month, day     int
 	hour, min, sec, nsec int
@@ -104,7 +104,7 @@ func scanField(f []byte, i, max int) (start, end, next int, ok bool) {
 
 // scanStamp5424 reads an RFC 5424 timestamp, "-" or RFC 3339, and the space
 // after it.
-func scanStamp5424(f []byte, i int, ts *stamp5424) (int, bool) {
+func scanStamp5424(f []byte, i int, ts *stamp3339) (int, bool) {
 	if len(f)-i >= 2 && f[i] == '-' && f[i+1] == ' ' {
 		return i + 2, true
 	}
@@ -114,7 +114,7 @@ func scanStamp5424(f []byte, i int, ts *stamp5424) (int, bool) {
 // scanRFC3339 reads YYYY-MM-DDThh:mm:ss[.frac](Z|+hh:mm) and the space
 // after it, checking what time.Parse and go-syslog's grammar check (the day
 // of the month, at most 6 digits of fraction).
-func scanRFC3339(f []byte, i int, ts *stamp5424) (int, bool) {
+func scanRFC3339(f []byte, i int, ts *stamp3339) (int, bool) {
 	b := f[i:]
 	if len(b) < 21 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
 		return 0, false
