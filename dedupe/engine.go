@@ -108,7 +108,8 @@ type Engine struct {
 }
 
 // New returns an Engine that passes what it writes to next. Zero or
-// out-of-range options take their defaults.
+// out-of-range durations, sizes and caps take their defaults; each
+// detector runs only when its switch is on (DefaultOptions turns all on).
 func New(opts Options, next floodgate.Handler) *Engine {
 	opts = opts.sane()
 	e := &Engine{
