@@ -410,3 +410,32 @@ func TestReadProcSelf(t *testing.T) {
 		t.Errorf("peak RSS %d, want > 0", st.PeakRSS)
 	}
 }
+
+func TestWriteSVGScale(t *testing.T) {
+	tests := []struct {
+		name    string
+		out     int64 // bytes written per second, with 100 MB/s in
+		wantLog bool
+	}{
+		{"a plain daemon writes what comes in", 90e6, false},
+		{"a deduplicator writes a thousandth", 100e3, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var samples []Sample
+			for i := range 20 {
+				samples = append(samples, Sample{T: float64(i), In: int64(i) * 100e6, Out: int64(i) * tc.out})
+			}
+			var b strings.Builder
+			if err := WriteSVG(&b, "t", samples); err != nil {
+				t.Fatal(err)
+			}
+			if err := xml.Unmarshal([]byte(b.String()), new(any)); err != nil {
+				t.Fatalf("not well-formed: %v", err)
+			}
+			if got := strings.Contains(b.String(), "(log scale)"); got != tc.wantLog {
+				t.Errorf("log scale %v, want %v", got, tc.wantLog)
+			}
+		})
+	}
+}

@@ -133,8 +133,10 @@ func sizeString(b int64) string {
 
 // WriteSVG draws bytes per second in (sent) and written (the target's
 // output growth) over the run: the picture of a relay absorbing a flood.
+// When what is written is far below what comes in, as it is for a
+// deduplicating relay, the axis is logarithmic so that both lines show.
 func WriteSVG(w io.Writer, title string, samples []Sample) error {
-	const width, height, left, right, top, bottom = 800, 360, 70, 20, 40, 40
+	const width, height, left, right, top, bottom = 800, 360, 90, 20, 40, 40
 	type pt struct{ t, in, out float64 }
 	var pts []pt
 	for i := 1; i < len(samples); i++ {
@@ -143,17 +145,36 @@ func WriteSVG(w io.Writer, title string, samples []Sample) error {
 			continue
 		}
 		pts = append(pts, pt{samples[i].T,
-			float64(samples[i].In-samples[i-1].In) / dt,
+			math.Max(0, float64(samples[i].In-samples[i-1].In)/dt),
 			math.Max(0, float64(samples[i].Out-samples[i-1].Out)/dt)})
 	}
-	tmax, ymax := 1.0, 1.0
+	tmax, inMax, outMax := 1.0, 1.0, 1.0
 	for _, p := range pts {
 		tmax = math.Max(tmax, p.t)
-		ymax = math.Max(ymax, math.Max(p.in, p.out))
+		inMax = math.Max(inMax, p.in)
+		outMax = math.Max(outMax, p.out)
 	}
-	ymax = niceCeil(ymax)
+	ymax := math.Max(inMax, outMax)
+	logScale := ymax/math.Min(inMax, outMax) > 10
+	var ticks []float64
+	var y func(v float64) float64
+	plot := float64(height - top - bottom)
+	if logScale {
+		decades := math.Ceil(math.Log10(ymax))
+		y = func(v float64) float64 {
+			return height - bottom - math.Log10(math.Max(1, v))/decades*plot
+		}
+		for d := 0.0; d <= decades; d++ {
+			ticks = append(ticks, math.Pow(10, d))
+		}
+	} else {
+		ymax = niceCeil(ymax/(1<<20)) * (1 << 20)
+		y = func(v float64) float64 { return height - bottom - v/ymax*plot }
+		for i := 0; i <= 4; i++ {
+			ticks = append(ticks, ymax*float64(i)/4)
+		}
+	}
 	x := func(t float64) float64 { return left + t/tmax*(width-left-right) }
-	y := func(v float64) float64 { return height - bottom - v/ymax*(height-top-bottom) }
 	line := func(get func(pt) float64) string {
 		var b strings.Builder
 		for i, p := range pts {
@@ -167,11 +188,17 @@ func WriteSVG(w io.Writer, title string, samples []Sample) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">`+"\n", width, height)
 	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
+	if logScale {
+		title += " (log scale)"
+	}
 	fmt.Fprintf(&b, `<text x="%d" y="20" font-size="14">%s</text>`+"\n", left, xmlEscape(title))
-	for i := 0; i <= 4; i++ {
-		v := ymax * float64(i) / 4
+	for _, v := range ticks {
 		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#ddd"/>`+"\n", left, width-right, y(v), y(v))
-		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end">%s/s</text>`+"\n", left-5, y(v)+4, sizeString(int64(v)))
+		label := sizeString(int64(v))
+		if logScale {
+			label = siString(v)
+		}
+		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end">%s/s</text>`+"\n", left-5, y(v)+4, label)
 	}
 	for i := 0; i <= 5; i++ {
 		t := tmax * float64(i) / 5
@@ -179,11 +206,24 @@ func WriteSVG(w io.Writer, title string, samples []Sample) error {
 	}
 	fmt.Fprintf(&b, `<polyline fill="none" stroke="#1f77b4" stroke-width="1.5" points="%s"/>`+"\n", line(func(p pt) float64 { return p.in }))
 	fmt.Fprintf(&b, `<polyline fill="none" stroke="#d62728" stroke-width="1.5" points="%s"/>`+"\n", line(func(p pt) float64 { return p.out }))
-	fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#1f77b4">bytes/s in</text>`+"\n", width-right-180, top-8)
-	fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#d62728">bytes/s written</text>`+"\n", width-right-100, top-8)
+	fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#1f77b4">bytes/s in</text>`+"\n", width-right-200, top-8)
+	fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#d62728">bytes/s written</text>`+"\n", width-right-110, top-8)
 	b.WriteString("</svg>\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// siString names a power of ten of bytes: "10 kB", for log-scale ticks.
+func siString(v float64) string {
+	for _, u := range []struct {
+		f float64
+		s string
+	}{{1e9, "GB"}, {1e6, "MB"}, {1e3, "kB"}} {
+		if v >= u.f {
+			return fmt.Sprintf("%g %s", v/u.f, u.s)
+		}
+	}
+	return fmt.Sprintf("%g B", v)
 }
 
 // niceCeil rounds v up to 1, 2 or 5 times a power of ten, for axis ticks.
