@@ -340,6 +340,15 @@ func (e *Engine) line(now time.Time, src *source, r *floodgate.Record) {
 			p.exemplar = strings.Clone(r.Text[:min(len(r.Text), maxExemplar)])
 		}
 		e.count(p, now, &r.Message, 1, r.Time)
+		if restart != "" {
+			// A restart loop folded as repeats (cycles off, or broken by
+			// other lines) still names its unit.
+			if p.x == nil {
+				p.x = &extra{}
+			}
+			p.x.restarts++
+			p.x.unit = src.restartUnit
+		}
 		return
 	}
 	if ok && p.count > 0 {

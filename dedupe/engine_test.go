@@ -202,6 +202,32 @@ func TestRepeatsAndFlush(t *testing.T) {
 	}
 }
 
+// TestRestartLoopAsRepeats: with cycles off, the restart lines are
+// folded as repeats, and their summary still names the loop.
+func TestRestartLoopAsRepeats(t *testing.T) {
+	var lines []string
+	for i := range 10 {
+		lines = append(lines,
+			"h systemd[1]: a.service: Main process exited, code=exited, status=3/NOTIMPLEMENTED",
+			fmt.Sprintf("h systemd[1]: a.service: Scheduled restart job, restart counter is at %d.", i+1))
+	}
+	opts := DefaultOptions()
+	opts.Cycles = false
+	recs := run(t, opts, msgs(t, time.Second, lines...))
+	var found bool
+	for _, s := range summaries(recs) {
+		if strings.Contains(s.Text, "restart counter") {
+			found = true
+			if !strings.HasSuffix(s.Text, ": a.service restart loop, exit status 3") {
+				t.Errorf("summary %q does not name the loop", s.Text)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no repeat summary of the restart line:\n%s", render(recs))
+	}
+}
+
 func TestQuietPatternIsWrittenAgain(t *testing.T) {
 	in := msgs(t, time.Second, "h a[1]: disk is 91% full", "h a[1]: disk is 92% full")
 	in = append(in, msgs(t, 0, "h a[1]: disk is 93% full")...)

@@ -29,6 +29,9 @@ func (e *Engine) emit(now time.Time, p *pattern) {
 		text = e.cycleSummary(p, s)
 	default:
 		text = fmt.Sprintf("message repeated %s: [%s]", times(p.count), p.exemplar)
+		if p.x != nil && p.x.restarts > 0 {
+			text += e.restartFacts(p, s)
+		}
 	}
 	e.out = floodgate.Record{
 		Message: floodgate.Message{
@@ -105,17 +108,30 @@ func (e *Engine) cycleSummary(p *pattern, s *floodgate.Summary) string {
 	if cycles > 0 && rest > 0 {
 		text += fmt.Sprintf(" and %d lines more", rest)
 	}
-	if x.restarts > 0 && x.unit != "" {
-		s.Fields = append(s.Fields,
-			floodgate.Field{Key: "unit", Value: x.unit},
-			floodgate.Field{Key: "restarts", Value: x.restarts})
-		text += ": " + x.unit + " restart loop"
-		if ls := e.loops[loopKey{p.host, x.unit}]; ls != nil && ls.ExitStatus != "" {
-			s.Fields = append(s.Fields, floodgate.Field{Key: "exit_status", Value: ls.ExitStatus})
-			status, _, _ := strings.Cut(ls.ExitStatus, "/")
-			text += ", exit status " + status
-		}
-		x.restarts = 0
+	if x.restarts > 0 {
+		text += e.restartFacts(p, s)
+	}
+	return text
+}
+
+// restartFacts adds the unit, restarts and exit status of the restart
+// loop p counted to s, resets the restarts, and returns the end of the
+// sentence: ": protokube.service restart loop, exit status 125".
+func (e *Engine) restartFacts(p *pattern, s *floodgate.Summary) string {
+	x := p.x
+	restarts := x.restarts
+	x.restarts = 0
+	if x.unit == "" {
+		return ""
+	}
+	s.Fields = append(s.Fields,
+		floodgate.Field{Key: "unit", Value: x.unit},
+		floodgate.Field{Key: "restarts", Value: restarts})
+	text := ": " + x.unit + " restart loop"
+	if ls := e.loops[loopKey{p.host, x.unit}]; ls != nil && ls.ExitStatus != "" {
+		s.Fields = append(s.Fields, floodgate.Field{Key: "exit_status", Value: ls.ExitStatus})
+		status, _, _ := strings.Cut(ls.ExitStatus, "/")
+		text += ", exit status " + status
 	}
 	return text
 }
