@@ -376,8 +376,10 @@ func (a Accounting) plus(b Accounting) Accounting {
 
 // minus takes off what was there before the run: the harness measures
 // what the run added, so it can watch a target that already has logs.
+// Files stays the count after the run: a file the run appended to is one
+// of its files.
 func (a Accounting) minus(b Accounting) Accounting {
-	return Accounting{a.Files - b.Files, a.Bytes - b.Bytes, a.Lines - b.Lines, a.Verbatim - b.Verbatim, a.Summaries - b.Summaries, a.Summarized - b.Summarized}
+	return Accounting{a.Files, a.Bytes - b.Bytes, a.Lines - b.Lines, a.Verbatim - b.Verbatim, a.Summaries - b.Summaries, a.Summarized - b.Summarized}
 }
 
 func writeFileWith(name string, write func(io.Writer) error) error {
