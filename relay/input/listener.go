@@ -49,7 +49,6 @@ func (f SinkFunc) Deliver(b *Batch) { f(b) }
 // that serve it.
 type Listener struct {
 	name     string
-	typ      string
 	maxSize  int
 	maxConns int
 	idle     time.Duration
@@ -82,6 +81,53 @@ type Listener struct {
 // datagram sockets (udp, unixgram) carry one message per datagram; stdin
 // is one stream.
 func Listen(cfg config.Input, sink Sink, stats *Stats, log *slog.Logger) (*Listener, error) {
+	l := newListener(cfg, sink, stats, log)
+	readBuffer := int(cfg.ReadBuffer)
+	if readBuffer <= 0 {
+		readBuffer = config.DefaultReadBuffer
+	}
+	mode := os.FileMode(cfg.FileMode())
+	if cfg.Mode == "" {
+		mode = 0o666
+	}
+
+	switch cfg.Type {
+	case "tcp":
+		ln, err := net.Listen("tcp", cfg.Address)
+		if err != nil {
+			return nil, fmt.Errorf("listen tcp %s: %w", cfg.Address, err)
+		}
+		l.serveListener(ln)
+	case "unix":
+		ln, err := listenUnix(cfg.Address, mode)
+		if err != nil {
+			return nil, err
+		}
+		l.serveListener(ln)
+	case "udp":
+		pc, err := net.ListenPacket("udp", cfg.Address)
+		if err != nil {
+			return nil, fmt.Errorf("listen udp %s: %w", cfg.Address, err)
+		}
+		l.servePacketConn(pc, readBuffer)
+	case "unixgram":
+		pc, cleanup, err := listenUnixgram(cfg.Address, mode)
+		if err != nil {
+			return nil, err
+		}
+		l.cleanup = cleanup
+		l.servePacketConn(pc, readBuffer)
+	case "stdin":
+		l.addr = stdinAddr{}
+		l.serveReader(openStdin())
+	default:
+		return nil, fmt.Errorf("listen %q: unknown input type", cfg.Type)
+	}
+	return l, nil
+}
+
+// newListener returns a Listener for cfg with nothing bound yet.
+func newListener(cfg config.Input, sink Sink, stats *Stats, log *slog.Logger) *Listener {
 	if stats == nil {
 		stats = new(Stats)
 	}
@@ -94,7 +140,6 @@ func Listen(cfg config.Input, sink Sink, stats *Stats, log *slog.Logger) (*Liste
 	}
 	l := &Listener{
 		name:     name,
-		typ:      cfg.Type,
 		maxSize:  int(cfg.MaxMessageSize),
 		maxConns: cfg.MaxConnections,
 		idle:     cfg.IdleTimeout.D(),
@@ -110,44 +155,7 @@ func Listen(cfg config.Input, sink Sink, stats *Stats, log *slog.Logger) (*Liste
 	if l.maxConns <= 0 {
 		l.maxConns = config.DefaultMaxConnections
 	}
-	readBuffer := int(cfg.ReadBuffer)
-	if readBuffer <= 0 {
-		readBuffer = config.DefaultReadBuffer
-	}
-
-	switch cfg.Type {
-	case "tcp":
-		ln, err := net.Listen("tcp", cfg.Address)
-		if err != nil {
-			return nil, fmt.Errorf("listen tcp %s: %w", cfg.Address, err)
-		}
-		l.serveListener(ln)
-	case "unix":
-		ln, err := listenUnix(cfg.Address, os.FileMode(cfg.FileMode()))
-		if err != nil {
-			return nil, err
-		}
-		l.serveListener(ln)
-	case "udp":
-		pc, err := net.ListenPacket("udp", cfg.Address)
-		if err != nil {
-			return nil, fmt.Errorf("listen udp %s: %w", cfg.Address, err)
-		}
-		l.servePacketConn(pc, readBuffer)
-	case "unixgram":
-		pc, cleanup, err := listenUnixgram(cfg.Address, os.FileMode(cfg.FileMode()))
-		if err != nil {
-			return nil, err
-		}
-		l.cleanup = cleanup
-		l.servePacketConn(pc, readBuffer)
-	case "stdin":
-		l.addr = stdinAddr{}
-		l.serveReader(openStdin())
-	default:
-		return nil, fmt.Errorf("listen %q: unknown input type", cfg.Type)
-	}
-	return l, nil
+	return l
 }
 
 // Addr returns the bound address: the port chosen for port 0, or the
