@@ -15,9 +15,12 @@
 //	                      [-format traditional|rfc3164|rfc5424|octet] [-o FILE]
 //	                      [-hosts N -goroutines N -stacks N -dump-every D
 //	                       -restart-every D -background-every N -start T]
-//	floodgate bench send  -to URL [-framing octet|lf] [-rate MSGS/S] [-conns N] [FILE...]
-//	floodgate bench run   -to URL -out DIR [-pid PID] [-name NAME] [-json FILE] [-svg FILE]
-//	                      [send flags] [FILE... | -kind ...] [-- COMMAND ARGS...]
+//	floodgate bench send  -to URL [-framing octet|lf] [-rate MSGS/S] [-conns N]
+//	                      [-pri N] [-wire rfc5424|rfc3164] [FILE... | gen flags]
+//	floodgate bench run   -to URL -out DIR[,DIR] [-pid PID] [-name NAME] [-corpus LABEL]
+//	                      [-json FILE] [-svg FILE] [-log FILE] [-settle 2s] [-timeout 10m]
+//	                      [-ready 10s] [-grace 30s] [-probe 100ms] [-interval 100ms]
+//	                      [send flags] [FILE... | gen flags] [-- COMMAND ARGS...]
 //	floodgate bench sink  -listen URL -o FILE
 //	floodgate bench count DIR...
 //	floodgate bench table [-md FILE] REPORT.json...
@@ -51,6 +54,12 @@
 // started, /proc/PID/stat and VmHWM otherwise), as a table on stdout,
 // JSON (-json) and an SVG chart of bytes per second in and written
 // (-svg). A progress bar runs on stderr when stderr is a terminal.
+//
+// Example, rsyslog on a generated incident:
+//
+//	floodgate bench gen -n 1000000 -format octet -o flood.octet
+//	floodgate bench run -to tcp://127.0.0.1:25514 -out /tmp/rs/out -json rs.json \
+//	    -svg rs.svg flood.octet -- rsyslogd -n -f rs.conf -i /tmp/rs/pid
 //
 // sink is a minimal receiver (the nc of syslog) for testing the harness
 // and for a baseline of what the machine can write. count accounts an
