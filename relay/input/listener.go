@@ -302,7 +302,7 @@ func (l *Listener) accept() {
 			c.Close()
 			if full {
 				l.stats.ConnectionsRejected.Add(1)
-				l.log.warn("connection rejected: max_connections open", "max_connections", l.maxConns, "remote", c.RemoteAddr().String())
+				l.log.warn("connection rejected: max_connections open", "max_connections", l.maxConns, "remote", addrString(c.RemoteAddr()))
 			}
 			continue
 		}
@@ -389,6 +389,15 @@ func (r *idleReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return r.c.Read(p)
+}
+
+// addrString renders a peer address for a log; unix peers often have
+// none.
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
 }
 
 type stdinAddr struct{}
