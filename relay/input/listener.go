@@ -74,8 +74,9 @@ type Listener struct {
 // Listen binds the socket cfg describes and serves it in goroutines the
 // Listener owns, delivering frames to sink and counting into stats (which
 // may be nil). It returns only once the socket is bound, so a bind error
-// reaches the caller. cfg is expected to be validated; zero limits get
-// the config package's defaults.
+// reaches the caller. cfg is expected to be validated and filled; a zero
+// max_message_size, max_connections or read_buffer gets the config
+// package's default, a zero idle_timeout means none.
 //
 // Stream clients (tcp, unix) get a goroutine each, framed by a Framer;
 // datagram sockets (udp, unixgram) carry one message per datagram; stdin
@@ -184,6 +185,10 @@ func (l *Listener) Shutdown(ctx context.Context) error {
 		l.finish()
 		return nil
 	case <-ctx.Done():
+	}
+	if l.pc != nil {
+		// A datagram reader still draining a flood, or held by the Sink.
+		l.pc.Close()
 	}
 	l.closeConns()
 	<-done

@@ -701,3 +701,40 @@ func TestReadStream(t *testing.T) {
 type errReader struct{ err error }
 
 func (r errReader) Read([]byte) (int, error) { return 0, r.err }
+
+// The [[input]] keys this package reads, as floodgate check sees them.
+func TestConfigInput(t *testing.T) {
+	tests := []struct {
+		name    string
+		toml    string
+		wantErr string
+	}{
+		{name: "stdin", toml: "type = \"stdin\""},
+		{name: "tcp with limits", toml: "type = \"tcp\"\naddress = \"127.0.0.1:5514\"\nmax_message_size = \"1MiB\"\nmax_connections = 10\nidle_timeout = \"30s\"\nread_buffer = \"16MiB\""},
+		{name: "unixgram with mode", toml: "type = \"unixgram\"\naddress = \"/run/floodgate.sock\"\nmode = \"0620\""},
+		{name: "unknown type", toml: "type = \"pigeon\"\naddress = \"x\"", wantErr: "input[0].type"},
+		{name: "bad mode", toml: "type = \"unix\"\naddress = \"/tmp/s\"\nmode = \"rw-\"", wantErr: "input[0].mode"},
+		{name: "tiny max", toml: "type = \"tcp\"\naddress = \"127.0.0.1:5514\"\nmax_message_size = 100", wantErr: "input[0].max_message_size"},
+		{name: "huge read buffer", toml: "type = \"udp\"\naddress = \"127.0.0.1:5514\"\nread_buffer = \"2GiB\"", wantErr: "input[0].read_buffer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := config.Parse(strings.NewReader("[[input]]\n" + tt.toml + "\n"))
+			if err == nil {
+				err = c.Validate()
+			}
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("config error: %v", err)
+				}
+				if c.Inputs[0].Name == "" || c.Inputs[0].MaxMessageSize == 0 {
+					t.Errorf("input not filled: %+v", c.Inputs[0])
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("error = %v, want one about %s", err, tt.wantErr)
+			}
+		})
+	}
+}
