@@ -26,6 +26,8 @@ type source struct {
 	n     int
 	runs  []uint16
 	cycle *pattern // the cycle being counted, nil when none
+	seq   []uint64 // the cycle's units, in order
+	phase int      // the index in seq of the unit expected next
 
 	restartUnit string // the last systemd unit this source reported restarting
 
@@ -88,6 +90,22 @@ func (s *source) push(u unit, maxP int) int {
 	return lock
 }
 
+// follow reports whether a unit with hash h continues the source's cycle,
+// and advances its phase. A unit of the cycle met out of phase (a line
+// lost on the way, or pasted out of order) re-phases the cycle instead of
+// breaking it: it is a pattern of this cycle, already written.
+func (s *source) follow(h uint64) bool {
+	p := len(s.seq)
+	for i := range p {
+		j := (s.phase + i) % p
+		if s.seq[j] == h {
+			s.phase = (j + 1) % p
+			return true
+		}
+	}
+	return false
+}
+
 // back returns the unit i places before the newest (0 is the newest).
 func (s *source) back(i int) *unit {
 	return &s.hist[(s.n-1-i)&(len(s.hist)-1)]
@@ -99,15 +117,13 @@ func (s *source) back(i int) *unit {
 func (e *Engine) cycleStep(now time.Time, src *source, u unit, m *floodgate.Message, n int64, first time.Time, restartUnit string) bool {
 	maxP := e.opts.CycleMaxPeriod
 	if c := src.cycle; c != nil {
-		exp := src.back(c.x.period - 1).h
-		if c.dead || !u.known || u.h != exp || now.Sub(c.seen) > e.opts.Window {
-			src.cycle = nil
-		} else {
+		if !c.dead && u.known && now.Sub(c.seen) <= e.opts.Window && src.follow(u.h) {
 			u.counted = false
 			src.push(u, maxP)
 			e.countCycle(c, now, m, n, first, u.restart, src)
 			return true
 		}
+		src.cycle = nil
 	}
 	u.counted = u.known && (!u.single || e.opts.Repeats)
 	p := src.push(u, maxP)
@@ -160,6 +176,11 @@ func (e *Engine) cycleStep(now time.Time, src *source, u unit, m *floodgate.Mess
 	src.back(0).counted = false
 	e.countCycle(c, now, m, n, first, u.restart, src)
 	src.cycle = c
+	src.seq = src.seq[:0]
+	for i := p - 1; i >= 0; i-- {
+		src.seq = append(src.seq, src.back(i).h)
+	}
+	src.phase = 0 // the unit just counted ends a period
 	return true
 }
 
