@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -737,4 +738,73 @@ func TestConfigInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The stdin input, in a child process whose stdin is a pipe that stays
+// open: Shutdown at its deadline must interrupt the waiting read.
+func TestListenStdin(t *testing.T) {
+	if os.Getenv("FLOODGATE_STDIN_CHILD") == "1" {
+		stdinChild()
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestListenStdin$")
+	cmd.Env = append(os.Environ(), "FLOODGATE_STDIN_CHILD=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(stdin, "<13>one\n5 <13>2<13>three")
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("child: %v\n%s", err, out.String())
+		}
+	case <-time.After(wait):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("child did not exit with stdin open:\n%s", out.String())
+	}
+	want := "frame \"<13>one\"\nframe \"<13>2\"\nframe \"<13>three\"\nshutdown context deadline exceeded\n"
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("child output:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
+
+func stdinChild() {
+	got := make(chan struct{}, 1)
+	var n atomic.Int64
+	sink := SinkFunc(func(b *Batch) {
+		for _, f := range b.Frames {
+			fmt.Printf("frame %q\n", f)
+		}
+		if n.Add(int64(len(b.Frames))) >= 2 {
+			select {
+			case got <- struct{}{}:
+			default:
+			}
+		}
+	})
+	l, err := Listen(config.Input{Type: "stdin"}, sink, nil, nil)
+	if err != nil {
+		fmt.Println("listen:", err)
+		os.Exit(1)
+	}
+	select {
+	case <-got:
+	case <-time.After(wait):
+		fmt.Println("no frames")
+		os.Exit(1)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	fmt.Println("shutdown", l.Shutdown(ctx))
+	os.Exit(0)
 }
