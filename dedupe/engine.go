@@ -265,6 +265,13 @@ func (e *Engine) template(text string) uint64 {
 	return xxhash.Sum64(e.buf)
 }
 
+// severityMix makes a line's severity part of its pattern: the first err
+// of a wording is written even when the same wording flooded at info, so
+// an error never hides in a summary of harmless lines.
+func severityMix(s floodgate.Severity) uint64 {
+	return uint64(s) * 0x9e3779b97f4a7c15
+}
+
 // addPattern puts a new pattern into the table; the caller has just
 // written its first occurrence.
 func (e *Engine) addPattern(key patternKey, kind floodgate.Kind, src *source, now time.Time) *pattern {
@@ -319,7 +326,7 @@ func (e *Engine) compactPending() {
 
 // line handles a single line that is not part of a block.
 func (e *Engine) line(now time.Time, src *source, r *floodgate.Record) {
-	tmpl := e.template(r.Text)
+	tmpl := e.template(r.Text) ^ severityMix(r.Severity)
 	restart := e.noteSystemd(now, src, r)
 	key := patternKey{src.key, tmpl}
 	p, ok := e.patterns.Get(key)
@@ -398,7 +405,7 @@ func (e *Engine) endOldest(keep *block) {
 
 // hold adds r's line to block b.
 func (e *Engine) hold(now time.Time, b *block, r *floodgate.Record, body string, indented bool) {
-	tmpl := e.template(r.Text)
+	tmpl := e.template(r.Text) ^ severityMix(r.Severity)
 	if len(b.lines) == 0 && b.kind == goroutine {
 		b.id, b.state = goroutineHeader(r.Text)
 	}

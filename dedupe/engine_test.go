@@ -2,6 +2,7 @@ package dedupe
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -416,4 +417,42 @@ func TestHeldBytesBounded(t *testing.T) {
 		t.Errorf("after the final tick: %d bytes held in %d streams", e.held, len(e.streams))
 	}
 	checkInvariants(t, in, c.recs)
+}
+
+// An error never hides in a summary of harmless lines: the first err of a
+// wording is written even when the same wording flooded at info, and the
+// errors that follow are counted apart from the info ones.
+func TestSeverityIsPartOfAPattern(t *testing.T) {
+	in := msgs(t, time.Millisecond,
+		"h web[1]: request 1 failed upstream",
+		"h web[1]: request 2 failed upstream",
+		"h web[1]: request 3 failed upstream",
+		"h web[1]: request 4 failed upstream",
+		"h web[1]: request 5 failed upstream",
+	)
+	for i := range in {
+		in[i].Severity = floodgate.Info
+	}
+	in[2].Severity = floodgate.Err
+	in[4].Severity = floodgate.Err
+	opts := DefaultOptions()
+	opts.Cycles = false // info, err, info, err would otherwise fold as a 2-line cycle
+	recs := run(t, opts, in)
+	var written []string
+	for _, r := range recs {
+		if r.Summary == nil {
+			written = append(written, r.Severity.String()+" "+r.Text)
+		}
+	}
+	want := []string{"info request 1 failed upstream", "err request 3 failed upstream"}
+	if !slices.Equal(written, want) {
+		t.Errorf("written verbatim %q, want %q", written, want)
+	}
+	bySev := map[floodgate.Severity]int64{}
+	for _, s := range summaries(recs) {
+		bySev[s.Severity] += s.Summary.Count
+	}
+	if bySev[floodgate.Info] != 2 || bySev[floodgate.Err] != 1 {
+		t.Errorf("counted by severity %v, want info 2, err 1", bySev)
+	}
 }
