@@ -218,13 +218,19 @@ if [ ${#reports[@]} -eq 0 ]; then
 	log "no run produced a report"
 	exit 1
 fi
+mkdir -p bench/charts
+for r in "${reports[@]}"; do
+	cp "${r%.json}.svg" bench/charts/ 2>/dev/null || true
+done
 versions="rsyslog $("$RSYSLOGD" -v | head -1 | awk '{print $2}')"
 [ "$have_sng" = yes ] && versions="$versions, syslog-ng $(sng_env "$SNG" --module-path="$SNG_MODULES" --version | sed -n '1s/.*(\(.*\)).*/\1/p')"
 [ "$have_fg" = yes ] && versions="$versions, floodgate $(git rev-parse --short HEAD)"
 "$FGB" table -md bench/BENCHMARKS.md \
 	-note "Produced by \`bench/peers.sh\` (N=$N KIND=$KIND RATE=$RATE) on $(date -u +%Y-%m-%dT%H:%MZ)." \
 	-note "" \
-	-note "Versions: $versions." \
+	-note "Versions: $versions. Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared: figures vary between runs by up to 2x)." \
+	-note "" \
+	-note "Charts of bytes/s in and written per target: bench/charts/NAME.svg. JSON reports with the time series: $WORK/NAME.json." \
 	-note "" \
 	-note "Configs: rsyslog imtcp + omfile (traditional format); -dedupe adds \`\$RepeatedMsgReduction on\`; -ratelimit sets imtcp \`ratelimit.interval=1 ratelimit.burst=20000\`. syslog-ng syslog() source with flow control + file(); -dedupe adds \`suppress(30)\`; -ratelimit uses \`throttle(20000)\` without flow control. floodgate: tcp input, file output per {host}/{app}, dedupe on, budgets off (-dedupe) or 64KiB/s burst 1MiB per source (-ratelimit), metrics off. sink: the harness's own receiver, one line per message, no parsing." \
 	"${reports[@]}"
