@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"syscall"
+	"unsafe"
 )
 
 // Datagram sizes.
@@ -80,11 +81,7 @@ func (l *Listener) readPackets() {
 	// A datagram is read into room for one byte more than the maximum,
 	// so that a longer one shows as filling it.
 	slot := min(l.maxSize, maxDatagram) + 1
-	r := packetReader{
-		buf:   make([]byte, max(packetBuffer, 4*slot)),
-		slot:  slot,
-		stats: l.stats,
-	}
+	r := newPacketReader(slot, l.stats)
 	b := &Batch{Input: l.name, Frames: make([][]byte, 0, MaxBatch)}
 	wait := true
 	for {
@@ -110,11 +107,21 @@ func (l *Listener) readPackets() {
 	}
 }
 
-// packetReader reads batches of datagrams into one buffer.
+// packetReader reads batches of datagrams with recvmmsg(2): up to
+// ringSlots datagrams per system call into a ring of slots as large as
+// the largest datagram accepted, copied from there into one arena per
+// batch, so that a batch of hundreds of small datagrams fits in little
+// memory.
 type packetReader struct {
-	buf   []byte
+	arena []byte // the frames of one batch
 	slot  int
 	stats *Stats
+
+	ring []byte // ringSlots slots of slot bytes each
+	msgs []mmsghdr
+	iovs []syscall.Iovec
+	// ring[next:got] are datagrams received and not yet copied out.
+	next, got int
 
 	// The state of one read call, kept here so the callback given to
 	// RawConn.Read is allocated once.
@@ -126,13 +133,39 @@ type packetReader struct {
 	fn    func(fd uintptr) bool
 }
 
+// mmsghdr is struct mmsghdr of recvmmsg(2).
+type mmsghdr struct {
+	hdr syscall.Msghdr
+	n   uint32 // msg_len: the bytes received
+}
+
+// ringSlots is how many datagrams one recvmmsg call takes at most.
+const ringSlots = 64
+
+func newPacketReader(slot int, stats *Stats) *packetReader {
+	n := max(1, min(ringSlots, (4<<20)/slot))
+	r := &packetReader{
+		arena: make([]byte, max(packetBuffer, slot)),
+		slot:  slot,
+		stats: stats,
+		ring:  make([]byte, n*slot),
+		msgs:  make([]mmsghdr, n),
+		iovs:  make([]syscall.Iovec, n),
+	}
+	for i := range r.msgs {
+		r.iovs[i].Base = &r.ring[i*slot]
+		r.iovs[i].SetLen(slot)
+		r.msgs[i].hdr.Iov = &r.iovs[i]
+		r.msgs[i].hdr.Iovlen = 1
+	}
+	r.fn = r.recv
+	return r
+}
+
 // read appends datagrams to dst until the socket has none left, the
-// buffer is full or the batch is. With wait, it first waits for one.
+// arena is full or the batch is. With wait, it first waits for one.
 // empty reports that the socket held nothing more.
 func (r *packetReader) read(rc syscall.RawConn, dst [][]byte, wait bool) ([][]byte, bool, error) {
-	if r.fn == nil {
-		r.fn = r.recv
-	}
 	r.dst, r.off, r.wait, r.empty, r.err = dst, 0, wait, false, nil
 	err := rc.Read(r.fn)
 	if err == nil {
@@ -146,33 +179,48 @@ func (r *packetReader) read(rc syscall.RawConn, dst [][]byte, wait bool) ([][]by
 // recv runs on the socket's file descriptor, non-blocking: it returns
 // false to wait for readability and be called again.
 func (r *packetReader) recv(fd uintptr) bool {
-	for len(r.dst) < MaxBatch && r.off+r.slot <= len(r.buf) {
-		n, err := syscall.Read(int(fd), r.buf[r.off:r.off+r.slot])
-		switch err {
-		case nil:
-		case syscall.EINTR:
-			continue
-		case syscall.EAGAIN:
-			if len(r.dst) == 0 && r.wait {
-				return false
+	for len(r.dst) < MaxBatch {
+		if r.next == r.got {
+			k := min(len(r.msgs), MaxBatch-len(r.dst))
+			n, _, errno := syscall.Syscall6(syscall.SYS_RECVMMSG, fd,
+				uintptr(unsafe.Pointer(&r.msgs[0])), uintptr(k), syscall.MSG_DONTWAIT, 0, 0)
+			switch errno {
+			case 0:
+			case syscall.EINTR:
+				continue
+			case syscall.EAGAIN:
+				if len(r.dst) == 0 && r.wait {
+					return false
+				}
+				r.empty = true
+				return true
+			default:
+				r.err = errno
+				return true
 			}
-			r.empty = true
-			return true
-		default:
-			r.err = err
-			return true
+			r.next, r.got = 0, int(n)
 		}
-		frame := r.buf[r.off : r.off+n]
-		r.off += n
-		if n == r.slot {
-			r.stats.Truncated.Add(1)
-			frame = frame[:n-1]
-		}
-		// Senders differ on whether a datagram ends in LF, CRLF or
-		// NUL; none of them is part of the message.
-		frame = bytes.TrimRight(frame, "\n\r\x00")
-		if len(frame) > 0 {
-			r.dst = append(r.dst, frame)
+		for ; r.next < r.got && len(r.dst) < MaxBatch; r.next++ {
+			m := &r.msgs[r.next]
+			n := int(m.n)
+			if len(r.arena)-r.off < n {
+				return true // the rest waits in the ring for the next batch
+			}
+			frame := r.ring[r.next*r.slot : r.next*r.slot+n]
+			if n == r.slot || m.hdr.Flags&syscall.MSG_TRUNC != 0 {
+				r.stats.Truncated.Add(1)
+				frame = frame[:r.slot-1]
+			}
+			// Senders differ on whether a datagram ends in LF, CRLF or
+			// NUL; none of them is part of the message.
+			frame = bytes.TrimRight(frame, "\n\r\x00")
+			if len(frame) == 0 {
+				continue
+			}
+			out := r.arena[r.off : r.off+len(frame)]
+			copy(out, frame)
+			r.off += len(frame)
+			r.dst = append(r.dst, out)
 		}
 	}
 	return true
