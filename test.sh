@@ -23,7 +23,7 @@ fi
 go test -race -count=1 -timeout 8m ./...
 
 # A short fuzz smoke run of every parse boundary: PACKAGE FUZZ-TARGET.
-fuzztime=${FUZZTIME:-5s}
+fuzztime=${FUZZTIME:-4s}
 while read -r pkg target; do
   [ -n "$pkg" ] || continue
   if ! grep -q "func ${target}(" "$pkg"/*_test.go 2>/dev/null; then
@@ -34,4 +34,13 @@ while read -r pkg target; do
     { echo "test.sh: fuzzing $pkg $target failed" >&2; go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "./$pkg"; exit 1; }
   echo "fuzz ok: $pkg $target ($fuzztime)"
 done <<'TARGETS'
+relay/input FuzzFrame
+relay/parse FuzzParse
+relay/parse FuzzFastPath
+relay/parse FuzzFastPath5424
+relay/parse FuzzVisible
+relay/output/format FuzzJSON
+relay/output FuzzPath
+dedupe FuzzTemplate
+dedupe FuzzEngine
 TARGETS

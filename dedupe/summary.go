@@ -86,7 +86,11 @@ func (e *Engine) blockSummary(p *pattern, s *floodgate.Summary) string {
 		}
 		fmt.Fprintf(&sb, "%s %d", st.state, st.n)
 	}
-	return fmt.Sprintf("%d more goroutines with the same stack as goroutine %s (%s)", blocks, x.id, sb.String())
+	noun := "goroutines"
+	if blocks == 1 {
+		noun = "goroutine"
+	}
+	return fmt.Sprintf("%d more %s with the same stack as goroutine %s (%s)", blocks, noun, x.id, sb.String())
 }
 
 func (e *Engine) cycleSummary(p *pattern, s *floodgate.Summary) string {
