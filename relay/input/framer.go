@@ -24,9 +24,6 @@ const (
 	// minBuffer is the smallest read buffer: small messages are read 64
 	// KiB at a time.
 	minBuffer = 64 << 10
-	// maxBaseBuffer is the largest buffer allocated up front; a Framer with
-	// a larger max grows its buffer only when such a frame arrives.
-	maxBaseBuffer = 1 << 20
 	// maxEmptyReads is how many (0, nil) reads in a row are taken as a
 	// broken reader.
 	maxEmptyReads = 100
@@ -86,8 +83,10 @@ func NewFramer(r io.Reader, maxSize int) *Framer {
 	}
 	limit := maxSize + headerRoom
 	return &Framer{
-		rd:    r,
-		buf:   make([]byte, min(max(limit, minBuffer), maxBaseBuffer)),
+		rd: r,
+		// A large maximum costs memory only while a frame that large
+		// is read: the buffer starts at 64 KiB and doubles as needed.
+		buf:   make([]byte, max(minBuffer, min(limit, minBuffer+headerRoom))),
 		max:   maxSize,
 		limit: max(limit, minBuffer),
 		stats: new(Stats),
