@@ -41,24 +41,30 @@ type PipelineOptions struct {
 	LocalHost map[string]string
 }
 
-// Pipeline spreads framed messages over shards by source and runs each
-// shard's chain in a goroutine of its own. It implements input.Sink.
+// Pipeline parses framed messages in the goroutine that delivers them,
+// spreads them over shards by source and runs each shard's chain in a
+// goroutine of its own. It implements input.Sink.
+//
+// Parsing where the frames are read, and the stages in the shard, makes
+// the two a pipeline across cores: a flood from one source on one
+// connection (the incident's dockerd) uses one core to read and parse and
+// another to dedupe, where parsing in the shard would put both on one.
 type Pipeline struct {
-	shards []*shard
-	pool   sync.Pool
-	wg     sync.WaitGroup
-	closed atomic.Bool
+	shards  []*shard
+	pool    sync.Pool // *work
+	parsers sync.Pool // *parse.Parser: not safe for concurrent use
+	local   map[string]string
+	wg      sync.WaitGroup
+	closed  atomic.Bool
+
+	messages, unparsed atomic.Int64
 }
 
 var _ input.Sink = (*Pipeline)(nil)
 
-// work is one batch of frames for one shard: the frames copied end to end
-// into buf, ends[i] the end of frame i.
+// work is one batch of parsed messages for one shard.
 type work struct {
-	input    string
-	received time.Time
-	buf      []byte
-	ends     []int
+	msgs []floodgate.Message
 }
 
 // NewPipeline starts the shards' goroutines; Close stops them.
@@ -72,17 +78,16 @@ func NewPipeline(o PipelineOptions) *Pipeline {
 	if o.Tick <= 0 {
 		o.Tick = time.Second
 	}
-	p := &Pipeline{}
-	p.pool.New = func() any { return &work{buf: make([]byte, 0, 64<<10), ends: make([]int, 0, 512)} }
+	p := &Pipeline{local: o.LocalHost}
+	p.pool.New = func() any { return &work{msgs: make([]floodgate.Message, 0, 256)} }
+	p.parsers.New = func() any { return parse.New(o.Parse) }
 	for i := 0; i < o.Shards; i++ {
 		s := &shard{
-			in:     make(chan *work, o.Queue),
-			parser: parse.New(o.Parse),
-			head:   o.Chain(i),
-			clock:  o.Clock,
-			tick:   o.Tick,
-			pool:   &p.pool,
-			local:  o.LocalHost,
+			in:    make(chan *work, o.Queue),
+			head:  o.Chain(i),
+			clock: o.Clock,
+			tick:  o.Tick,
+			pool:  &p.pool,
 		}
 		p.shards = append(p.shards, s)
 		p.wg.Add(1)
@@ -94,35 +99,46 @@ func NewPipeline(o PipelineOptions) *Pipeline {
 	return p
 }
 
-// Deliver copies the batch's frames into per-shard work and queues it. It
-// blocks while a shard's queue is full, which slows only the caller's
-// connection.
+// Deliver parses the batch's frames and queues them on their sources'
+// shards. It blocks while a shard's queue is full, which slows only the
+// caller's connection.
 func (p *Pipeline) Deliver(b *input.Batch) {
 	if len(b.Frames) == 0 || p.closed.Load() {
 		return
 	}
-	n := len(p.shards)
-	if n == 1 {
-		w := p.get(b)
-		for _, f := range b.Frames {
-			w.add(f)
-		}
-		p.shards[0].in <- w
-		return
-	}
+	pr := p.parsers.Get().(*parse.Parser)
+	defer p.parsers.Put(pr)
+	local, isLocal := p.local[b.Input]
+	n := uint64(len(p.shards))
 	var small [16]*work
 	ws := small[:0]
-	if n <= len(small) {
+	if n <= uint64(len(small)) {
 		ws = small[:n]
 	} else {
 		ws = make([]*work, n)
 	}
+	var unparsed int64
+	var m floodgate.Message
 	for _, f := range b.Frames {
-		i := parse.SourceKey(f) % uint64(n)
-		if ws[i] == nil {
-			ws[i] = p.get(b)
+		m = floodgate.Message{Input: b.Input}
+		pr.Parse(f, b.Received, &m)
+		if m.Format == floodgate.Unparsed {
+			unparsed++
+		} else if isLocal && m.Host == "-" {
+			m.Host = local
 		}
-		ws[i].add(f)
+		i := uint64(0)
+		if n > 1 {
+			i = parse.KeyOf(m.Host, m.App) % n
+		}
+		if ws[i] == nil {
+			ws[i] = p.pool.Get().(*work)
+		}
+		ws[i].msgs = append(ws[i].msgs, m)
+	}
+	p.messages.Add(int64(len(b.Frames)))
+	if unparsed > 0 {
+		p.unparsed.Add(unparsed)
 	}
 	for i, w := range ws {
 		if w != nil {
@@ -131,25 +147,10 @@ func (p *Pipeline) Deliver(b *input.Batch) {
 	}
 }
 
-func (p *Pipeline) get(b *input.Batch) *work {
-	w := p.pool.Get().(*work)
-	w.input, w.received = b.Input, b.Received
-	w.buf, w.ends = w.buf[:0], w.ends[:0]
-	return w
-}
-
-func (w *work) add(f []byte) {
-	w.buf = append(w.buf, f...)
-	w.ends = append(w.ends, len(w.buf))
-}
-
-// Stats returns the messages each shard has parsed so far, summed.
+// Stats returns the messages parsed so far and how many of them fit no
+// syslog format.
 func (p *Pipeline) Stats() (messages, unparsed int64) {
-	for _, s := range p.shards {
-		messages += s.messages.Load()
-		unparsed += s.unparsed.Load()
-	}
-	return messages, unparsed
+	return p.messages.Load(), p.unparsed.Load()
 }
 
 // Close stops taking batches, lets every shard process what it has
@@ -168,19 +169,15 @@ func (p *Pipeline) Close() {
 
 // shard owns the state of the sources hashed to it.
 type shard struct {
-	in     chan *work
-	parser *parse.Parser
-	head   floodgate.Handler
-	clock  Clock
-	tick   time.Duration
-	pool   *sync.Pool
-	local  map[string]string
+	in    chan *work
+	head  floodgate.Handler
+	clock Clock
+	tick  time.Duration
+	pool  *sync.Pool
 
 	rec      floodgate.Record
-	now      time.Time // replay: the latest message time seen
-	lastTick time.Time // replay: message time of the last tick
-
-	messages, unparsed atomic.Int64
+	now      time.Time // message clock: the latest message time seen
+	lastTick time.Time // message clock: message time of the last tick
 }
 
 func (s *shard) loop() {
@@ -198,6 +195,8 @@ func (s *shard) loop() {
 				return
 			}
 			s.process(w)
+			clear(w.msgs) // drop the strings, so the pool pins nothing
+			w.msgs = w.msgs[:0]
 			s.pool.Put(w)
 		case now := <-tc:
 			s.head.Tick(now, false)
@@ -214,24 +213,19 @@ func (s *shard) finalTime() time.Time {
 
 func (s *shard) process(w *work) {
 	r := &s.rec
-	start, unparsed := 0, int64(0)
-	now := w.received
-	for _, end := range w.ends {
-		*r = floodgate.Record{}
-		s.parser.Parse(w.buf[start:end], w.received, &r.Message)
-		start = end
-		r.Input = w.input
-		if r.Format == floodgate.Unparsed {
-			unparsed++
-		} else if r.Host == "-" {
-			if h, ok := s.local[w.input]; ok {
-				r.Host = h
-			}
-		}
+	var wall time.Time
+	if s.clock == WallClock && len(w.msgs) > 0 {
+		// One clock read per batch: time.Now costs as much as a budget
+		// check.
+		wall = time.Now()
+	}
+	for i := range w.msgs {
+		r.Message, r.Summary = w.msgs[i], nil
+		now := wall
 		if s.clock == MessageClock {
 			if r.Format == floodgate.Unparsed {
 				// A line without a timestamp of its own takes the
-				// replay clock's, so it cannot throw the clock ahead
+				// message clock's, so it cannot throw the clock ahead
 				// to the wall time.
 				if !s.now.IsZero() {
 					r.Time = s.now
@@ -252,8 +246,5 @@ func (s *shard) process(w *work) {
 			s.lastTick = now
 		}
 	}
-	s.messages.Add(int64(len(w.ends)))
-	if unparsed > 0 {
-		s.unparsed.Add(unparsed)
-	}
+	*r = floodgate.Record{}
 }
