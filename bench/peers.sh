@@ -20,7 +20,8 @@
 # Environment: N (messages, 1000000), KIND (incident, unique, java,
 # python, mix), WORK (bench/out/peers), PORT (first loopback port, 25600),
 # ONLY (space-separated target names to run, default all), RATE (0: as
-# fast as each takes them).
+# fast as each takes them), MD (bench/BENCHMARKS.md) and CHARTS
+# (bench/charts): where the table and the charts go.
 #
 # Every daemon runs under the harness, which stops it with SIGTERM when
 # its run ends (and on Ctrl-C); the trap below kills by PID any that a
@@ -35,6 +36,8 @@ WORK=${WORK:-bench/out/peers}
 PORT=${PORT:-25600}
 RATE=${RATE:-0}
 ONLY=${ONLY:-}
+MD=${MD:-bench/BENCHMARKS.md}
+CHARTS=${CHARTS:-bench/charts}
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
 
@@ -218,20 +221,20 @@ if [ ${#reports[@]} -eq 0 ]; then
 	log "no run produced a report"
 	exit 1
 fi
-mkdir -p bench/charts
+mkdir -p "$CHARTS"
 for r in "${reports[@]}"; do
-	cp "${r%.json}.svg" bench/charts/ 2>/dev/null || true
+	cp "${r%.json}.svg" "$CHARTS/" 2>/dev/null || true
 done
 versions="rsyslog $("$RSYSLOGD" -v | head -1 | awk '{print $2}')"
 [ "$have_sng" = yes ] && versions="$versions, syslog-ng $(sng_env "$SNG" --module-path="$SNG_MODULES" --version | sed -n '1s/.*(\(.*\)).*/\1/p')"
 [ "$have_fg" = yes ] && versions="$versions, floodgate $(git rev-parse --short HEAD)"
-"$FGB" table -md bench/BENCHMARKS.md \
+"$FGB" table -md "$MD" \
 	-note "Produced by \`bench/peers.sh\` (N=$N KIND=$KIND RATE=$RATE) on $(date -u +%Y-%m-%dT%H:%MZ)." \
 	-note "" \
 	-note "Versions: $versions. Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared: figures vary between runs by up to 2x)." \
 	-note "" \
-	-note "Charts of bytes/s in and written per target: bench/charts/NAME.svg. JSON reports with the time series: $WORK/NAME.json." \
+	-note "Charts of bytes/s in and written per target: $CHARTS/NAME.svg. JSON reports with the time series: $WORK/NAME.json." \
 	-note "" \
 	-note "Configs: rsyslog imtcp + omfile (traditional format); -dedupe adds \`\$RepeatedMsgReduction on\`; -ratelimit sets imtcp \`ratelimit.interval=1 ratelimit.burst=20000\`. syslog-ng syslog() source with flow control + file(); -dedupe adds \`suppress(30)\`; -ratelimit uses \`throttle(20000)\` without flow control. floodgate: tcp input, file output per {host}/{app}, dedupe on, budgets off (-dedupe) or 64KiB/s burst 1MiB per source (-ratelimit), metrics off. sink: the harness's own receiver, one line per message, no parsing." \
 	"${reports[@]}"
-log "wrote bench/BENCHMARKS.md; reports, charts and daemon logs in $WORK"
+log "wrote $MD; reports, charts and daemon logs in $WORK"

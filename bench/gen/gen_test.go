@@ -512,3 +512,41 @@ func BenchmarkGenerate(b *testing.B) {
 		})
 	}
 }
+
+// TestTracePatterns checks that trace floods repeat a few patterns:
+// once numbers, hex values and addresses are masked, the distinct lines
+// are no more than the templates' lines, so a deduplicator can fold
+// them (a varying line number in a frame once made every trace new).
+func TestTracePatterns(t *testing.T) {
+	mask := regexp.MustCompile(`\b[0-9a-f]{8}\b|0x[0-9a-f]+|[0-9a-f]*\d[0-9a-f]*`)
+	tests := []struct {
+		name      string
+		g         Generator
+		templates [][]string
+	}{
+		{"java", NewJava(1, 20_000), javaTraces},
+		{"python", NewPython(1, 20_000), pythonTraces},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			want := map[string]bool{}
+			for _, b := range tc.templates {
+				for _, l := range b {
+					want[l] = true
+				}
+			}
+			seen := map[string]bool{}
+			for _, m := range collect(t, tc.g) {
+				// Frames are fingerprinted with their line numbers: keep them.
+				if strings.HasPrefix(m.Text, "#011at ") || strings.HasPrefix(m.Text, "  File ") {
+					seen[m.Text] = true
+					continue
+				}
+				seen[mask.ReplaceAllString(m.Text, "#")] = true
+			}
+			if len(seen) > len(want) {
+				t.Errorf("%d distinct masked lines, want at most the %d template lines", len(seen), len(want))
+			}
+		})
+	}
+}

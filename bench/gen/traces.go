@@ -33,7 +33,9 @@ type traces struct {
 	host int
 }
 
-func newTraces(seed int64, n int, app string, fac floodgate.Facility, sev floodgate.Severity, blocks [][]string) *traces {
+// newTraces builds a trace flood. pidBase keeps the PIDs of different
+// apps on one host apart.
+func newTraces(seed int64, n int, app string, pidBase int, fac floodgate.Facility, sev floodgate.Severity, blocks [][]string) *traces {
 	t := &traces{
 		r: newRand(seed), buf: make([]byte, 0, 512), limit: n,
 		now:      DefaultIncident().Start,
@@ -45,7 +47,7 @@ func newTraces(seed int64, n int, app string, fac floodgate.Facility, sev floodg
 		blockGap: 20 * time.Millisecond,
 	}
 	for i := range t.hosts {
-		t.pids = append(t.pids, strconv.Itoa(4100+313*i))
+		t.pids = append(t.pids, strconv.Itoa(pidBase+313*i))
 	}
 	for _, b := range blocks {
 		t.blocks = append(t.blocks, compileAll(b))
@@ -79,16 +81,18 @@ func (t *traces) Next(m *floodgate.Message) bool {
 // NewJava returns n messages of Java exception traces (Spring, HikariCP,
 // Kafka, Tomcat): `Exception in thread`, `#011at ...` frames,
 // `Caused by:` and `#011... N more`, with thread names, timeouts and
-// counts varying between occurrences of the same trace.
+// counts varying between occurrences of the same trace. Frames, file
+// names and line numbers never vary: one build throws the same trace, so
+// five templates are five patterns.
 func NewJava(seed int64, n int) Generator {
-	return newTraces(seed, n, "java", 16, floodgate.Err, javaTraces)
+	return newTraces(seed, n, "java", 4100, 16, floodgate.Err, javaTraces)
 }
 
 // NewPython returns n messages of Python tracebacks (requests/urllib3,
 // Django, a worker's KeyError), chained ones included, with addresses,
 // ids and line contents varying.
 func NewPython(seed int64, n int) Generator {
-	return newTraces(seed, n, "python3", 16, floodgate.Err, pythonTraces)
+	return newTraces(seed, n, "python3", 5200, 16, floodgate.Err, pythonTraces)
 }
 
 var javaTraces = [][]string{
@@ -101,7 +105,7 @@ var javaTraces = [][]string{
 		"#011at com.example.orders.OrderRepository.findByCustomer(OrderRepository.java:57)",
 		"#011at com.example.orders.OrderService.list(OrderService.java:41)",
 		"#011at com.example.orders.OrderController.list(OrderController.java:33)",
-		"#011at sun.reflect.GeneratedMethodAccessor{d}.invoke(Unknown Source)",
+		"#011at sun.reflect.GeneratedMethodAccessor87.invoke(Unknown Source)",
 		"#011at org.apache.tomcat.util.threads.TaskThread$WrappingRunnable.run(TaskThread.java:61)",
 		"#011at java.lang.Thread.run(Thread.java:748)",
 		"Caused by: java.sql.SQLTransientConnectionException: HikariPool-1 - Connection is not available, request timed out after {D}ms.",
@@ -140,7 +144,7 @@ var javaTraces = [][]string{
 		"Exception in thread \"scheduler-{d}\" java.util.ConcurrentModificationException",
 		"#011at java.util.HashMap$HashIterator.nextNode(HashMap.java:1442)",
 		"#011at java.util.HashMap$KeyIterator.next(HashMap.java:1466)",
-		"#011at com.example.cache.SessionCache.evictExpired(SessionCache.java:{d})",
+		"#011at com.example.cache.SessionCache.evictExpired(SessionCache.java:118)",
 		"#011at com.example.cache.SessionCache.lambda$start$0(SessionCache.java:52)",
 		"#011at java.util.concurrent.Executors$RunnableAdapter.call(Executors.java:511)",
 		"#011at java.lang.Thread.run(Thread.java:748)",
