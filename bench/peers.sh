@@ -94,11 +94,11 @@ fi
 
 # --- the corpus ------------------------------------------------------
 
+# Generated afresh every time (it takes a second), so that a change to
+# the generators never meets a stale corpus.
 CORPUS=$WORK/corpus-$KIND-$N.octet
-if [ ! -s "$CORPUS" ]; then
-	log "generating $KIND, $N messages"
-	"$FGB" gen -kind "$KIND" -n "$N" -format octet -o "$CORPUS"
-fi
+log "generating $KIND, $N messages"
+"$FGB" gen -kind "$KIND" -n "$N" -format octet -o "$CORPUS"
 
 # --- one run per target ----------------------------------------------
 
