@@ -304,11 +304,11 @@ func (l *Listener) accept() {
 		backoff = 0
 		ok, full := l.track(c)
 		if !ok {
-			c.Close()
 			if full {
 				l.stats.ConnectionsRejected.Add(1)
 				l.log.warn("connection rejected: max_connections open", "max_connections", l.maxConns, "remote", addrString(c.RemoteAddr()))
 			}
+			c.Close()
 			continue
 		}
 		l.stats.ConnectionsAccepted.Add(1)

@@ -347,7 +347,7 @@ func TestIdleTimeout(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newCollector()
 			var st Stats
-			l := listen(t, config.Input{Type: tt.typ, Address: tt.addr, IdleTimeout: config.Duration(50 * time.Millisecond)}, c, &st)
+			l := listen(t, config.Input{Type: tt.typ, Address: tt.addr, IdleTimeout: config.Duration(200 * time.Millisecond)}, c, &st)
 			conn := dial(t, l)
 			write(t, conn, "<13>before going quiet\n<13>and a half")
 			conn.SetReadDeadline(time.Now().Add(wait))
@@ -398,7 +398,7 @@ func TestShutdownDrainsClient(t *testing.T) {
 }
 
 // At the drain deadline Shutdown closes clients that stay connected, and
-// still delivers everything they sent.
+// still delivers everything it read, a frame cut short included.
 func TestShutdownDeadline(t *testing.T) {
 	c := newCollector()
 	var st Stats
@@ -410,6 +410,7 @@ func TestShutdownDeadline(t *testing.T) {
 	}
 	msgs.WriteString("<13>no newline yet")
 	write(t, conn, msgs.String())
+	c.waitN(t, 5000) // read; the last frame waits for its LF
 
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
