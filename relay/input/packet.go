@@ -15,7 +15,8 @@ const (
 	// maxDatagram bounds the room read for one datagram: nothing larger
 	// reaches a syslog socket in practice (UDP stops at 64 KiB).
 	maxDatagram = 1 << 20
-	// packetBuffer is the least a datagram reader reads a batch into.
+	// packetBuffer is the size of the arena a batch of datagrams is
+	// copied into (at least one maximum datagram).
 	packetBuffer = 1 << 20
 )
 
