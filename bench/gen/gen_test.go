@@ -177,7 +177,7 @@ func TestIncidentDumps(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c := DefaultIncident()
-			c.Messages, c.Stacks, c.GoroutinesPerDump = 60_000, tc.stacks, 1500
+			c.Messages, c.Stacks, c.GoroutinesPerDump = 30_000, tc.stacks, 800
 			ms := collect(t, NewIncident(c))
 			fps, states := dumpBlocks(t, ms)
 			distinct := map[string]bool{}
