@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"path/filepath"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -87,7 +88,14 @@ func (s *countSink) Deliver(b *Batch) {
 // BenchmarkTCP sends messages over one loopback TCP connection into a
 // counting Sink; an op is one 64 KiB write (about 600 messages), and
 // msgs/s is measured from the first write until the Sink has them all.
-func BenchmarkTCP(b *testing.B) {
+func BenchmarkTCP(b *testing.B) { benchStreamInput(b, "tcp", "127.0.0.1:0") }
+
+// BenchmarkUnixStream is BenchmarkTCP over a unix stream socket.
+func BenchmarkUnixStream(b *testing.B) {
+	benchStreamInput(b, "unix", filepath.Join(b.TempDir(), "bench.sock"))
+}
+
+func benchStreamInput(b *testing.B, typ, addr string) {
 	for _, bc := range []struct {
 		name  string
 		octet bool
@@ -95,13 +103,13 @@ func BenchmarkTCP(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			data := benchStream(600, bc.octet)
 			sink := &countSink{done: make(chan struct{}, 1)}
-			cfg := config.Input{Type: "tcp", Address: "127.0.0.1:0", IdleTimeout: config.DefaultIdleTimeout}
+			cfg := config.Input{Type: typ, Address: addr, IdleTimeout: config.DefaultIdleTimeout}
 			l, err := Listen(cfg, sink, nil, nil)
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer l.Close()
-			c, err := net.Dial("tcp", l.Addr().String())
+			c, err := net.Dial(l.Addr().Network(), l.Addr().String())
 			if err != nil {
 				b.Fatal(err)
 			}
