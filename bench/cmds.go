@@ -258,6 +258,9 @@ func run(ctx context.Context, rf runFlags, files, command []string, stdout, stde
 		if before, err = ReadProc(rf.pid); err != nil {
 			return err
 		}
+		if err := ResetPeak(rf.pid); err != nil {
+			fmt.Fprintf(stderr, "run: %v: peak RSS will be the process's lifetime peak\n", err)
+		}
 	}
 
 	live := new(Counters)
@@ -453,8 +456,9 @@ func cmdCount(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 func cmdTable(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("table", "[-md FILE] [-title T] [-note TEXT]... REPORT.json...", stderr)
+	fs := newFlagSet("table", "[-md FILE [-append]] [-title T] [-note TEXT]... REPORT.json...", stderr)
 	md := fs.String("md", "", "also write the table, with the machine's description, to this Markdown file")
+	appendMD := fs.Bool("append", false, "append the table as one more corpus section to the -md file")
 	title := fs.String("title", "floodgate and its peers on one flood", "heading of the Markdown file")
 	var notes multiFlag
 	fs.Var(&notes, "note", "a line for the Markdown file (versions, the corpus, ...); repeatable")
@@ -483,22 +487,39 @@ func cmdTable(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *md == "" {
 		return nil
 	}
+	section := func(w io.Writer) error {
+		r := reps[0]
+		fmt.Fprintf(w, "### %s\n\n", r.Corpus)
+		fmt.Fprintf(w, "Sent to %s (%s framing, %d connection(s), rate %s).\n\n", r.Endpoint, r.Framing, r.Conns, rateString(r.Rate))
+		if err := WriteComparison(w, reps); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintln(w)
+		return err
+	}
+	if *appendMD {
+		f, err := os.OpenFile(*md, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			return fmt.Errorf("append to %s: %w", *md, err)
+		}
+		if err := section(f); err != nil {
+			f.Close()
+			return fmt.Errorf("append to %s: %w", *md, err)
+		}
+		return f.Close()
+	}
 	return writeFileWith(*md, func(w io.Writer) error {
 		fmt.Fprintf(w, "# %s\n\n", *title)
 		for _, n := range notes {
 			fmt.Fprintf(w, "%s\n", n)
 		}
 		fmt.Fprintf(w, "\n## Machine\n\n%s\n## Results\n\n", Machine())
-		if len(reps) > 0 {
-			r := reps[0]
-			fmt.Fprintf(w, "Corpus: %s, sent to %s (%s framing, %d connection(s), rate %s). "+
-				"\"msg/s sent\" is the rate the target took messages at (TCP pushes back); "+
-				"\"msg/s e2e\" counts accounted messages up to the last growth of its output. "+
-				"Reduction is bytes sent over bytes written; lost is sent minus accounted "+
-				"(verbatim lines plus the counts of summary and \"repeated N times\" lines).\n\n",
-				r.Corpus, r.Endpoint, r.Framing, r.Conns, rateString(r.Rate))
-		}
-		return WriteComparison(w, reps)
+		fmt.Fprintf(w, "\"msg/s sent\" is the rate the target took messages at (TCP pushes back); "+
+			"\"msg/s e2e\" counts accounted messages up to the last growth of its output. "+
+			"Reduction is bytes sent over bytes written; lost is sent minus accounted "+
+			"(verbatim lines plus the counts of summary and \"repeated N times\" lines). "+
+			"p99 latency is that of probe messages from send to their line in the output.\n\n")
+		return section(w)
 	})
 }
 

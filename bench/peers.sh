@@ -17,8 +17,8 @@
 # libraries from apt) and run from there with its module path and
 # LD_LIBRARY_PATH.
 #
-# Environment: N (messages, 1000000), KIND (incident, unique, java,
-# python, mix), WORK (bench/out/peers), PORT (first loopback port, 25600),
+# Environment: N (messages, 1000000), KINDS (corpora to run, one table
+# each, from incident, unique, java, python, mix; default incident), WORK (bench/out/peers), PORT (first loopback port, 25600),
 # ONLY (space-separated target names to run, default all), RATE (0: as
 # fast as each takes them), MD (bench/BENCHMARKS.md) and CHARTS
 # (bench/charts): where the table and the charts go.
@@ -31,7 +31,7 @@ set -euo pipefail
 top=$(git rev-parse --show-toplevel)
 cd "$top"
 N=${N:-1000000}
-KIND=${KIND:-incident}
+KINDS=${KINDS:-${KIND:-incident}}
 WORK=${WORK:-bench/out/peers}
 PORT=${PORT:-25600}
 RATE=${RATE:-0}
@@ -42,7 +42,7 @@ mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
 
 cleanup() {
-	for f in "$WORK"/*/pid; do
+	for f in "$WORK"/*/*/pid; do
 		[ -f "$f" ] || continue
 		p=$(cat "$f" 2>/dev/null || true)
 		if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
@@ -92,16 +92,11 @@ if ! go build -o "$FG" ./cmd/floodgate 2>"$WORK/floodgate-build.log"; then
 	have_fg=no
 fi
 
-# --- the corpus ------------------------------------------------------
-
-# Generated afresh every time (it takes a second), so that a change to
-# the generators never meets a stale corpus.
-CORPUS=$WORK/corpus-$KIND-$N.octet
-log "generating $KIND, $N messages"
-"$FGB" gen -kind "$KIND" -n "$N" -format octet -o "$CORPUS"
-
 # --- one run per target ----------------------------------------------
 
+# D is the current corpus's directory: its corpus, and one directory, one
+# JSON report and one chart per target.
+D=
 reports=()
 port=$PORT
 # run NAME COMMAND...: a fresh directory, the harness sending the corpus
@@ -114,21 +109,21 @@ run() {
 	fi
 	log "--- $name"
 	"$FGB" run -name "$name" -corpus "$KIND n=$N seed=1, RFC 5424 octet-counted" -to "tcp://127.0.0.1:$port" -framing octet -rate "$RATE" \
-		-out "$WORK/$name/out" -log "$WORK/$name/daemon.log" \
-		-json "$WORK/$name.json" -svg "$WORK/$name.svg" -settle 2s -timeout 10m \
-		"$CORPUS" -- "$@" || log "$name: run failed (see $WORK/$name/daemon.log)"
-	[ -s "$WORK/$name.json" ] && reports+=("$WORK/$name.json")
+		-out "$D/$name/out" -log "$D/$name/daemon.log" \
+		-json "$D/$name.json" -svg "$D/$name.svg" -settle 2s -timeout 10m \
+		"$D/corpus.octet" -- "$@" || log "$name: run failed (see $D/$name/daemon.log)"
+	[ -s "$D/$name.json" ] && reports+=("$D/$name.json")
 	port=$((port + 1))
 }
 
 # fresh NAME: an empty working directory for a target.
 fresh() {
-	rm -rf "${WORK:?}/$1"
-	mkdir -p "$WORK/$1/out" "$WORK/$1/work"
+	rm -rf "${D:?}/$1"
+	mkdir -p "$D/$1/out" "$D/$1/work"
 }
 
 rsyslog_conf() { # NAME VARIANT
-	local d=$WORK/$1
+	local d=$D/$1
 	{
 		echo "global(workDirectory=\"$d/work\" maxMessageSize=\"64k\")"
 		[ "$2" = dedupe ] && echo '$RepeatedMsgReduction on'
@@ -146,7 +141,7 @@ rsyslog_conf() { # NAME VARIANT
 }
 
 sng_conf() { # NAME VARIANT
-	local d=$WORK/$1 opts="" flags="flags(flow-control);"
+	local d=$D/$1 opts="" flags="flags(flow-control);"
 	[ "$2" = dedupe ] && opts="suppress(30)"
 	# throttle() without flow control drops what exceeds the rate once the
 	# queue is full: syslog-ng's rate limiting.
@@ -161,7 +156,7 @@ sng_conf() { # NAME VARIANT
 }
 
 fg_conf() { # NAME VARIANT
-	local d=$WORK/$1 rl=false
+	local d=$D/$1 rl=false
 	[ "$2" = ratelimit ] && rl=true
 	cat >"$d/floodgate.toml" <<-CONF
 	[[input]]
@@ -185,56 +180,79 @@ fg_conf() { # NAME VARIANT
 	CONF
 }
 
-fresh sink
-run sink "$FGB" sink -listen "tcp://127.0.0.1:$port" -o "$WORK/sink/out/messages.log"
+# run_kind KIND: generate the corpus (afresh every time: it takes a
+# second, and a cached one could outlive a generator fix) and run every
+# target on it.
+run_kind() {
+	KIND=$1
+	D=$WORK/$KIND
+	mkdir -p "$D"
+	reports=()
+	port=$PORT
+	log "generating $KIND, $N messages"
+	"$FGB" gen -kind "$KIND" -n "$N" -format octet -o "$D/corpus.octet"
 
-for v in plain dedupe ratelimit; do
-	name=rsyslog-$v
-	fresh "$name"
-	rsyslog_conf "$name" "$v"
-	run "$name" "$RSYSLOGD" -n -f "$WORK/$name/rsyslog.conf" -i "$WORK/$name/pid"
-done
+	fresh sink
+	run sink "$FGB" sink -listen "tcp://127.0.0.1:$port" -o "$D/sink/out/messages.log"
 
-if [ "$have_sng" = yes ]; then
 	for v in plain dedupe ratelimit; do
-		name=syslog-ng-$v
+		name=rsyslog-$v
 		fresh "$name"
-		sng_conf "$name" "$v"
-		run "$name" env LD_LIBRARY_PATH="$SNG_ROOT/usr/lib/syslog-ng" "$SNG" -F --no-caps \
-			--module-path="$SNG_MODULES" -f "$WORK/$name/syslog-ng.conf" \
-			-R "$WORK/$name/persist" -p "$WORK/$name/pid" -c "$WORK/$name/ctl"
+		rsyslog_conf "$name" "$v"
+		run "$name" "$RSYSLOGD" -n -f "$D/$name/rsyslog.conf" -i "$D/$name/pid"
 	done
-fi
 
-if [ "$have_fg" = yes ]; then
-	for v in dedupe ratelimit; do
-		name=floodgate-$v
-		fresh "$name"
-		fg_conf "$name" "$v"
-		run "$name" "$FG" run -config "$WORK/$name/floodgate.toml"
-	done
-fi
+	if [ "$have_sng" = yes ]; then
+		for v in plain dedupe ratelimit; do
+			name=syslog-ng-$v
+			fresh "$name"
+			sng_conf "$name" "$v"
+			run "$name" env LD_LIBRARY_PATH="$SNG_ROOT/usr/lib/syslog-ng" "$SNG" -F --no-caps \
+				--module-path="$SNG_MODULES" -f "$D/$name/syslog-ng.conf" \
+				-R "$D/$name/persist" -p "$D/$name/pid" -c "$D/$name/ctl"
+		done
+	fi
 
-# --- the table -------------------------------------------------------
+	if [ "$have_fg" = yes ]; then
+		for v in dedupe ratelimit; do
+			name=floodgate-$v
+			fresh "$name"
+			fg_conf "$name" "$v"
+			run "$name" "$FG" run -config "$D/$name/floodgate.toml"
+		done
+	fi
+}
 
-if [ ${#reports[@]} -eq 0 ]; then
-	log "no run produced a report"
-	exit 1
-fi
-mkdir -p "$CHARTS"
-for r in "${reports[@]}"; do
-	cp "${r%.json}.svg" "$CHARTS/" 2>/dev/null || true
-done
+# --- the tables ------------------------------------------------------
+
 versions="rsyslog $("$RSYSLOGD" -v | head -1 | awk '{print $2}')"
 [ "$have_sng" = yes ] && versions="$versions, syslog-ng $(sng_env "$SNG" --module-path="$SNG_MODULES" --version | sed -n '1s/.*(\(.*\)).*/\1/p')"
 [ "$have_fg" = yes ] && versions="$versions, floodgate $(git rev-parse --short HEAD)"
-"$FGB" table -md "$MD" \
-	-note "Produced by \`bench/peers.sh\` (N=$N KIND=$KIND RATE=$RATE) on $(date -u +%Y-%m-%dT%H:%MZ)." \
-	-note "" \
-	-note "Versions: $versions. Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared: figures vary between runs by up to 2x)." \
-	-note "" \
-	-note "Charts of bytes/s in and written per target: $CHARTS/NAME.svg. JSON reports with the time series: $WORK/NAME.json." \
-	-note "" \
-	-note "Configs: rsyslog imtcp + omfile (traditional format); -dedupe adds \`\$RepeatedMsgReduction on\`; -ratelimit sets imtcp \`ratelimit.interval=1 ratelimit.burst=20000\`. syslog-ng syslog() source with flow control + file(); -dedupe adds \`suppress(30)\`; -ratelimit uses \`throttle(20000)\` without flow control. floodgate: tcp input, file output per {host}/{app}, dedupe on, budgets off (-dedupe) or 64KiB/s burst 1MiB per source (-ratelimit), metrics off. sink: the harness's own receiver, one line per message, no parsing." \
-	"${reports[@]}"
+mkdir -p "$CHARTS"
+first=yes
+for kind in $KINDS; do
+	run_kind "$kind"
+	if [ ${#reports[@]} -eq 0 ]; then
+		log "$kind: no run produced a report"
+		continue
+	fi
+	for r in "${reports[@]}"; do
+		cp "${r%.json}.svg" "$CHARTS/$kind-$(basename "${r%.json}").svg" 2>/dev/null || true
+	done
+	if [ "$first" = yes ]; then
+		"$FGB" table -md "$MD" \
+			-note "Produced by \`bench/peers.sh\` (N=$N KINDS=\"$KINDS\" RATE=$RATE) on $(date -u +%Y-%m-%dT%H:%MZ)." \
+			-note "" \
+			-note "Versions: $versions. The machine is shared with other work: figures vary between runs by up to 2x." \
+			-note "" \
+			-note "Charts of bytes/s in and written: $CHARTS/KIND-TARGET.svg. JSON reports with the time series: $WORK/KIND/TARGET.json." \
+			-note "" \
+			-note "Configs: rsyslog imtcp + omfile (traditional format); -dedupe adds \`\$RepeatedMsgReduction on\`; -ratelimit sets imtcp \`ratelimit.interval=1 ratelimit.burst=20000\`. syslog-ng syslog() source with flow control + file(); -dedupe adds \`suppress(30)\`; -ratelimit uses \`throttle(20000)\` without flow control. floodgate: tcp input, file output per {host}/{app}, dedupe on, budgets off (-dedupe) or 64KiB/s burst 1MiB per source (-ratelimit), metrics off. sink: the harness's own receiver, one line per message, no parsing." \
+			"${reports[@]}"
+		first=no
+	else
+		"$FGB" table -md "$MD" -append "${reports[@]}"
+	fi
+done
+[ "$first" = no ] || { log "no run produced a report"; exit 1; }
 log "wrote $MD; reports, charts and daemon logs in $WORK"

@@ -59,6 +59,18 @@ func ReadProc(pid int) (ProcStats, error) {
 	return st, nil
 }
 
+// ResetPeak asks the kernel to restart a process's VmHWM from its
+// current RSS (writing 5 to /proc/PID/clear_refs), so that the peak read
+// after a run is the run's and not the process's lifetime's. It needs
+// the right to write the process's clear_refs; without it the peak is the
+// lifetime's, and the error says so.
+func ResetPeak(pid int) error {
+	if err := os.WriteFile("/proc/"+strconv.Itoa(pid)+"/clear_refs", []byte("5"), 0); err != nil {
+		return fmt.Errorf("reset peak RSS of %d: %w", pid, err)
+	}
+	return nil
+}
+
 // target is a process under test that the harness started.
 type target struct {
 	cmd  *exec.Cmd
