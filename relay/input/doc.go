@@ -11,9 +11,11 @@
 // Framing is ours, not the syslog parser's: the parser's own stream
 // readers stop a whole stream after one oversize frame, have no size
 // limit, or drop lines silently (DESIGN.md, "Parser"). A Framer decides
-// each frame by its first byte, as rsyslog's imtcp does: a digit starts an
-// RFC 6587 octet count ("57 <13>1 2026-..."), anything else is a line
-// ended by LF or NUL. Every frame is bounded by the maximum message size,
+// each frame by its first bytes, much as rsyslog's imtcp does: digits, a
+// space and the '<' of a syslog message's PRI start an RFC 6587 octet
+// count ("57 <13>1 2026-..."); anything else is a line ended by LF or NUL.
+// (rsyslog looks at the first digit only; requiring the '<' keeps a bare
+// line such as "200 OK" in a capture from being cut by length.) Every frame is bounded by the maximum message size,
 // and no input is ever lost silently: a line too long is cut and counted,
 // an octet-counted frame too long is skipped unread and counted, and a
 // count that is not one makes the frame a line, kept and counted. The

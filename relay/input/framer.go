@@ -35,15 +35,17 @@ var errWouldRead = errors.New("frame needs more input")
 
 // Framer splits a byte stream into syslog messages, the way rsyslog's
 // imtcp does: each frame is framed on its own, by its first byte. A digit
-// starts an RFC 6587 octet count ("123 <13>..."); anything else is a line
-// ended by LF or NUL, with a trailing CR trimmed. Capture files, stdin and
+// starts an RFC 6587 octet count ("123 <13>...": digits, a space, and the
+// message's '<'); anything else is a line ended by LF or NUL, with a
+// trailing CR trimmed. Capture files, stdin and
 // TCP and unix stream connections all use it.
 //
 // Memory is bounded by the maximum message size: a line longer than the
 // maximum is cut at the maximum and the rest of it skipped; an
 // octet-counted frame longer than the maximum is skipped without being
-// buffered; a count that is not followed by a space, starts with 0 or is
-// absurd (over MaxOctetCount) makes the frame an LF line. The stream
+// buffered; a count that is not followed by a space and '<', starts with
+// 0 or is absurd (over MaxOctetCount) makes the frame an LF line, so a
+// bare line such as "200 OK" is never cut by length. The stream
 // carries on after each of them, and each is counted in the Stats given
 // to SetStats. Empty frames are skipped.
 //
@@ -302,7 +304,9 @@ const (
 
 // octetCount reads an RFC 6587 MSG-LEN and its space at the start of data
 // (which starts with a digit): the count n, the header length h, and
-// whether it is a count at all or needs more input to tell.
+// whether it is a count at all or needs more input to tell. A count is
+// taken only when the message after it starts with '<', as every RFC 6587
+// frame does.
 func octetCount(data []byte) (n, h, status int) {
 	if data[0] == '0' {
 		return 0, 0, countBad
@@ -315,6 +319,15 @@ func octetCount(data []byte) (n, h, status int) {
 			}
 			n = n*10 + int(c-'0')
 		case c == ' ' && n <= MaxOctetCount:
+			// Every syslog message starts with its <PRI>: a count
+			// followed by anything else is the start of a line
+			// ("200 OK" in a capture), not a frame to cut by length.
+			switch {
+			case i+1 == len(data):
+				return 0, 0, countMore
+			case data[i+1] != '<':
+				return 0, 0, countBad
+			}
 			return n, i + 1, countOK
 		default:
 			return 0, 0, countBad

@@ -74,12 +74,12 @@ func TestFramer(t *testing.T) {
 		{name: "nul and lf mixed", in: "a\x00b\nc", want: []string{"a", "b", "c"}},
 		{name: "last line without lf", in: "a\nlast", want: []string{"a", "last"}},
 		{name: "empty lines skipped", in: "\n\r\n\x00a\n\n", want: []string{"a"}},
-		{name: "octet", in: "5 <13>a3 xyz", want: []string{"<13>a", "xyz"}},
-		{name: "octet with embedded lf", in: "7 a\nb\x00c\rd", want: []string{"a\nb\x00c\rd"}},
-		{name: "octet trailing lf trimmed", in: "4 abc\n5 abc\r\n", want: []string{"abc", "abc"}},
-		{name: "octet then lf between frames", in: "3 abc\n3 def\n", want: []string{"abc", "def"}},
-		{name: "mixed octet and lines", in: "3 abc<14>line\n2 xy\nnext\n", want: []string{"abc", "<14>line", "xy", "next"}},
-		{name: "octet exactly max", in: "16 0123456789abcdefok\n", want: []string{"0123456789abcdef", "ok"}},
+		{name: "octet", in: "5 <13>a4 <xyz", want: []string{"<13>a", "<xyz"}},
+		{name: "octet with embedded lf", in: "8 <a\nb\x00c\rd", want: []string{"<a\nb\x00c\rd"}},
+		{name: "octet trailing lf trimmed", in: "5 <abc\n6 <abc\r\n", want: []string{"<abc", "<abc"}},
+		{name: "octet then lf between frames", in: "4 <abc\n4 <def\n", want: []string{"<abc", "<def"}},
+		{name: "mixed octet and lines", in: "4 <abc<14>line\n3 <xy\nnext\n", want: []string{"<abc", "<14>line", "<xy", "next"}},
+		{name: "octet exactly max", in: "16 <123456789abcdefok\n", want: []string{"<123456789abcdef", "ok"}},
 		{name: "lf exactly max with crlf", in: "ABCDEFGHIJKLMNOP\r\nok\n", want: []string{"ABCDEFGHIJKLMNOP", "ok"}},
 		{name: "garbage bytes", in: "\xff\xfe\x01\x02\n", want: []string{"\xff\xfe\x01\x02"}},
 		{name: "invalid utf8 kept", in: "<13>caf\xc3\x28 \xed\xa0\x80\n", want: []string{"<13>caf\xc3\x28 \xed\xa0\x80"}},
@@ -90,23 +90,26 @@ func TestFramer(t *testing.T) {
 			want: []string{"ABCDEFGHIJKLMNOP", "good"}, truncated: 1},
 		{name: "oversize last line", in: "good\nABCDEFGHIJKLMNOPXY",
 			want: []string{"good", "ABCDEFGHIJKLMNOP"}, truncated: 1},
-		{name: "oversize octet skipped then good", in: "20 0123456789abcdefghij4 good",
-			want: []string{"good"}, skipped: 1},
-		{name: "oversize octet then lf line", in: "17 0123456789abcdefgnext\n",
+		{name: "oversize octet skipped then good", in: "20 <123456789abcdefghij5 <good",
+			want: []string{"<good"}, skipped: 1},
+		{name: "oversize octet then lf line", in: "17 <123456789abcdefgnext\n",
 			want: []string{"next"}, skipped: 1},
-		{name: "oversize octet cut by eof", in: "a\n100 0123",
+		{name: "oversize octet cut by eof", in: "a\n100 <0123",
 			want: []string{"a"}, skipped: 1},
 
 		{name: "digits without space", in: "2026-11-27 boot\nok\n",
 			want: []string{"2026-11-27 boot", "ok"}, bad: 1},
-		{name: "leading zero count", in: "05 hello\n", want: []string{"05 hello"}, bad: 1},
-		{name: "absurd count", in: "999999999 x\n3 abc", want: []string{"999999999 x", "abc"}, bad: 1},
-		{name: "too many digits", in: "12345678901 x\n", want: []string{"12345678901 x"}, bad: 1},
+		{name: "count without pri", in: "200 OK\n3 <ab\n1 2 3\n",
+			want: []string{"200 OK", "<ab", "1 2 3"}, bad: 2},
+		{name: "leading zero count", in: "05 <hello\n", want: []string{"05 <hello"}, bad: 1},
+		{name: "absurd count", in: "999999999 <x\n4 <abc", want: []string{"999999999 <x", "<abc"}, bad: 1},
+		{name: "too many digits", in: "12345678901 <x\n", want: []string{"12345678901 <x"}, bad: 1},
 		{name: "bad count oversize", in: "12:00:00 a very long line here\nok\n",
 			want: []string{"12:00:00 a very ", "ok"}, bad: 1, truncated: 1},
 		{name: "digits at eof", in: "a\n42", want: []string{"a", "42"}, bad: 1},
-		{name: "octet cut by eof kept", in: "10 abc", want: []string{"abc"}, bad: 1},
-		{name: "empty octet frame", in: "1 \n2 ab", want: []string{"ab"}},
+		{name: "count and space at eof", in: "a\n42 ", want: []string{"a", "42 "}, bad: 1},
+		{name: "octet cut by eof kept", in: "10 <abc", want: []string{"<abc"}, bad: 1},
+		{name: "empty octet frame", in: "2 <\n3 <ab", want: []string{"<", "<ab"}},
 	}
 	for _, tt := range tests {
 		for _, rd := range readers {
@@ -218,6 +221,7 @@ func TestFramerReadBatch(t *testing.T) {
 func TestFramerLargeMax(t *testing.T) {
 	const max = 4 << 20
 	big := bytes.Repeat([]byte("x"), 3<<20)
+	big[0] = '<'
 	in := string(big) + "\n" + strconv.Itoa(len(big)) + " " + string(big) + "small\n"
 	for _, rd := range readers[:1] {
 		got, c := frameAll(t, rd.wrap(strings.NewReader(in)), max)

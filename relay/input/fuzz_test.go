@@ -14,7 +14,8 @@ import (
 // never returns a frame longer than the maximum, never holds more than
 // the maximum plus a header in memory, and never makes up bytes. Then it
 // reads the input as a list of messages (split at 0xff), writes them with
-// octet counting or LF, and checks that they come back identical.
+// octet counting (with a '<' put first where missing) or LF, and checks
+// that they come back identical.
 func FuzzFrame(f *testing.F) {
 	seeds, _ := filepath.Glob("testdata/framer/*/input.log")
 	for _, s := range seeds {
@@ -56,15 +57,27 @@ func FuzzFrame(f *testing.F) {
 		var want [][]byte
 		var stream []byte
 		for i, msg := range bytes.Split(data, []byte{0xff}) {
+			line := choice&(1<<(i%8)) != 0
+			if !line && (len(msg) == 0 || msg[0] != '<') {
+				// An octet-counted frame carries a syslog message,
+				// which starts with its <PRI>.
+				msg = append([]byte{'<'}, msg...)
+			}
 			msg = msg[:min(len(msg), max)]
 			for len(msg) > 0 && msg[len(msg)-1] == '\n' {
 				msg = msg[:len(msg)-1]
 			}
-			if len(msg) == 0 {
+			if len(msg) == 0 || (!line && msg[0] != '<') {
 				continue
 			}
+			if line && !lineSafe(msg) {
+				if msg[0] != '<' {
+					continue
+				}
+				line = false
+			}
 			want = append(want, msg)
-			if choice&(1<<(i%8)) != 0 && lineSafe(msg) {
+			if line {
 				stream = append(stream, msg...)
 				stream = append(stream, '\n')
 			} else {

@@ -212,6 +212,7 @@ func port(a net.Addr) string {
 func TestStreamHostile(t *testing.T) {
 	const max = 480
 	long := strings.Repeat("L", 1000)
+	longPRI := "<" + long[1:]
 	tests := []struct {
 		name string
 		in   string
@@ -224,9 +225,9 @@ func TestStreamHostile(t *testing.T) {
 		{name: "invalid utf8", in: "<13>\xc3\x28\xa0\xa1 \xf0\x28\x8c\x28\n", want: []string{"<13>\xc3\x28\xa0\xa1 \xf0\x28\x8c\x28"}},
 		{name: "oversize lf then good", in: long + "\n<13>good\n",
 			want: []string{long[:max], "<13>good"}, counts: [3]uint64{1, 0, 0}},
-		{name: "oversize octet then good", in: "1000 " + long + "8 <13>good",
+		{name: "oversize octet then good", in: "1000 " + longPRI + "8 <13>good",
 			want: []string{"<13>good"}, counts: [3]uint64{0, 1, 0}},
-		{name: "oversize octet then lf good", in: "1000 " + long + "<13>good\n",
+		{name: "oversize octet then lf good", in: "1000 " + longPRI + "<13>good\n",
 			want: []string{"<13>good"}, counts: [3]uint64{0, 1, 0}},
 		{name: "bad octet count", in: "12x <13>kept\n8 <13>good",
 			want: []string{"12x <13>kept", "<13>good"}, counts: [3]uint64{0, 0, 1}},
