@@ -33,21 +33,20 @@ const (
 // reading is not allowed.
 var errWouldRead = errors.New("frame needs more input")
 
-// Framer splits a byte stream into syslog messages, the way rsyslog's
-// imtcp does: each frame is framed on its own, by its first byte. A digit
-// starts an RFC 6587 octet count ("123 <13>...": digits, a space, and the
-// message's '<'); anything else is a line ended by LF or NUL, with a
-// trailing CR trimmed. Capture files, stdin and
-// TCP and unix stream connections all use it.
+// Framer splits a byte stream into syslog messages, each frame on its own
+// by how it starts, much as rsyslog's imtcp does: digits, a space and the
+// '<' of a message's PRI start an RFC 6587 octet count ("123 <13>...");
+// anything else is a line ended by LF or NUL, with a trailing CR trimmed.
+// Capture files, stdin, and TCP and unix stream connections all use it.
 //
 // Memory is bounded by the maximum message size: a line longer than the
 // maximum is cut at the maximum and the rest of it skipped; an
 // octet-counted frame longer than the maximum is skipped without being
 // buffered; a count that is not followed by a space and '<', starts with
 // 0 or is absurd (over MaxOctetCount) makes the frame an LF line, so a
-// bare line such as "200 OK" is never cut by length. The stream
-// carries on after each of them, and each is counted in the Stats given
-// to SetStats. Empty frames are skipped.
+// bare line such as "200 OK" is never cut by length. The stream carries
+// on after each of them, and each is counted in the Stats given to
+// SetStats. Empty frames (blank lines) are skipped.
 //
 // Frames are slices of the Framer's buffer: steady state reads allocate
 // nothing. A Framer is not safe for concurrent use.
