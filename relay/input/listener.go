@@ -73,7 +73,8 @@ type Listener struct {
 
 // Listen binds the socket cfg describes and serves it in goroutines the
 // Listener owns, delivering frames to sink and counting into stats (which
-// may be nil). It returns only once the socket is bound, so a bind error
+// may be nil). log is used as given (the caller scopes it with the input's
+// name), at most one record per 10 s, and may be nil. It returns only once the socket is bound, so a bind error
 // reaches the caller. cfg is expected to be validated and filled; a zero
 // max_message_size, max_connections or read_buffer gets the config
 // package's default, a zero idle_timeout means none.
@@ -146,7 +147,7 @@ func newListener(cfg config.Input, sink Sink, stats *Stats, log *slog.Logger) *L
 		idle:     cfg.IdleTimeout.D(),
 		sink:     sink,
 		stats:    stats,
-		log:      newRateLog(log.With("component", "input", "input", name)),
+		log:      newRateLog(log),
 		quit:     make(chan struct{}),
 		conns:    make(map[io.Closer]struct{}),
 	}
