@@ -254,7 +254,9 @@ func (f *Framer) frame(atEOF bool) (frame []byte, ok bool) {
 			}
 		}
 		// Not a count: the frame is a line, garbage kept as it came.
-		f.stats.BadFrames.Add(1)
+		if st != countLine {
+			f.stats.BadFrames.Add(1)
+		}
 		f.line = true
 	}
 
@@ -299,6 +301,10 @@ const (
 	countOK = iota
 	countMore
 	countBad
+	// countLine: digits followed by something else than a space, such as
+	// an ISO timestamp at the start of a capture line: a line, and
+	// nothing wrong with it.
+	countLine
 )
 
 // octetCount reads an RFC 6587 MSG-LEN and its space at the start of data
@@ -328,8 +334,10 @@ func octetCount(data []byte) (n, h, status int) {
 				return 0, 0, countBad
 			}
 			return n, i + 1, countOK
+		case c == ' ':
+			return 0, 0, countBad // a count, but an absurd one
 		default:
-			return 0, 0, countBad
+			return 0, 0, countLine
 		}
 	}
 	return 0, 0, countMore

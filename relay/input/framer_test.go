@@ -97,15 +97,17 @@ func TestFramer(t *testing.T) {
 		{name: "oversize octet cut by eof", in: "a\n100 <0123",
 			want: []string{"a"}, skipped: 1},
 
+		// A line that starts with digits, such as an ISO timestamp, is a
+		// line and nothing bad.
 		{name: "digits without space", in: "2026-11-27 boot\nok\n",
-			want: []string{"2026-11-27 boot", "ok"}, bad: 1},
+			want: []string{"2026-11-27 boot", "ok"}, bad: 0},
 		{name: "count without pri", in: "200 OK\n3 <ab\n1 2 3\n",
 			want: []string{"200 OK", "<ab", "1 2 3"}, bad: 2},
 		{name: "leading zero count", in: "05 <hello\n", want: []string{"05 <hello"}, bad: 1},
 		{name: "absurd count", in: "999999999 <x\n4 <abc", want: []string{"999999999 <x", "<abc"}, bad: 1},
 		{name: "too many digits", in: "12345678901 <x\n", want: []string{"12345678901 <x"}, bad: 1},
 		{name: "bad count oversize", in: "12:00:00 a very long line here\nok\n",
-			want: []string{"12:00:00 a very ", "ok"}, bad: 1, truncated: 1},
+			want: []string{"12:00:00 a very ", "ok"}, bad: 0, truncated: 1},
 		{name: "digits at eof", in: "a\n42", want: []string{"a", "42"}, bad: 1},
 		{name: "count and space at eof", in: "a\n42 ", want: []string{"a", "42 "}, bad: 1},
 		{name: "octet cut by eof kept", in: "10 <abc", want: []string{"<abc"}, bad: 1},
