@@ -229,8 +229,10 @@ func TestStreamHostile(t *testing.T) {
 			want: []string{"<13>good"}, counts: [3]uint64{0, 1, 0}},
 		{name: "oversize octet then lf good", in: "1000 " + longPRI + "<13>good\n",
 			want: []string{"<13>good"}, counts: [3]uint64{0, 1, 0}},
-		{name: "bad octet count", in: "12x <13>kept\n8 <13>good",
-			want: []string{"12x <13>kept", "<13>good"}, counts: [3]uint64{0, 0, 1}},
+		{name: "bad octet count", in: "12 x<13>kept\n8 <13>good",
+			want: []string{"12 x<13>kept", "<13>good"}, counts: [3]uint64{0, 0, 1}},
+		{name: "digits starting a line", in: "12x <13>kept\n8 <13>good",
+			want: []string{"12x <13>kept", "<13>good"}, counts: [3]uint64{0, 0, 0}},
 		{name: "absurd octet count", in: "99999999999 <13>kept\n8 <13>good",
 			want: []string{"99999999999 <13>kept", "<13>good"}, counts: [3]uint64{0, 0, 1}},
 	}
