@@ -111,6 +111,12 @@ func (c *CaptureReader) frameLen() (int, bool) {
 	return n, true
 }
 
+var (
+	_ Source = (*CaptureReader)(nil)
+	_ Source = (*genSource)(nil)
+	_ Source = (*multiSource)(nil)
+)
+
 // genSource renders a generator's messages as wire messages.
 type genSource struct {
 	g   gen.Generator

@@ -71,6 +71,7 @@ func ParseFraming(s string) (Framing, error) {
 	return 0, fmt.Errorf("framing %q: want octet or lf", s)
 }
 
+// String returns the name ParseFraming reads.
 func (f Framing) String() string {
 	if f == LF {
 		return "lf"

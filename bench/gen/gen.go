@@ -19,6 +19,13 @@ type Generator interface {
 	Next(m *floodgate.Message) bool
 }
 
+var (
+	_ Generator = (*incident)(nil)
+	_ Generator = (*unique)(nil)
+	_ Generator = (*traces)(nil)
+	_ Generator = (*mix)(nil)
+)
+
 // newRand returns the deterministic source every generator draws from, so
 // that one seed always gives the same flood on every platform.
 func newRand(seed int64) *rand.Rand {

@@ -1,0 +1,52 @@
+package gen_test
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/floodgate/floodgate"
+	"github.com/floodgate/floodgate/bench/gen"
+)
+
+// The head of the incident's first goroutine dump, as /var/log/syslog
+// would hold it: the seed's stack, with its own ids, arguments and
+// offsets.
+func ExampleNewIncident() {
+	c := gen.DefaultIncident()
+	c.Messages, c.Stacks = 1000, 1
+	g := gen.NewIncident(c)
+	var m floodgate.Message
+	for n := 0; n < 5 && g.Next(&m); {
+		if m.App == "dockerd" {
+			fmt.Printf("%s", gen.Append(nil, &m, gen.Traditional))
+			n++
+		}
+	}
+	// Output:
+	// Sep 11 01:24:02 ip-10-18-39-127 dockerd[12436]: goroutine 2706 [runnable]:
+	// Sep 11 01:24:02 ip-10-18-39-127 dockerd[12436]: syscall.Syscall6(0x101, 0xffffffffffffff9c, 0xc4dc210c30, 0x800c2, 0x180, 0x0, 0x0, 0xd77, 0x800c2, 0x0)
+	// Sep 11 01:24:02 ip-10-18-39-127 dockerd[12436]: #011/usr/local/go/src/syscall/asm_linux_amd64.s:44 +0xd
+	// Sep 11 01:24:02 ip-10-18-39-127 dockerd[12436]: syscall.openat(0xffffffffffffff9c, 0xc479000630, 0x78, 0x800c2, 0xc400000180, 0x562a7619542f, 0xc442034100, 0x78)
+	// Sep 11 01:24:02 ip-10-18-39-127 dockerd[12436]: #011/usr/local/go/src/syscall/zsyscall_linux_amd64.go:40 +0xd5
+}
+
+// One message in every format a capture can hold.
+func ExampleAppend() {
+	m := floodgate.Message{
+		Time: time.Date(2018, 9, 9, 10, 2, 37, 0, time.UTC),
+		Host: "ip-10-18-39-127", App: "dockerd", ProcID: "12436",
+		Facility: 3, Severity: floodgate.Info,
+		Text: "#011/usr/local/go/src/syscall/asm_linux_amd64.s:44 +0x5",
+	}
+	for _, f := range []gen.Format{gen.Traditional, gen.RFC3164, gen.RFC5424, gen.OctetCounted} {
+		fmt.Printf("%s\n", gen.Append(nil, &m, f))
+	}
+	// Output:
+	// Sep  9 10:02:37 ip-10-18-39-127 dockerd[12436]: #011/usr/local/go/src/syscall/asm_linux_amd64.s:44 +0x5
+	//
+	// <30>Sep  9 10:02:37 ip-10-18-39-127 dockerd[12436]: #011/usr/local/go/src/syscall/asm_linux_amd64.s:44 +0x5
+	//
+	// <30>1 2018-09-09T10:02:37.000000Z ip-10-18-39-127 dockerd 12436 - - #011/usr/local/go/src/syscall/asm_linux_amd64.s:44 +0x5
+	//
+	// 123 <30>1 2018-09-09T10:02:37.000000Z ip-10-18-39-127 dockerd 12436 - - #011/usr/local/go/src/syscall/asm_linux_amd64.s:44 +0x5
+}
