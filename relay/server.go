@@ -33,6 +33,9 @@ type Server struct {
 
 	stop chan struct{}
 	wg   sync.WaitGroup
+
+	closeOnce sync.Once // outputs: Shutdown and an aborting Close may race
+	closeErr  error
 }
 
 // NewServer opens the outputs and starts the pipeline; Start binds the
@@ -198,12 +201,12 @@ func (s *Server) Close() error {
 }
 
 func (s *Server) closeOutputs() error {
-	var first error
-	for _, o := range s.outs {
-		if err := o.Close(); err != nil && first == nil {
-			first = err
+	s.closeOnce.Do(func() {
+		for _, o := range s.outs {
+			if err := o.Close(); err != nil && s.closeErr == nil {
+				s.closeErr = err
+			}
 		}
-	}
-	s.outs = nil
-	return first
+	})
+	return s.closeErr
 }

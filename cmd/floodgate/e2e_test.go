@@ -463,3 +463,60 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// TestSecondSignalAborts: the first SIGTERM drains, waiting for a
+// connected client up to the drain timeout; a second one aborts at once.
+func TestSecondSignalAborts(t *testing.T) {
+	d := startDaemon(t, `
+[[input]]
+type = "tcp"
+address = "127.0.0.1:0"
+
+[[output]]
+type = "file"
+path = "{dir}/out/{host}/{app}.log"
+
+[relay]
+drain_timeout = "5m"
+
+[metrics]
+address = ""
+`, 1)
+	c, err := net.Dial("tcp", d.addrs["tcp"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte("<13>Nov 27 10:00:00 h app: still connected\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(d.stderr.String(), "shutting down") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no shutdown after SIGTERM:\n%s", d.stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	select {
+	case err := <-d.done:
+		t.Fatalf("exited (%v) while a client was still connected and the drain timeout is 5m", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-d.done:
+		if err == nil {
+			t.Fatal("an aborted shutdown exited 0")
+		}
+		if !strings.Contains(d.stderr.String(), "aborted by a second signal") {
+			t.Errorf("no word of the abort:\n%s", d.stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("a second SIGTERM did not abort:\n%s", d.stderr.String())
+	}
+}
