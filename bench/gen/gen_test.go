@@ -550,3 +550,43 @@ func TestTracePatterns(t *testing.T) {
 		})
 	}
 }
+
+// TestIncidentHosts checks that every sick node floods on its own: its
+// own dockerd dumps and its own restart loop, merged in time order.
+func TestIncidentHosts(t *testing.T) {
+	tests := []struct {
+		name  string
+		hosts int
+	}{
+		{"one node, as in the incident", 1},
+		{"three nodes", 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := DefaultIncident()
+			c.Messages, c.Hosts, c.GoroutinesPerDump = 60_000, tc.hosts, 300
+			dumps, cycles := map[string]bool{}, map[string]int{}
+			var last time.Time
+			for i, m := range collect(t, NewIncident(c)) {
+				if m.Time.Before(last) {
+					t.Fatalf("message %d goes back in time", i)
+				}
+				last = m.Time
+				switch {
+				case m.App == "dockerd":
+					dumps[m.Host] = true
+				case m.App == "systemd" && m.Text == restartCycle[0].text:
+					cycles[m.Host]++
+				}
+			}
+			if len(dumps) != tc.hosts || len(cycles) != tc.hosts {
+				t.Errorf("dumps from %d hosts, restart loops on %d, want %d each", len(dumps), len(cycles), tc.hosts)
+			}
+			for h, n := range cycles {
+				if n < 2 {
+					t.Errorf("host %s restarted only %d times", h, n)
+				}
+			}
+		})
+	}
+}
