@@ -387,6 +387,9 @@ func TestProbes(t *testing.T) {
 	}
 	p.find(lines, t0.Add(10*time.Second))
 	p.find(lines, t0.Add(20*time.Second)) // seen twice counts once
+	if last, ok := p.LastSeen(); !ok || !last.Equal(t0.Add(10*time.Second)) {
+		t.Errorf("LastSeen = %v, %v; want the first time the last probe was found", last, ok)
+	}
 	l := p.Latency()
 	if l.Sent != 3 || l.Seen != 3 || l.Max != 10_000 || l.P50 != 9_000 {
 		t.Errorf("Latency = %+v", l)

@@ -302,7 +302,10 @@ func run(ctx context.Context, rf runFlags, files, command []string, stdout, stde
 	}
 	stopProgress()
 	<-progDone
-	rep.E2ESecs = max(w.lastGrowth(), res.Elapsed).Seconds()
+	rep.E2ESecs, rep.E2EBy = max(w.lastGrowth(), res.Elapsed).Seconds(), "last output growth"
+	if t, ok := probes.LastSeen(); ok && rf.probe > 0 {
+		rep.E2ESecs, rep.E2EBy = max(t.Sub(w.begin), res.Elapsed).Seconds(), "last probe"
+	}
 
 	switch {
 	case tgt != nil:
@@ -515,7 +518,8 @@ func cmdTable(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		fmt.Fprintf(w, "\n## Machine\n\n%s\n## Results\n\n", Machine())
 		fmt.Fprintf(w, "\"msg/s sent\" is the rate the target took messages at (TCP pushes back); "+
-			"\"msg/s e2e\" counts accounted messages up to the last growth of its output. "+
+			"\"msg/s e2e\" counts accounted messages up to the moment a probe sent after the corpus appeared in the output "+
+			"(the output's last growth when it never did). "+
 			"Reduction is bytes sent over bytes written; lost is sent minus accounted "+
 			"(verbatim lines plus the counts of summary and \"repeated N times\" lines). "+
 			"p99 latency is that of probe messages from send to their line in the output.\n\n")

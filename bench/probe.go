@@ -17,10 +17,12 @@ const probeMarker = "latency probe "
 // shows up in the target's output. It is safe for concurrent use: the
 // sender records, the watcher finds.
 type Probes struct {
-	mu   sync.Mutex
-	seq  uint64
-	sent map[string]time.Time
-	lat  []time.Duration
+	mu    sync.Mutex
+	seq   uint64
+	sent  map[string]time.Time
+	lat   []time.Duration
+	last  string    // the word of the last probe sent
+	lastT time.Time // when the last probe was seen, zero until then
 }
 
 // NewProbes returns an empty registry.
@@ -44,7 +46,9 @@ func (p *Probes) next(dst []byte, now time.Time) []byte {
 		dst = append(dst, probeLetters[n%uint64(len(probeLetters))])
 		n /= uint64(len(probeLetters))
 	}
-	p.sent[string(dst[start:])] = now
+	p.last = string(dst[start:])
+	p.lastT = time.Time{}
+	p.sent[p.last] = now
 	return dst
 }
 
@@ -66,9 +70,22 @@ func (p *Probes) find(lines []byte, now time.Time) {
 		if t, ok := p.sent[word]; ok {
 			p.lat = append(p.lat, now.Sub(t))
 			delete(p.sent, word)
+			if word == p.last {
+				p.lastT = now
+			}
 		}
 		p.mu.Unlock()
 	}
+}
+
+// LastSeen returns when the last probe sent showed up in the output.
+// Sent after the whole corpus, it marks when the target had worked
+// through it: for a relay that writes summaries on a timer long after,
+// a truer end than the output's last growth.
+func (p *Probes) LastSeen() (time.Time, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.lastT, !p.lastT.IsZero()
 }
 
 // Latency summarises the probes: how many were sent and seen, and

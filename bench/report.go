@@ -26,11 +26,14 @@ type Report struct {
 	// SendRate is messages per second while sending; over TCP a slow
 	// target pushes back, so it is the rate the target took them in.
 	SendRate float64 `json:"send_rate"`
-	// E2ESecs runs from the first message sent to the last growth of
-	// the output before the target was stopped; E2ERate is accounted
-	// messages over it, the rate the target got them to disk.
+	// E2ESecs runs from the first message sent to the moment the last
+	// probe, sent after the corpus, showed up in the output (or, without
+	// probes or when it never did, to the output's last growth before the
+	// target was stopped); E2ERate is accounted messages over it, the
+	// rate the target got them to disk. E2EBy says which end was used.
 	E2ESecs float64 `json:"e2e_secs"`
 	E2ERate float64 `json:"e2e_rate"`
+	E2EBy   string  `json:"e2e_by"`
 
 	Output     Accounting `json:"output"`
 	Accounted  int64      `json:"accounted"`
@@ -70,7 +73,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("corpus", "%s", r.Corpus)
 	row("endpoint", "%s (%s, %d conns, rate %s)", r.Endpoint, r.Framing, r.Conns, rateString(r.Rate))
 	row("sent", "%d msgs, %s in %.2fs: %s msg/s", r.Sent, sizeString(r.SentBytes), r.SendSecs, countString(r.SendRate))
-	row("end to end", "%s msg/s over %.2fs", countString(r.E2ERate), r.E2ESecs)
+	row("end to end", "%s msg/s over %.2fs (to the %s)", countString(r.E2ERate), r.E2ESecs, r.E2EBy)
 	row("written", "%d lines (%d verbatim, %d summaries for %d msgs), %s in %d files",
 		r.Output.Lines, r.Output.Verbatim, r.Output.Summaries, r.Output.Summarized, sizeString(r.Output.Bytes), r.Output.Files)
 	row("accounted", "%d of %d sent: lost %d (%.3f%%)", r.Accounted, r.Sent, r.Lost, r.LossPct)

@@ -266,6 +266,15 @@ func Send(ctx context.Context, src Source, c SendConfig, live *Counters) (SendRe
 	if err != nil {
 		err = fmt.Errorf("read source: %w", err)
 	}
+	// A last probe after the corpus marks when the target is through it.
+	if probing && err == nil && ctx.Err() == nil {
+		probe = c.Probes.next(probe[:0], time.Now())
+		if add(int(xxhash.Sum64(sourceKey(probe))%uint64(conns)), probe) {
+			res.Msgs++
+			res.Probes++
+			res.Bytes += int64(len(probe))
+		}
+	}
 	for i := range cur {
 		if !dispatch(i) {
 			break
