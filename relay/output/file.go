@@ -315,6 +315,11 @@ func (f *File) rotate(fl *file) error {
 	}
 	f.stats.FilesRotated.Add(1)
 	f.rot.add(fl.path, aside)
+	if f.rot.maxTotal > 0 {
+		// max_total is a promise about the disk: do not write on before
+		// the rotator has made room, however busy the machine is.
+		f.rot.wait()
+	}
 	return nil
 }
 

@@ -23,6 +23,7 @@ type rotator struct {
 	maxFiles int
 	compress bool
 	maxTotal int64
+	maxSize  int64
 	base     string
 	rotated  *regexp.Regexp
 	stats    *Stats
@@ -41,7 +42,7 @@ type rotation struct{ path, aside string }
 
 func newRotator(t template, cfg config.Output, stats *Stats, log *errLog) *rotator {
 	r := &rotator{
-		maxFiles: cfg.MaxFiles, compress: cfg.Compress, maxTotal: int64(cfg.MaxTotal),
+		maxFiles: cfg.MaxFiles, compress: cfg.Compress, maxTotal: int64(cfg.MaxTotal), maxSize: int64(cfg.MaxSize),
 		base: t.base, rotated: t.rotated(), stats: stats, log: log,
 		done: make(chan struct{}),
 	}
@@ -94,7 +95,7 @@ func (r *rotator) loop() {
 		r.mu.Unlock()
 
 		r.rotate(j)
-		r.prune()
+		r.prune(j.path)
 
 		r.mu.Lock()
 		r.busy = false
@@ -211,8 +212,12 @@ func gzipFile(name string) (err error) {
 }
 
 // prune removes the oldest rotated files until everything under the base
-// directory fits in max_total. Current files count, but are never removed.
-func (r *rotator) prune() {
+// directory fits in max_total. Every current file counts as if it had
+// already grown to max_size, the file just started for path included, as
+// it will before it is rotated: so the directory stays within max_total
+// between rotations too, as long as max_total leaves room for max_size
+// times the files written at once. Current files are never removed.
+func (r *rotator) prune(path string) {
 	if r.maxTotal <= 0 {
 		return
 	}
@@ -223,7 +228,8 @@ func (r *rotator) prune() {
 	}
 	var total int64
 	var old []rotated
-	filepath.WalkDir(r.base, func(path string, d fs.DirEntry, err error) error {
+	started := false
+	filepath.WalkDir(r.base, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || !d.Type().IsRegular() {
 			return nil // a directory removed meanwhile, say: skip it
 		}
@@ -231,12 +237,18 @@ func (r *rotator) prune() {
 		if err != nil {
 			return nil
 		}
-		total += info.Size()
-		if rel, err := filepath.Rel(r.base, path); err == nil && r.rotated.MatchString(filepath.ToSlash(rel)) {
-			old = append(old, rotated{path, info.Size(), info.ModTime().UnixNano()})
+		if rel, err := filepath.Rel(r.base, p); err == nil && r.rotated.MatchString(filepath.ToSlash(rel)) {
+			total += info.Size()
+			old = append(old, rotated{p, info.Size(), info.ModTime().UnixNano()})
+			return nil
 		}
+		started = started || p == path
+		total += max(info.Size(), r.maxSize)
 		return nil
 	})
+	if !started {
+		total += r.maxSize
+	}
 	sort.Slice(old, func(i, j int) bool { return old[i].mod < old[j].mod })
 	for _, o := range old {
 		if total <= r.maxTotal {
