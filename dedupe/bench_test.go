@@ -2,6 +2,7 @@ package dedupe
 
 import (
 	"fmt"
+	"github.com/floodgate/floodgate/bench/gen"
 	"runtime"
 	"syscall"
 	"testing"
@@ -48,7 +49,7 @@ func TestIncidentFloodReduction(t *testing.T) {
 	if testing.Short() {
 		n = 100_000
 	}
-	g := newFloodGen(1, floodStep)
+	g := incidentFlood(1, n)
 	s := &sink{}
 	e := New(DefaultOptions(), s)
 	var in int64
@@ -82,7 +83,7 @@ func TestIncidentFloodReduction(t *testing.T) {
 // TestIncidentFloodInvariants checks accounting and exemplars, record by
 // record, on the start of the synthetic flood.
 func TestIncidentFloodInvariants(t *testing.T) {
-	g := newFloodGen(2, floodStep)
+	g := incidentFlood(2, 60_000)
 	msgs := make([]floodgate.Message, 60_000)
 	for i := range msgs {
 		g.Next(&msgs[i])
@@ -97,7 +98,7 @@ func TestIncidentFloodInvariants(t *testing.T) {
 // message time as the relay does.
 func BenchmarkIncidentFlood(b *testing.B) {
 	const n = 200_000
-	g := newFloodGen(1, floodStep)
+	g := incidentFlood(1, n)
 	msgs := make([]floodgate.Message, n)
 	for i := range msgs {
 		g.Next(&msgs[i])
@@ -139,6 +140,16 @@ func BenchmarkIncidentFlood(b *testing.B) {
 	// a core; CPU time counts only this process's work (GC included), so
 	// msgs per CPU second is the rate one core sustains.
 	b.ReportMetric(float64(b.N)/cpu.Seconds(), "msgs/cpu-s")
+}
+
+// incidentFlood is bench/gen's synthetic incident, the flood every
+// benchmark of the project measures: goroutine dumps of 3,000 goroutines
+// with 5 distinct stacks, the protokube restart loop every 2 s, and one
+// templated background line in 1,000.
+func incidentFlood(seed int64, n int) gen.Generator {
+	c := gen.DefaultIncident()
+	c.Seed, c.Messages = seed, n
+	return gen.NewIncident(c)
 }
 
 // cpuTime returns the user and system CPU time this process has used.
