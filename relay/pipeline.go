@@ -111,7 +111,7 @@ func (p *Pipeline) Deliver(b *input.Batch) {
 	local, isLocal := p.local[b.Input]
 	n := uint64(len(p.shards))
 	var small [16]*work
-	ws := small[:0]
+	var ws []*work
 	if n <= uint64(len(small)) {
 		ws = small[:n]
 	} else {

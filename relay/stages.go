@@ -14,14 +14,13 @@ import (
 // chainBuilder builds each shard's chain from the config: dedupe, then
 // budgets, then the outputs.
 type chainBuilder struct {
-	cfg     *config.Config
-	shards  int
-	outs    []output.Output
-	global  *ratelimit.Global
-	disk    func() floodgate.DiskLevel
-	loops   *loopTable
-	counts  []*sinkCounts
-	onLoops func(dedupe.RestartLoop)
+	cfg    *config.Config
+	shards int
+	outs   []output.Output
+	global *ratelimit.Global
+	disk   func() floodgate.DiskLevel
+	loops  *loopTable
+	counts []*sinkCounts
 }
 
 func newChainBuilder(cfg *config.Config, shards int, outs []output.Output, loops *loopTable) *chainBuilder {

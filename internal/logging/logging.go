@@ -36,9 +36,8 @@ type Limited struct {
 }
 
 type state struct {
-	mu      sync.Mutex
-	perMsg  map[string]*limit
-	started time.Time
+	mu     sync.Mutex
+	perMsg map[string]*limit
 }
 
 type limit struct {
