@@ -42,4 +42,23 @@
 //
 // The engine is pure: records in, records out, time passed in. It reads no
 // clock and does no I/O, so replay and tests drive it with message time.
+//
+// # Adding a block detector
+//
+// A kind of multi-line block (a Rust panic, a .NET exception) is four
+// small pieces in block.go, and nothing else in the engine changes:
+//
+//  1. a blockKind constant, and its noun for summary sentences;
+//  2. in headerKind, the test for its first line (it runs on every line,
+//     so switch on the first byte before comparing strings);
+//  3. in continues, which lines continue it and which one ends it;
+//  4. in (*block).addFrame, what of each line goes into the block's
+//     fingerprint: function names and file:line, never arguments, ids,
+//     addresses or durations (lines it does not know can fall back to
+//     their template, b.writeTemplate).
+//
+// Then add a few real blocks of that kind to testdata/gen-mixed/input.log
+// (two with the same frames but different ids, and a near miss with a
+// different frame) and run go test -update; the golden and property tests
+// check accounting and first occurrences for it like for every other kind.
 package dedupe
