@@ -57,8 +57,9 @@
 //     addresses or durations (lines it does not know can fall back to
 //     their template, b.writeTemplate).
 //
-// Then add a few real blocks of that kind to testdata/gen-mixed/input.log
-// (two with the same frames but different ids, and a near miss with a
-// different frame) and run go test -update; the golden and property tests
-// check accounting and first occurrences for it like for every other kind.
+// Then put a few real blocks of that kind in testdata/<kind>/input.log (two
+// with the same frames but different ids, and a near miss with one frame
+// different) and run go test -update: TestGolden picks up every
+// testdata/*/input.log and checks accounting and first occurrences for it
+// like for every other kind.
 package dedupe
