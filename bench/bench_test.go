@@ -395,12 +395,23 @@ func TestProbes(t *testing.T) {
 		t.Errorf("Latency = %+v", l)
 	}
 	words := map[string]bool{}
-	for _, line := range strings.Split(strings.TrimSpace(string(lines)), "\n") {
+	for i, line := range strings.Split(strings.TrimSpace(string(lines)), "\n") {
 		w := line[strings.Index(line, probeMarker)+len(probeMarker):]
 		if strings.ContainsAny(w, "0123456789abcdef") || words[w] {
 			t.Errorf("probe word %q is not a fresh letters-only word", w)
 		}
 		words[w] = true
+		if sent, ok := DecodeProbe(w); !ok || !sent.Equal(t0.Add(time.Duration(i)*time.Second)) {
+			t.Errorf("probe %q decodes to %v, %v; want its send time", w, sent, ok)
+		}
+	}
+	// Probes sent in the same microsecond are still different words.
+	a, b := p.next(nil, t0), p.next(nil, t0)
+	if string(a) == string(b) {
+		t.Errorf("two probes at one instant: %q", a)
+	}
+	if _, ok := DecodeProbe("not a probe"); ok {
+		t.Errorf("DecodeProbe accepted a sentence")
 	}
 }
 

@@ -41,9 +41,10 @@
 // run does what send does and measures the target while it works: it
 // starts the target (the command after --) or watches a running one
 // (-pid), tails the target's output directory (-out), and sends latency
-// probes, messages whose text is a word unique to each, so no
-// deduplicator folds them, whose arrival in the output gives end-to-end
-// latency. When the output has been quiet for -settle, it stops the
+// probes: messages whose text is a word that spells their send time in
+// letters (DecodeProbe reads it back), unique to each so no deduplicator
+// folds them, whose arrival in the output gives end-to-end latency; a
+// last probe after the corpus marks when the target is through it. When the output has been quiet for -settle, it stops the
 // target it started with SIGTERM (floodgate flushes its summaries then),
 // and accounts the output: verbatim lines plus the counts of floodgate's
 // summary lines (traditional, RFC 5424 and JSON forms of CONTRACT.md) and

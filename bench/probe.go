@@ -7,10 +7,12 @@ import (
 	"time"
 )
 
-// probeMarker starts a probe's text. A probe is then one word spelled
-// from its sequence number in letters only: a deduplicator masks numbers,
-// so probes that differed only in a number would fold into one summary
-// and measure nothing; different words are different patterns.
+// probeMarker starts a probe's text. A probe is then one word that spells
+// its send time (Unix microseconds) in letters only: the probe carries
+// its own send time, so any tool that reads the output can measure the
+// latency; and a deduplicator masks numbers, so probes that differed only
+// in a number would fold into one summary and measure nothing, while
+// different words are different patterns.
 const probeMarker = "latency probe "
 
 // Probes pairs the send time of each latency probe with the moment it
@@ -19,6 +21,7 @@ const probeMarker = "latency probe "
 type Probes struct {
 	mu    sync.Mutex
 	seq   uint64
+	us    int64 // send time of the last probe, Unix microseconds
 	sent  map[string]time.Time
 	lat   []time.Duration
 	last  string    // the word of the last probe sent
@@ -38,18 +41,36 @@ func (p *Probes) next(dst []byte, now time.Time) []byte {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.seq++
+	// Strictly increasing, so that every probe is a word of its own.
+	p.us = max(now.UnixMicro(), p.us+1)
 	dst = append(dst, "<29>"...)
 	dst = now.AppendFormat(dst, time.Stamp)
 	dst = append(dst, " floodgate-bench probe: "+probeMarker...)
 	start := len(dst)
-	for n, i := p.seq, 0; i < 4 || n > 0; i++ {
+	for n := uint64(p.us); n > 0; n /= uint64(len(probeLetters)) {
 		dst = append(dst, probeLetters[n%uint64(len(probeLetters))])
-		n /= uint64(len(probeLetters))
 	}
 	p.last = string(dst[start:])
 	p.lastT = time.Time{}
-	p.sent[p.last] = now
+	p.sent[p.last] = time.UnixMicro(p.us)
 	return dst
+}
+
+// DecodeProbe returns the send time a probe's word spells, so that a
+// tool other than the harness can measure latency from the output alone.
+func DecodeProbe(word string) (time.Time, bool) {
+	if word == "" || len(word) > 20 {
+		return time.Time{}, false
+	}
+	var us uint64
+	for i := len(word) - 1; i >= 0; i-- {
+		d := bytes.IndexByte([]byte(probeLetters), word[i])
+		if d < 0 {
+			return time.Time{}, false
+		}
+		us = us*uint64(len(probeLetters)) + uint64(d)
+	}
+	return time.UnixMicro(int64(us)), true
 }
 
 // find looks for probes in complete output lines and records the latency
