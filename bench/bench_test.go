@@ -247,10 +247,7 @@ func TestSendToSink(t *testing.T) {
 			}
 			s, e := startSink(t, e, dir)
 			const n = 3000
-			var want []string
-			for _, m := range readAll(t, NewGenSource(gen.NewMix(1, n), gen.RFC5424)) {
-				want = append(want, m)
-			}
+			want := readAll(t, NewGenSource(gen.NewMix(1, n), gen.RFC5424))
 			res, err := Send(context.Background(), NewGenSource(gen.NewMix(1, n), gen.RFC5424),
 				SendConfig{To: e, Framing: tc.framing, Conns: tc.conns, Rate: tc.rate}, nil)
 			if err != nil {
