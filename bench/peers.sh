@@ -9,7 +9,7 @@
 # throttle()), and floodgate (dedupe, then dedupe with budgets), plus the
 # harness's own sink as a baseline of what the machine writes when
 # nothing parses. Prints one comparison table and writes it, with the
-# machine's description and versions, to bench/BENCHMARKS.md.
+# machine's description and versions, to BENCHMARKS.md.
 #
 # rsyslog comes from apt if missing. syslog-ng-core conflicts with
 # rsyslog in Debian (installing one removes the other), so syslog-ng is
@@ -20,7 +20,7 @@
 # Environment: N (messages, 1000000), KINDS (corpora to run, one table
 # each, from incident, unique, java, python, mix; default incident), WORK (bench/out/peers), PORT (first loopback port, 25600),
 # ONLY (space-separated target names to run, default all), RATE (0: as
-# fast as each takes them), MD (bench/BENCHMARKS.md) and CHARTS
+# fast as each takes them), MD (BENCHMARKS.md) and CHARTS
 # (bench/charts): where the table and the charts go.
 #
 # Every daemon runs under the harness, which stops it with SIGTERM when
@@ -36,7 +36,7 @@ WORK=${WORK:-bench/out/peers}
 PORT=${PORT:-25600}
 RATE=${RATE:-0}
 ONLY=${ONLY:-}
-MD=${MD:-bench/BENCHMARKS.md}
+MD=${MD:-BENCHMARKS.md}
 CHARTS=${CHARTS:-bench/charts}
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
