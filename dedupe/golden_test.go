@@ -1,17 +1,15 @@
 package dedupe
 
 import (
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/floodgate/floodgate/internal/golden"
+
 	"github.com/floodgate/floodgate"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // goldenCase is an input for TestGolden: a captured log under
 // testdata/<name>/input.log, or a generated flood.
@@ -85,23 +83,7 @@ func TestGolden(t *testing.T) {
 			replay(New(DefaultOptions(), c), in)
 			checkInvariants(t, in, c.recs)
 			got := render(c.recs)
-			want := filepath.Join("testdata", gc.name, "want.golden")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(want), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(want, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			b, err := os.ReadFile(want)
-			if err != nil {
-				t.Fatalf("%v (go test -update creates it)", err)
-			}
-			if string(b) != got {
-				t.Errorf("records differ from %s (go test -update rewrites it); got:\n%s", want, got)
-			}
+			golden.Check(t, filepath.Join("testdata", gc.name, "want.golden"), []byte(got))
 		})
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,10 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floodgate/floodgate/internal/golden"
+
 	"github.com/floodgate/floodgate/bench/gen"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files of the replay tests")
 
 // TestReplayGolden replays captures through the whole command line and
 // compares the output with testdata/replay/<case>.<format>.golden.
@@ -54,19 +53,7 @@ func TestReplayGolden(t *testing.T) {
 				t.Errorf("no report on stderr: %q", stderr)
 			}
 			base := strings.TrimSuffix(filepath.Base(tt.input), ".log")
-			golden := filepath.Join("../../testdata/replay", base+"."+tt.format+".golden")
-			if *update {
-				if err := os.WriteFile(golden, []byte(stdout), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if stdout != string(want) {
-				t.Errorf("replay output differs from %s (go test -update rewrites it):\n got:\n%s\nwant:\n%s", golden, stdout, want)
-			}
+			golden.Check(t, filepath.Join("../../testdata/replay", base+"."+tt.format+".golden"), []byte(stdout))
 		})
 	}
 }

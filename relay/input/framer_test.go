@@ -3,7 +3,6 @@ package input
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,9 +11,9 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/floodgate/floodgate/internal/golden"
+)
 
 // readers gives the same input in the ways a socket may: all at once, a
 // byte at a time, and in odd chunks that split frames anywhere.
@@ -267,19 +266,7 @@ func TestFramerGolden(t *testing.T) {
 				out.WriteByte('\n')
 			}
 			fmt.Fprintf(&out, "# truncated=%d skipped=%d bad=%d\n", c.Truncated, c.OversizeSkipped, c.BadFrames)
-			golden := filepath.Join(dir, "want.golden")
-			if *update {
-				if err := os.WriteFile(golden, []byte(out.String()), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if out.String() != string(want) {
-				t.Errorf("frames differ from %s:\ngot:\n%s\nwant:\n%s", golden, out.String(), want)
-			}
+			golden.Check(t, filepath.Join(dir, "want.golden"), []byte(out.String()))
 		})
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/floodgate/floodgate/internal/golden"
+
 	"github.com/floodgate/floodgate"
 	"github.com/floodgate/floodgate/config"
 )
@@ -28,7 +30,7 @@ func TestFileGolden(t *testing.T) {
 			if err := f.Close(); err != nil {
 				t.Fatalf("Close: %v", err)
 			}
-			checkGolden(t, filepath.Join("testdata", "file-"+format, "want.golden"), []byte(tree(t, dir)))
+			golden.Check(t, filepath.Join("testdata", "file-"+format, "want.golden"), []byte(tree(t, dir)))
 			if got := stats.Records.Load(); got != int64(len(fixture())) {
 				t.Errorf("Stats.Records = %d, want %d", got, len(fixture()))
 			}

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
-	"flag"
 	"io"
 	"io/fs"
 	"os"
@@ -18,8 +17,6 @@ import (
 	"github.com/floodgate/floodgate"
 	"github.com/floodgate/floodgate/config"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*/want.golden")
 
 var t0 = time.Date(2018, 9, 9, 10, 2, 37, 0, time.UTC)
 
@@ -127,25 +124,6 @@ func readFile(t *testing.T, name string) []byte {
 		}
 	}
 	return b
-}
-
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (go test -update creates it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (go test -update rewrites it):\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
 }
 
 // account reads JSON lines and returns, per "host/app", the verbatim

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/floodgate/floodgate/internal/golden"
+
 	"github.com/floodgate/floodgate"
 )
 
@@ -28,7 +30,7 @@ func TestWriterGolden(t *testing.T) {
 			if err := o.Close(); err != nil {
 				t.Fatalf("Close: %v", err)
 			}
-			checkGolden(t, filepath.Join("testdata", "writer-"+format, "want.golden"), buf.Bytes())
+			golden.Check(t, filepath.Join("testdata", "writer-"+format, "want.golden"), buf.Bytes())
 			if got := stats.Records.Load(); got != int64(len(fixture())) {
 				t.Errorf("Stats.Records = %d, want %d", got, len(fixture()))
 			}

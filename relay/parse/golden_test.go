@@ -2,7 +2,6 @@ package parse
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,10 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floodgate/floodgate/internal/golden"
+
 	"github.com/floodgate/floodgate"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*/want.golden")
 
 // received is the fixed receive time of the tests: the seed capture is of
 // September 2018, so its lines get 2018.
@@ -66,40 +65,7 @@ func TestGolden(t *testing.T) {
 				got.WriteString(render(&m))
 				got.WriteByte('\n')
 			}
-			golden := filepath.Join(dir, "want.golden")
-			if *update {
-				if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if !bytes.Equal(got.Bytes(), want) {
-				diffLines(t, got.Bytes(), want)
-			}
+			golden.Check(t, filepath.Join(dir, "want.golden"), got.Bytes())
 		})
-	}
-}
-
-// diffLines reports the first lines where got and want differ.
-func diffLines(t *testing.T, got, want []byte) {
-	t.Helper()
-	g, w := bytes.Split(got, []byte("\n")), bytes.Split(want, []byte("\n"))
-	shown := 0
-	for i := 0; i < max(len(g), len(w)) && shown < 5; i++ {
-		var gl, wl []byte
-		if i < len(g) {
-			gl = g[i]
-		}
-		if i < len(w) {
-			wl = w[i]
-		}
-		if !bytes.Equal(gl, wl) {
-			t.Errorf("line %d:\n got %s\nwant %s", i+1, gl, wl)
-			shown++
-		}
 	}
 }

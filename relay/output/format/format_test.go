@@ -3,18 +3,16 @@ package format
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/floodgate/floodgate/internal/golden"
+
 	"github.com/floodgate/floodgate"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*/want.golden")
 
 var (
 	t0   = time.Date(2018, 9, 9, 10, 2, 37, 0, time.UTC)
@@ -82,27 +80,8 @@ func TestGolden(t *testing.T) {
 			for _, r := range records() {
 				got = Append(got, f, &r)
 			}
-			checkGolden(t, filepath.Join("testdata", f.String(), "want.golden"), got)
+			golden.Check(t, filepath.Join("testdata", f.String(), "want.golden"), got)
 		})
-	}
-}
-
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run go test -update to create it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (go test -update rewrites it):\ngot:\n%s\nwant:\n%s", path, got, want)
 	}
 }
 
