@@ -144,11 +144,7 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := newFlags("run", stderr)
 	path := fs.String("config", "", "the config `file` (built-in defaults without it)")
 	level := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
-	prof := fs.String("cpuprofile", "", "write a CPU profile to `file` (for speed work)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	stop, err := startProfile(*prof)
+	stop, err := parseProfiled(fs, args)
 	if err != nil {
 		return err
 	}
@@ -205,11 +201,7 @@ func cmdReplay(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	path := fs.String("config", "", "the config `file` (built-in defaults without it)")
 	out := fs.String("o", "", "write to this `file` instead of the configured outputs (\"-\" for stdout)")
 	quiet := fs.Bool("q", false, "do not print the report")
-	prof := fs.String("cpuprofile", "", "write a CPU profile to `file` (for speed work)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	stop, err := startProfile(*prof)
+	stop, err := parseProfiled(fs, args)
 	if err != nil {
 		return err
 	}
@@ -234,13 +226,17 @@ func cmdReplay(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	return nil
 }
 
-// startProfile starts a CPU profile into path ("" does nothing) and
-// returns the function that ends it.
-func startProfile(path string) (stop func(), err error) {
-	if path == "" {
+// parseProfiled adds -cpuprofile to fs, parses args, and starts the
+// profile when asked; the caller defers stop.
+func parseProfiled(fs *flag.FlagSet, args []string) (stop func(), err error) {
+	path := fs.String("cpuprofile", "", "write a CPU profile to `file` (for speed work)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if *path == "" {
 		return func() {}, nil
 	}
-	f, err := os.Create(path)
+	f, err := os.Create(*path)
 	if err != nil {
 		return nil, fmt.Errorf("create cpu profile: %w", err)
 	}
