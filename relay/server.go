@@ -119,6 +119,17 @@ func (s *Server) Start() error {
 	return nil
 }
 
+// Flush writes every output's buffers out now.
+func (s *Server) Flush() error {
+	var first error
+	for _, o := range s.outs {
+		if err := o.Flush(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
 // flushLoop writes output buffers out on the flush interval.
 func (s *Server) flushLoop() {
 	t := time.NewTicker(s.cfg.Relay.FlushInterval.D())
@@ -128,10 +139,8 @@ func (s *Server) flushLoop() {
 		case <-s.stop:
 			return
 		case <-t.C:
-			for _, o := range s.outs {
-				if err := o.Flush(); err != nil {
-					s.log.Warn("flush output", "err", err)
-				}
+			if err := s.Flush(); err != nil {
+				s.log.Warn("flush output", "err", err)
 			}
 		}
 	}

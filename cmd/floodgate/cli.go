@@ -164,6 +164,7 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
+	signal.Ignore(syscall.SIGHUP) // until the loop below handles it
 
 	srv, err := relay.NewServer(cfg, log)
 	if err != nil {
@@ -173,10 +174,26 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	log.Info("floodgate running", "version", versionString())
-	select {
-	case <-ctx.Done():
-	case s := <-sigs:
-		log.Info("shutting down", "signal", s.String(), "drain_timeout", cfg.Relay.DrainTimeout.String())
+	// SIGHUP is what logrotate's postrotate sends; its default action
+	// would end the relay. Files moved away are reopened on their own,
+	// so a SIGHUP only writes out what is buffered.
+	hups := make(chan os.Signal, 1)
+	signal.Notify(hups, syscall.SIGHUP)
+	defer signal.Stop(hups)
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			break wait
+		case s := <-sigs:
+			log.Info("shutting down", "signal", s.String(), "drain_timeout", cfg.Relay.DrainTimeout.String())
+			break wait
+		case <-hups:
+			log.Info("SIGHUP: buffers written out; moved or removed files are reopened on the next write")
+			if err := srv.Flush(); err != nil {
+				log.Warn("flush outputs", "err", err)
+			}
+		}
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.Relay.DrainTimeout.D())
 	defer cancel()

@@ -520,3 +520,52 @@ address = ""
 		t.Fatalf("a second SIGTERM did not abort:\n%s", d.stderr.String())
 	}
 }
+
+// TestSIGHUPKeepsRunning: logrotate's postrotate sends SIGHUP after moving
+// the files away; floodgate must keep running and write on into a new
+// file where the old one was.
+func TestSIGHUPKeepsRunning(t *testing.T) {
+	d := startDaemon(t, jsonConfig, 3)
+	c, err := net.Dial("tcp", d.addrs["tcp"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	send := func(msg string) {
+		t.Helper()
+		if _, err := fmt.Fprintf(c, "<13>Nov 27 10:00:00 rot app: %s\n", msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	file := filepath.Join(d.dir, "out", "rot", "app.log")
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s:\n%s", what, d.stderr.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	send("before the rotation")
+	waitFor("first line not written", func() bool { b, _ := os.ReadFile(file); return len(b) > 0 })
+	if err := os.Rename(file, file+".1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("no word of the SIGHUP", func() bool { return strings.Contains(d.stderr.String(), "SIGHUP") })
+	send("after the rotation")
+	waitFor("no new file after the rotation", func() bool {
+		b, _ := os.ReadFile(file)
+		return strings.Contains(string(b), "after the rotation")
+	})
+	c.Close() // a connected client would hold shutdown for the drain timeout
+	d.stop()
+	old, _ := os.ReadFile(file + ".1")
+	if !strings.Contains(string(old), "before the rotation") || strings.Contains(string(old), "after the rotation") {
+		t.Errorf("rotated file holds %q", old)
+	}
+}
