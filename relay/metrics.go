@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"net"
 	"net/http"
 	"sync"
 
@@ -25,6 +26,7 @@ const (
 	metricInputConnsRej    = "floodgate_input_connections_rejected_total"
 	metricInputIdle        = "floodgate_input_idle_timeouts_total"
 	metricInputReadErrors  = "floodgate_input_read_errors_total"
+	metricInputKernelDrops = "floodgate_input_kernel_drops_total"
 	metricParsed           = "floodgate_messages_parsed_total"
 	metricUnparsed         = "floodgate_messages_unparsed_total"
 	metricRecords          = "floodgate_records_written_total"
@@ -54,6 +56,7 @@ var (
 	descInputConnsRej    = desc(metricInputConnsRej, "Stream clients refused because max_connections were open.", "input")
 	descInputIdle        = desc(metricInputIdle, "Stream clients closed after idle_timeout.", "input")
 	descInputReadErrors  = desc(metricInputReadErrors, "Failed reads and accepts.", "input")
+	descInputKernelDrops = desc(metricInputKernelDrops, "Datagrams the kernel dropped on a UDP input's socket because floodgate did not read them in time (from /proc/net/udp).", "input")
 	descParsed           = desc(metricParsed, "Messages parsed by the shards.")
 	descUnparsed         = desc(metricUnparsed, "Messages that fit no syslog format, kept verbatim.")
 	descRecords          = desc(metricRecords, "Records that reached the outputs, by kind (verbatim, internal, or a summary kind).", "kind")
@@ -83,8 +86,9 @@ type metrics struct {
 }
 
 type namedInput struct {
-	name  string
-	stats *input.Stats
+	name    string
+	stats   *input.Stats
+	udpPort int // a UDP input's bound port, for the kernel's drop count
 }
 
 type namedOutput struct {
@@ -106,10 +110,10 @@ func (m *metrics) handler() http.Handler {
 	return mux
 }
 
-func (m *metrics) addInput(name string, st *input.Stats) {
+func (m *metrics) addInput(name string, st *input.Stats, addr net.Addr) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.inputs = append(m.inputs, namedInput{name, st})
+	m.inputs = append(m.inputs, namedInput{name: name, stats: st, udpPort: udpPort(addr)})
 }
 
 func (m *metrics) addOutput(name string, o output.Output, st *output.Stats) {
@@ -130,7 +134,7 @@ func (m *metrics) pipeline(p *Pipeline, b *chainBuilder, loops *loopTable) {
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		descInputMessages, descInputBytes, descInputTruncated, descInputOversize, descInputBadFrames,
-		descInputConnsOpen, descInputConnsAcc, descInputConnsRej, descInputIdle, descInputReadErrors,
+		descInputConnsOpen, descInputConnsAcc, descInputConnsRej, descInputIdle, descInputReadErrors, descInputKernelDrops,
 		descParsed, descUnparsed, descRecords, descFolded,
 		descOutputRecords, descOutputBytes, descOutputErrors, descOutputLost, descOutputRotations, descDiskLevel,
 		descRestartLoops, descRestartLoopCount,
@@ -161,6 +165,11 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		counter(descInputConnsRej, float64(c.ConnectionsRejected), in.name)
 		counter(descInputIdle, float64(c.IdleTimeouts), in.name)
 		counter(descInputReadErrors, float64(c.ReadErrors), in.name)
+		if in.udpPort > 0 {
+			if d, ok := udpDrops(in.udpPort); ok {
+				counter(descInputKernelDrops, float64(d), in.name)
+			}
+		}
 	}
 	if m.pipe != nil {
 		parsed, unparsed := m.pipe.Stats()

@@ -91,7 +91,7 @@ func (s *Server) Start() error {
 			return err
 		}
 		s.listeners = append(s.listeners, l)
-		s.metrics.addInput(ic.Name, st)
+		s.metrics.addInput(ic.Name, st, l.Addr())
 		s.log.Info("listening", "input", ic.Name, "address", l.Addr().String())
 	}
 	if addr := s.cfg.Metrics.Address; addr != "" {
