@@ -201,6 +201,9 @@ func (l *Listener) Shutdown(ctx context.Context) error {
 // for the goroutines to exit. Frames already read are still delivered.
 func (l *Listener) Close() error {
 	l.stopAccepting()
+	if l.ln != nil {
+		l.ln.Close() // abort: no backlog grace
+	}
 	if l.pc != nil {
 		l.pc.Close()
 	}
@@ -210,13 +213,26 @@ func (l *Listener) Close() error {
 	return nil
 }
 
-// stopAccepting closes the listening socket and asks datagram readers to
-// drain and stop.
+// backlogGrace is how long shutdown goes on accepting: a client whose
+// connection the kernel completed before the signal, but that was not
+// accepted yet, is a connected client with data already sent. Accept
+// takes what the backlog holds at once; the grace only bounds the wait
+// for it to say it is empty.
+const backlogGrace = 20 * time.Millisecond
+
+// stopAccepting stops the listening socket, after taking the connections
+// already waiting in its backlog, and asks datagram readers to drain and
+// stop.
 func (l *Listener) stopAccepting() {
 	l.stopOnce.Do(func() {
 		close(l.quit)
 		if l.ln != nil {
-			l.ln.Close()
+			if d, ok := l.ln.(interface{ SetDeadline(time.Time) error }); ok && d.SetDeadline(time.Now().Add(backlogGrace)) == nil {
+				// The accept loop closes the socket when the deadline
+				// ends its last Accept.
+			} else {
+				l.ln.Close()
+			}
 		}
 		if l.pc != nil {
 			l.draining.Store(true)
@@ -286,6 +302,11 @@ func (l *Listener) accept() {
 		c, err := l.ln.Accept()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				// Shutting down, and the backlog is empty.
+				l.ln.Close()
 				return
 			}
 			// Out of file descriptors, most likely: wait a little, as

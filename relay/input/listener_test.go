@@ -812,3 +812,29 @@ func stdinChild() {
 	fmt.Println("shutdown", l.Shutdown(ctx))
 	os.Exit(0)
 }
+
+// TestShutdownTakesTheBacklog: a client whose connection the kernel
+// completed, and whose message was sent, just before Shutdown, but which
+// the accept loop had not taken yet, is a connected client: its message
+// must be delivered, not dropped with the listening socket. Dialling and
+// shutting down at once puts the connection in the backlog in most of
+// these rounds.
+func TestShutdownTakesTheBacklog(t *testing.T) {
+	for round := 0; round < 30; round++ {
+		c := newCollector()
+		l := listen(t, config.Input{Type: "tcp", Address: "127.0.0.1:0", Name: "tcp"}, c, &Stats{})
+		conn := dial(t, l)
+		msg := fmt.Sprintf("<13>Nov 27 10:00:00 h app: round %d", round)
+		write(t, conn, msg+"\n")
+		done := make(chan error, 1)
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		go func() { done <- l.Shutdown(ctx) }()
+		// The client closes once its message is in: the drain ends.
+		c.waitFor(t, msg, func(f []string) bool { return len(f) == 1 && f[0] == msg })
+		conn.Close()
+		if err := <-done; err != nil {
+			t.Fatalf("round %d: Shutdown: %v", round, err)
+		}
+		cancel()
+	}
+}
