@@ -34,6 +34,11 @@ type PipelineOptions struct {
 	Parse parse.Options
 	// Chain builds shard i's handler chain; it is called once per shard.
 	Chain func(shard int) floodgate.Handler
+	// ShardBy returns the hash that picks a message's shard. Every
+	// message of one (host, app) must hash alike, since dedupe keeps a
+	// source's state in one shard; so must every message that one budget
+	// bucket charges. Nil means ShardByHostApp.
+	ShardBy func(m *floodgate.Message) uint64
 	// LocalHost names, per input, the host of messages that carry none:
 	// what arrives on a local socket (logger -u, /dev/log, journald's
 	// forwarding socket) comes without a hostname, and is this machine's,
@@ -54,6 +59,7 @@ type Pipeline struct {
 	pool    sync.Pool // *work
 	parsers sync.Pool // *parse.Parser: not safe for concurrent use
 	local   map[string]string
+	shardBy func(m *floodgate.Message) uint64
 	wg      sync.WaitGroup
 	closed  atomic.Bool
 
@@ -78,7 +84,10 @@ func NewPipeline(o PipelineOptions) *Pipeline {
 	if o.Tick <= 0 {
 		o.Tick = time.Second
 	}
-	p := &Pipeline{local: o.LocalHost}
+	p := &Pipeline{local: o.LocalHost, shardBy: o.ShardBy}
+	if p.shardBy == nil {
+		p.shardBy = ShardByHostApp
+	}
 	p.pool.New = func() any { return &work{msgs: make([]floodgate.Message, 0, 256)} }
 	p.parsers.New = func() any { return parse.New(o.Parse) }
 	for i := 0; i < o.Shards; i++ {
@@ -129,7 +138,7 @@ func (p *Pipeline) Deliver(b *input.Batch) {
 		}
 		i := uint64(0)
 		if n > 1 {
-			i = parse.KeyOf(m.Host, m.App) % n
+			i = p.shardBy(&m) % n
 		}
 		if ws[i] == nil {
 			ws[i] = p.pool.Get().(*work)
@@ -145,6 +154,33 @@ func (p *Pipeline) Deliver(b *input.Batch) {
 			p.shards[i].in <- w
 		}
 	}
+}
+
+// ShardByHostApp keeps each source, a (host, app) pair, on one shard.
+func ShardByHostApp(m *floodgate.Message) uint64 { return parse.KeyOf(m.Host, m.App) }
+
+// ShardByKey returns the ShardBy for a budget key (config ratelimit.key):
+// a key coarser than (host, app), such as ["host"], must keep all it
+// charges on one shard, or each shard's bucket would grant the whole
+// budget again. Only host and app take part: fields finer than a source
+// (procid, facility, input) must not split one.
+func ShardByKey(key []string) func(m *floodgate.Message) uint64 {
+	host, app := false, false
+	for _, k := range key {
+		host = host || k == "host"
+		app = app || k == "app"
+	}
+	switch {
+	case host && app:
+		return ShardByHostApp
+	case host:
+		return func(m *floodgate.Message) uint64 { return parse.KeyOf(m.Host, "") }
+	case app:
+		return func(m *floodgate.Message) uint64 { return parse.KeyOf("", m.App) }
+	}
+	// A key of neither (["input"], ["facility"]): one bucket may charge
+	// messages of any source, so they all share one shard.
+	return func(*floodgate.Message) uint64 { return 0 }
 }
 
 // Stats returns the messages parsed so far and how many of them fit no

@@ -140,3 +140,60 @@ func TestReplayClockFollowsMessagesAndNeverGoesBack(t *testing.T) {
 		t.Errorf("ticks %d (final %d): replay must tick as message time passes", r.ticks, r.finals)
 	}
 }
+
+func TestShardByKeyKeepsABudgetOnOneShard(t *testing.T) {
+	tests := []struct {
+		name string
+		key  []string
+		// same reports whether two messages must share a shard.
+		same func(a, b floodgate.Message) bool
+	}{
+		{name: "host and app", key: []string{"host", "app"},
+			same: func(a, b floodgate.Message) bool { return a.Host == b.Host && a.App == b.App }},
+		{name: "host", key: []string{"host"},
+			same: func(a, b floodgate.Message) bool { return a.Host == b.Host }},
+		{name: "app and procid", key: []string{"app", "procid"},
+			same: func(a, b floodgate.Message) bool { return a.App == b.App }},
+		{name: "input only", key: []string{"input"},
+			same: func(a, b floodgate.Message) bool { return true }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, recs := newRecorded(PipelineOptions{Shards: 4, Tick: time.Hour, Clock: WallClock, ShardBy: ShardByKey(tt.key)})
+			b := &input.Batch{Input: "test", Received: time.Now()}
+			for h := 0; h < 6; h++ {
+				for a := 0; a < 6; a++ {
+					b.Frames = append(b.Frames, []byte(fmt.Sprintf("<14>Nov 27 10:00:00 host%d app%d[%d]: x", h, a, h*a)))
+				}
+			}
+			p.Deliver(b)
+			p.Close()
+			var all []floodgate.Message
+			var shard []int // shard[i] handled all[i]
+			for _, r := range recs {
+				for i := range r.recs {
+					all = append(all, r.recs[i].Message)
+					shard = append(shard, r.shard)
+				}
+			}
+			if len(all) != 36 {
+				t.Fatalf("%d messages arrived, want 36", len(all))
+			}
+			used := map[int]bool{}
+			for i := range all {
+				used[shard[i]] = true
+				for j := range all {
+					if tt.same(all[i], all[j]) && shard[i] != shard[j] {
+						t.Fatalf("%s/%s and %s/%s share a budget but not a shard",
+							all[i].Host, all[i].App, all[j].Host, all[j].App)
+					}
+				}
+			}
+			if len(tt.key) > 1 || tt.key[0] == "host" {
+				if len(used) < 2 {
+					t.Errorf("everything on one shard: the key %v does not spread sources", tt.key)
+				}
+			}
+		})
+	}
+}

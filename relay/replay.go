@@ -126,11 +126,12 @@ func Replay(ctx context.Context, cfg *config.Config, o ReplayOptions, log *slog.
 		tick = time.Second
 	}
 	p := NewPipeline(PipelineOptions{
-		Shards: shards,
-		Queue:  cfg.Relay.Queue,
-		Tick:   min(tick, time.Second),
-		Clock:  MessageClock,
-		Chain:  b.chain,
+		ShardBy: shardBy(cfg),
+		Shards:  shards,
+		Queue:   cfg.Relay.Queue,
+		Tick:    min(tick, time.Second),
+		Clock:   MessageClock,
+		Chain:   b.chain,
 	})
 	max := o.MaxMessageSize
 	if max <= 0 {

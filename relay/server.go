@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/floodgate/floodgate"
+
 	"github.com/floodgate/floodgate/config"
 	"github.com/floodgate/floodgate/relay/input"
 	"github.com/floodgate/floodgate/relay/output"
@@ -68,6 +70,7 @@ func NewServer(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		}
 	}
 	s.pipe = NewPipeline(PipelineOptions{
+		ShardBy:   shardBy(cfg),
 		LocalHost: local,
 		Shards:    shards,
 		Queue:     cfg.Relay.Queue,
@@ -77,6 +80,14 @@ func NewServer(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	})
 	s.metrics.pipeline(s.pipe, s.builder, loops)
 	return s, nil
+}
+
+// shardBy keeps what one budget bucket charges on one shard.
+func shardBy(cfg *config.Config) func(*floodgate.Message) uint64 {
+	if !cfg.RateLimit.Enabled {
+		return ShardByHostApp
+	}
+	return ShardByKey(cfg.RateLimit.Key)
 }
 
 // Start binds every input and the metrics endpoint before returning, so
