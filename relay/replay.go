@@ -97,6 +97,9 @@ func Replay(ctx context.Context, cfg *config.Config, o ReplayOptions, log *slog.
 				oc = cfg.Outputs[0]
 				oc.Path = o.Output
 			}
+			// One destination means one whole file: what a replay wrote
+			// is never rotated away or pruned under max_total.
+			oc.MaxSize, oc.MaxTotal = 0, 0
 			out, err := output.New(oc, log.With("component", "output"), st)
 			if err != nil {
 				return nil, fmt.Errorf("open output %s: %w", o.Output, err)
