@@ -32,7 +32,12 @@
 // pointer values, UUIDs, IPv4 and IPv6 addresses with ports, MACs,
 // durations' numbers, quoted ids); words are never masked, so lines that
 // differ in words never merge. Templates are hashed with xxhash, so
-// fingerprints are the same across runs and processes.
+// fingerprints are the same across runs and processes. A line's severity
+// is part of its pattern. And whatever the template says, a line is
+// written when its exemplar form (the text with only digits and 0x-hex
+// masked, contract-check's view) was never written for its source: the
+// first "key 07c86d92" and the first "key 5ab3da7e" are both written, and
+// their repeats folded (exemplar.go).
 //
 // Summaries are emitted when a pattern goes quiet for Window, every Flush
 // while it goes on, when it is evicted from the pattern table (an LRU

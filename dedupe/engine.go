@@ -92,19 +92,22 @@ type Engine struct {
 	opts     Options
 	next     floodgate.Handler
 	patterns *simplelru.LRU[patternKey, *pattern]
-	sources  *simplelru.LRU[uint64, *source]
-	streams  map[streamKey]*block
-	free     []*block
-	due      []*block
-	pending  []*pattern
-	loops    map[loopKey]*loopState
-	seq      uint64
-	now      time.Time // the clock of the call in progress, for eviction
-	cache    *block    // the block of the last stream used
-	last     *source   // the last source used
-	held     int       // bytes of text held in blocks being assembled
-	buf      []byte
-	out      floodgate.Record
+	// exemplars holds the exemplar forms written per source (exemplar.go).
+	exemplars *simplelru.LRU[exemplarKey, struct{}]
+	ebuf      []byte
+	sources   *simplelru.LRU[uint64, *source]
+	streams   map[streamKey]*block
+	free      []*block
+	due       []*block
+	pending   []*pattern
+	loops     map[loopKey]*loopState
+	seq       uint64
+	now       time.Time // the clock of the call in progress, for eviction
+	cache     *block    // the block of the last stream used
+	last      *source   // the last source used
+	held      int       // bytes of text held in blocks being assembled
+	buf       []byte
+	out       floodgate.Record
 }
 
 // New returns an Engine that passes what it writes to next. Zero or
@@ -122,6 +125,7 @@ func New(opts Options, next floodgate.Handler) *Engine {
 	// NewLRU only fails on a size below 1, which sane rules out.
 	e.patterns, _ = simplelru.NewLRU[patternKey, *pattern](opts.MaxPatterns, e.evictPattern)
 	e.sources, _ = simplelru.NewLRU[uint64, *source](sourceCap(opts.MaxPatterns), e.evictSource)
+	e.exemplars, _ = simplelru.NewLRU[exemplarKey, struct{}](opts.MaxPatterns, nil)
 	return e
 }
 
@@ -330,7 +334,10 @@ func (e *Engine) line(now time.Time, src *source, r *floodgate.Record) {
 	restart := e.noteSystemd(now, src, r)
 	key := patternKey{src.key, tmpl}
 	p, ok := e.patterns.Get(key)
-	recent := ok && now.Sub(p.seen) <= e.opts.Window
+	ex := e.exemplarHash(r.Text)
+	// A line of a form never written for the source is written, however
+	// its template repeats (exemplar.go).
+	recent := ok && now.Sub(p.seen) <= e.opts.Window && e.exemplarWritten(src, ex)
 	if e.opts.Cycles {
 		if e.cycleStep(now, src, unit{h: tmpl, single: true, known: recent, restart: restart != ""}, &r.Message, 1, r.Time, restart) {
 			if ok && !p.dead {
@@ -362,6 +369,7 @@ func (e *Engine) line(now time.Time, src *source, r *floodgate.Record) {
 		e.emit(now, p) // stale: close the old run before the new exemplar
 	}
 	e.next.Handle(now, r)
+	e.noteExemplar(src, ex)
 	if !ok {
 		p = e.addPattern(key, floodgate.Repeat, src, now)
 	}
@@ -410,10 +418,14 @@ func (e *Engine) hold(now time.Time, b *block, r *floodgate.Record, body string,
 		b.id, b.state = goroutineHeader(r.Text)
 	}
 	b.addFrame(r.Text, body, indented, tmpl)
-	b.lines = append(b.lines, heldLine{msg: r.Message, tmpl: tmpl})
+	ex := e.exemplarHash(r.Text)
+	b.lines = append(b.lines, heldLine{msg: r.Message, tmpl: tmpl, ex: ex})
 	// Novelty is decided on arrival: another stream of the source may
 	// release a block with the same template before this one ends, and
 	// the first occurrence must still be written.
+	if !b.fresh && !e.exemplarWritten(b.src, ex) {
+		b.fresh = true
+	}
 	if !b.fresh && !b.src.wasWritten(tmpl) {
 		if _, ok := e.patterns.Get(patternKey{b.src.key, tmpl}); ok {
 			b.src.noteWritten(tmpl)
@@ -483,6 +495,7 @@ func (e *Engine) endBlock(now time.Time, b *block) {
 	for i := range b.lines {
 		e.out = floodgate.Record{Message: b.lines[i].msg}
 		e.next.Handle(now, &e.out)
+		e.noteExemplar(src, b.lines[i].ex)
 	}
 	e.out = floodgate.Record{}
 	// Remember every template written, so that a later block holding it

@@ -456,3 +456,32 @@ func TestSeverityIsPartOfAPattern(t *testing.T) {
 		t.Errorf("counted by severity %v, want info 2, err 1", bySev)
 	}
 }
+
+// A line that differs from earlier ones only in a hex id without 0x has
+// the same template, but a new form for contract-check's digits-only mask:
+// its first occurrence is written, and its repeats are folded.
+func TestNewExemplarFormIsWritten(t *testing.T) {
+	in := msgs(t, time.Millisecond,
+		"h app[1]: send failed for key 07c86d92",
+		"h app[1]: send failed for key 07c86d92",
+		"h app[1]: send failed for key 5ab3da7e",
+		"h app[1]: send failed for key 5ab3da7e",
+		"h app[1]: send failed for key 07c86d92",
+		"h app[1]: send failed for key 99999999",
+	)
+	recs := run(t, DefaultOptions(), in)
+	var written []string
+	for _, r := range recs {
+		if r.Summary == nil {
+			written = append(written, r.Text)
+		}
+	}
+	// 99999999 is all digits: the form "key #", new as well.
+	want := []string{"send failed for key 07c86d92", "send failed for key 5ab3da7e", "send failed for key 99999999"}
+	if !slices.Equal(written, want) {
+		t.Errorf("written verbatim %q, want %q", written, want)
+	}
+	if got := Template(in[0].Text); got != Template(in[2].Text) {
+		t.Errorf("the keys should share a template: %q vs %q", got, Template(in[2].Text))
+	}
+}
