@@ -153,12 +153,19 @@ func (zeroReader) Read(p []byte) (int, error) {
 func startDaemonWithMetrics(t *testing.T, config string, inputs int) *daemon {
 	t.Helper()
 	d := startDaemon(t, config, inputs)
-	m := regexp.MustCompile(`msg="serving metrics" address=(\S+)`).FindStringSubmatch(d.stderr.String())
-	if m == nil {
-		t.Fatalf("no metrics address in the log:\n%s", d.stderr.String())
+	// The metrics endpoint binds, and says so, after the inputs.
+	re := regexp.MustCompile(`msg="serving metrics" address=(\S+)`)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if m := re.FindStringSubmatch(d.stderr.String()); m != nil {
+			d.metrics = m[1]
+			return d
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no metrics address in the log:\n%s", d.stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	d.metrics = m[1]
-	return d
 }
 
 // waitMetric polls /metrics until the sample named (with its labels)
