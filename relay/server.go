@@ -209,7 +209,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return first
 }
 
-// Close aborts: it closes sockets and outputs without draining.
+// Close aborts: it closes sockets without draining clients, stops the
+// shards once they have the batches already queued, and closes the
+// outputs. No goroutine of the server outlives it.
 func (s *Server) Close() error {
 	for _, l := range s.listeners {
 		_ = l.Close() // aborting: nothing more to do with the error
@@ -217,6 +219,8 @@ func (s *Server) Close() error {
 	if s.httpSrv != nil {
 		_ = s.httpSrv.Close()
 	}
+	// The listeners' goroutines have exited, so nothing delivers any more.
+	s.pipe.Close()
 	return s.closeOutputs()
 }
 

@@ -1,0 +1,64 @@
+package relay
+
+import (
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/floodgate/floodgate/config"
+)
+
+// A Start that fails (the second input's port is taken) reports the bind
+// error, and Close leaves no goroutine of the server behind: not the
+// first input's, nor the shards'.
+func TestFailedStartLeavesNothingRunning(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	cfg, err := config.Parse(strings.NewReader(`
+[[input]]
+type = "tcp"
+address = "127.0.0.1:0"
+
+[[input]]
+type = "tcp"
+address = "` + taken.Addr().String() + `"
+
+[[output]]
+type = "file"
+path = "` + filepath.Join(t.TempDir(), "{host}.log") + `"
+
+[relay]
+shards = 4
+
+[metrics]
+address = ""
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := runtime.NumGoroutine()
+	s, err := NewServer(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err == nil || !strings.Contains(err.Error(), taken.Addr().String()) {
+		t.Fatalf("Start = %v, want the bind error of %s", err, taken.Addr())
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines before, %d after a failed Start:\n%s",
+				before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
