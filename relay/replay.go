@@ -23,7 +23,9 @@ type ReplayOptions struct {
 	// to Stdout, anything else is a file path.
 	Output string
 	Stdout io.Writer
-	// MaxMessageSize bounds one frame (default 64 KiB).
+	// MaxMessageSize bounds one frame; 0 takes the largest
+	// max_message_size of the configured inputs, so a capture replays
+	// with the limits its messages were received under.
 	MaxMessageSize int
 }
 
@@ -136,9 +138,12 @@ func Replay(ctx context.Context, cfg *config.Config, o ReplayOptions, log *slog.
 		Clock:   MessageClock,
 		Chain:   b.chain,
 	})
-	max := o.MaxMessageSize
-	if max <= 0 {
-		max = config.DefaultMaxMessageSize
+	limit := o.MaxMessageSize
+	if limit <= 0 {
+		limit = config.DefaultMaxMessageSize
+		for _, in := range cfg.Inputs {
+			limit = max(limit, int(in.MaxMessageSize))
+		}
 	}
 	in := &input.Stats{}
 	files := o.Files
@@ -163,7 +168,7 @@ func Replay(ctx context.Context, cfg *config.Config, o ReplayOptions, log *slog.
 				sink = receivedAt{p, fi.ModTime()}
 			}
 		}
-		if err := input.ReadStream(ctx, r, "replay "+name, max, sink, in); err != nil {
+		if err := input.ReadStream(ctx, r, "replay "+name, limit, sink, in); err != nil {
 			readErr = fmt.Errorf("read %s: %w", name, err)
 			break
 		}

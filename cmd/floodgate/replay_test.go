@@ -218,3 +218,34 @@ func parseCaptured(t *testing.T, line string) captured {
 	t.Fatalf("capture line fits no format: %q", line)
 	return captured{}
 }
+
+// Replay frames with the configured inputs' max_message_size: a message
+// that the live relay would take whole is not cut in a replay.
+func TestReplayHonoursMaxMessageSize(t *testing.T) {
+	long := strings.Repeat("x", 100<<10)
+	in := writeFile(t, "big.log", "<13>Nov 27 10:00:00 h app: "+long+"\n")
+	tests := []struct {
+		name    string
+		input   string
+		wantLen int
+	}{
+		{name: "default 64KiB cuts it", input: "", wantLen: 64<<10 - len("<13>Nov 27 10:00:00 h app: ")},
+		{name: "256KiB keeps it whole", input: "[[input]]\ntype = \"tcp\"\naddress = \"127.0.0.1:5514\"\nmax_message_size = \"256KiB\"\n", wantLen: len(long)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := writeFile(t, "floodgate.toml", tt.input+"\n[[output]]\ntype = \"stdout\"\nformat = \"json\"\n\n[metrics]\naddress = \"\"\n")
+			stdout, stderr, code := runCLI(t, "", "replay", "-q", "-config", cfg, "-o", "-", in)
+			if code != 0 {
+				t.Fatalf("replay: exit %d: %s", code, stderr)
+			}
+			var r record
+			if err := json.Unmarshal([]byte(strings.TrimSpace(stdout)), &r); err != nil {
+				t.Fatalf("%v: %.200q", err, stdout)
+			}
+			if len(r.Msg) != tt.wantLen {
+				t.Errorf("msg of %d bytes, want %d", len(r.Msg), tt.wantLen)
+			}
+		})
+	}
+}
