@@ -133,6 +133,9 @@ type Message struct {
 	// Size is the number of bytes the message took on the wire (or the
 	// line in a capture); budgets charge it.
 	Size int
+	// Seq numbers the messages of a replay in the order they were read,
+	// from 1; 0 where nobody numbers them (a live relay).
+	Seq uint64
 }
 
 // Kind is the kind of a Summary.
@@ -166,11 +169,24 @@ func (k Kind) String() string {
 }
 
 // Field is one extra name/value pair of a summary beyond the contract's
-// kind, fp, count, first and last. Value is a string, an int64, or a
-// map[string]int64; outputs render them in the order given.
+// kind, fp, count, first and last. Value is a string, an int64, a
+// map[string]int64 or a []Varied; outputs render them in the order given.
 type Field struct {
 	Key   string
 	Value any
+}
+
+// Varied is what varied at one place of the lines a summary stands for:
+// how many distinct values turned up there, and the most frequent few.
+type Varied struct {
+	Distinct int64
+	Top      []ValueCount
+}
+
+// ValueCount is one value and how many of the lines had it.
+type ValueCount struct {
+	Value string
+	Count int64
 }
 
 // Summary stands for Count received messages that were not written
@@ -224,6 +240,25 @@ type Handler interface {
 	// set: the stage emits the summaries that are due at now (all pending
 	// ones when final), then ticks the next handler.
 	Tick(now time.Time, final bool)
+}
+
+// Fate is what a stage decided for one received message: written
+// verbatim as an occurrence of the pattern FP, or counted into the summary
+// whose fingerprint is FP.
+type Fate struct {
+	Seq      uint64
+	Size     int
+	FP       string
+	Template string // the pattern's template in readable form, "" if none
+	Verbatim bool
+}
+
+// An Observer is told the fate of every message a stage decides on, in the
+// goroutine that owns the stage; `floodgate replay -labels` is one. A
+// later stage may decide again (a budget drops a message written by
+// dedupe): the last word counts.
+type Observer interface {
+	Observe(f Fate)
 }
 
 // Stage builds a Handler that processes records and passes them to next,

@@ -114,7 +114,7 @@ func TestParseContractKeys(t *testing.T) {
 		t.Errorf("lines: ratelimit.burst %d, input[1].address %d", c.Line("ratelimit.burst"), c.Line("input[1].address"))
 	}
 	// Sections left out keep their defaults.
-	if c.Dedupe.Window != Duration(60*time.Second) {
+	if c.Dedupe.Window != Duration(time.Hour) {
 		t.Errorf("dedupe.window default lost: %s", c.Dedupe.Window)
 	}
 }

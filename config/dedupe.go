@@ -1,5 +1,7 @@
 package config
 
+import "github.com/floodgate/floodgate"
+
 // Dedupe is the [dedupe] section.
 type Dedupe struct {
 	// Enabled false writes every message verbatim.
@@ -7,8 +9,10 @@ type Dedupe struct {
 	// Window: a pattern seen again within it is counted, not written; a
 	// pattern quiet for it has its summary emitted.
 	Window Duration `toml:"window"`
-	// Flush: while a flood goes on, its summary is emitted this often.
-	Flush Duration `toml:"flush"`
+	// Flush: a flood's first summary comes within it; later ones at
+	// doubling intervals up to FlushMax.
+	Flush    Duration `toml:"flush"`
+	FlushMax Duration `toml:"flush_max"`
 	// MaxPatterns caps the patterns remembered (in all shards together);
 	// the least recently seen is evicted and its summary emitted.
 	MaxPatterns int `toml:"max_patterns"`
@@ -23,13 +27,18 @@ type Dedupe struct {
 	Cycles  bool `toml:"cycles"`
 	// CycleMaxPeriod is the longest cycle, in units, that is looked for.
 	CycleMaxPeriod int `toml:"cycle_max_period"`
+	// ExemptSeverity: messages of this severity and worse are never
+	// folded ("" exempts none); ExemptApps: nor are those of these apps.
+	ExemptSeverity string   `toml:"exempt_severity"`
+	ExemptApps     []string `toml:"exempt_apps"`
 }
 
 func defaultDedupe() Dedupe {
 	return Dedupe{
 		Enabled:        true,
-		Window:         Duration(60e9),
+		Window:         Duration(3600e9),
 		Flush:          Duration(30e9),
+		FlushMax:       Duration(3600e9),
 		MaxPatterns:    100000,
 		BlockIdle:      Duration(2e9),
 		BlockMaxLines:  500,
@@ -47,6 +56,14 @@ func (d *Dedupe) validate(v *validator) {
 	}
 	if d.Flush <= 0 {
 		v.add("dedupe.flush", "%s: want a positive duration", d.Flush)
+	}
+	if d.FlushMax < d.Flush {
+		v.add("dedupe.flush_max", "%s: want at least flush (%s)", d.FlushMax, d.Flush)
+	}
+	if d.ExemptSeverity != "" {
+		if _, ok := floodgate.ParseSeverity(d.ExemptSeverity); !ok {
+			v.add("dedupe.exempt_severity", "%q is not a severity", d.ExemptSeverity)
+		}
 	}
 	if d.MaxPatterns < 1 {
 		v.add("dedupe.max_patterns", "%d: want at least 1", d.MaxPatterns)

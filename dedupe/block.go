@@ -233,7 +233,6 @@ func goroutineHeader(text string) (id, state string) {
 type heldLine struct {
 	msg  floodgate.Message
 	tmpl uint64 // the line's template hash
-	ex   uint64 // the line's exemplar hash (exemplar.go)
 }
 
 // block is a multi-line block being assembled on one (host, app, procid)

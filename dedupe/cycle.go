@@ -120,7 +120,7 @@ func (e *Engine) cycleStep(now time.Time, src *source, u unit, m *floodgate.Mess
 		if !c.dead && u.known && now.Sub(c.seen) <= e.opts.Window && src.follow(u.h) {
 			u.counted = false
 			src.push(u, maxP)
-			e.countCycle(c, now, m, n, first, u.restart, src)
+			e.countCycle(c, now, m, n, first, u.restart, src, true)
 			return true
 		}
 		src.cycle = nil
@@ -170,11 +170,10 @@ func (e *Engine) cycleStep(now time.Time, src *source, u unit, m *floodgate.Mess
 		if !ok || rp.dead || rp.count == 0 {
 			continue
 		}
-		rp.count--
-		e.countCycle(c, now, m, 1, rp.last, v.restart, src)
+		e.moveOne(rp, c, now, m, v.restart, src)
 	}
 	src.back(0).counted = false
-	e.countCycle(c, now, m, n, first, u.restart, src)
+	e.countCycle(c, now, m, n, first, u.restart, src, true)
 	src.cycle = c
 	src.seq = src.seq[:0]
 	for i := p - 1; i >= 0; i-- {
@@ -184,8 +183,46 @@ func (e *Engine) cycleStep(now time.Time, src *source, u unit, m *floodgate.Mess
 	return true
 }
 
-// countCycle counts n messages into cycle c.
-func (e *Engine) countCycle(c *pattern, now time.Time, m *floodgate.Message, n int64, first time.Time, restart bool, src *source) {
+// moveOne moves the last message counted as a repeat of rp into cycle c.
+func (e *Engine) moveOne(rp, c *pattern, now time.Time, m *floodgate.Message, restart bool, src *source) {
+	last := rp.last
+	if k := len(rp.held); k > 0 {
+		hm := rp.held[k-1]
+		rp.held[k-1] = floodgate.Message{}
+		rp.held = rp.held[:k-1]
+		e.copies -= len(hm.Text)
+		if k := len(rp.seqs); k > 0 {
+			rp.seqs = rp.seqs[:k-1]
+		}
+		rp.count--
+		if !e.take(c, &hm) {
+			e.takeUnheld(c, &hm, 1)
+		}
+		e.countCycle(c, now, m, 1, last, restart, src, false)
+		return
+	}
+	rp.count--
+	if k := len(rp.seqs); k > 0 {
+		s := rp.seqs[k-1]
+		rp.seqs = rp.seqs[:k-1]
+		if c.count+1 <= holdMax {
+			c.unheld = true
+		}
+		c.seqs = append(c.seqs, s)
+	} else if c.count+1 <= holdMax {
+		c.unheld = true
+	}
+	e.countCycle(c, now, m, 1, last, restart, src, false)
+}
+
+// countCycle counts n messages into cycle c, the last of them m; take says
+// whether m (a single line) still needs holding (take).
+func (e *Engine) countCycle(c *pattern, now time.Time, m *floodgate.Message, n int64, first time.Time, restart bool, src *source, take bool) {
+	if take {
+		if n != 1 || !e.take(c, m) {
+			e.takeUnheld(c, m, n)
+		}
+	}
 	e.count(c, now, m, n, first)
 	if restart {
 		c.x.restarts++

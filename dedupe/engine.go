@@ -30,6 +30,15 @@ func sourceCap(maxPatterns int) int { return max(64, min(maxPatterns, 16384)) }
 // maxExemplar is how much of a repeated line a repeat summary quotes.
 const maxExemplar = 120
 
+// holdMax is the largest count that is written as the lines themselves
+// when that is cheaper than a summary: a pattern holds copies of its first
+// holdMax counted messages, and no summary ever stands for one message.
+const holdMax = 3
+
+// maxHeldBytes bounds the text held that way by one engine; past it, a
+// message that would be held is written at once instead.
+const maxHeldBytes = 4 << 20
+
 // patternKey identifies a pattern within a source: line templates, block
 // fingerprints and cycle fingerprints share the table, told apart by the
 // hash (block and cycle hashes are seeded differently).
@@ -64,6 +73,26 @@ type pattern struct {
 	pending bool // in Engine.pending
 	dead    bool // evicted; its pending count was emitted
 	x       *extra
+
+	// interval is how long the pending count may run before its summary:
+	// Flush at first, doubling with every summary up to FlushMax.
+	interval time.Duration
+	// held are copies of the counted messages while count <= holdMax.
+	held []floodgate.Message
+	// unheld is set when a count too small for a summary could not be held.
+	unheld bool
+	vary   *variety // what varied among the counted lines (repeats)
+	vars   uint32   // the word places the pattern's template marks
+	// With an Observer: the counted messages' sequence numbers and sizes,
+	// the fingerprint and the readable template.
+	seqs    []seqSize
+	fp      string
+	readTpl string
+}
+
+type seqSize struct {
+	seq  uint64
+	size int
 }
 
 // extra holds what only block and cycle patterns need.
@@ -92,9 +121,15 @@ type Engine struct {
 	opts     Options
 	next     floodgate.Handler
 	patterns *simplelru.LRU[patternKey, *pattern]
-	// exemplars holds the exemplar forms written per source (exemplar.go).
-	exemplars *simplelru.LRU[exemplarKey, struct{}]
-	ebuf      []byte
+	// groups and door hold what is learned of variable places (places.go).
+	groups    *simplelru.LRU[groupKey, *group]
+	door      *[doorkeeperSize]uint64
+	digest    xxhash.Digest
+	toks      []token
+	words     []int8
+	lbuf      []byte
+	copies    int // bytes of text of the messages patterns hold (take)
+	exempt    map[string]bool
 	sources   *simplelru.LRU[uint64, *source]
 	streams   map[streamKey]*block
 	free      []*block
@@ -102,10 +137,11 @@ type Engine struct {
 	pending   []*pattern
 	loops     map[loopKey]*loopState
 	seq       uint64
-	now       time.Time // the clock of the call in progress, for eviction
-	cache     *block    // the block of the last stream used
-	last      *source   // the last source used
-	held      int       // bytes of text held in blocks being assembled
+	now       time.Time  // the clock of the call in progress, for eviction
+	cache     *block     // the block of the last stream used
+	unitLines []heldLine // the lines of the block unit being counted
+	last      *source    // the last source used
+	held      int        // bytes of text held in blocks being assembled
 	buf       []byte
 	out       floodgate.Record
 }
@@ -121,11 +157,21 @@ func New(opts Options, next floodgate.Handler) *Engine {
 		streams: make(map[streamKey]*block),
 		loops:   make(map[loopKey]*loopState),
 		buf:     make([]byte, 0, 1024),
+		lbuf:    make([]byte, 0, 1024),
+		toks:    make([]token, 0, maxTokens),
+		words:   make([]int8, 0, maxPlaces),
+		door:    new([doorkeeperSize]uint64),
+	}
+	if len(opts.ExemptApps) > 0 {
+		e.exempt = make(map[string]bool, len(opts.ExemptApps))
+		for _, a := range opts.ExemptApps {
+			e.exempt[a] = true
+		}
 	}
 	// NewLRU only fails on a size below 1, which sane rules out.
 	e.patterns, _ = simplelru.NewLRU[patternKey, *pattern](opts.MaxPatterns, e.evictPattern)
 	e.sources, _ = simplelru.NewLRU[uint64, *source](sourceCap(opts.MaxPatterns), e.evictSource)
-	e.exemplars, _ = simplelru.NewLRU[exemplarKey, struct{}](opts.MaxPatterns, nil)
+	e.groups, _ = simplelru.NewLRU[groupKey, *group](sourceCap(opts.MaxPatterns), nil)
 	return e
 }
 
@@ -134,6 +180,10 @@ func New(opts Options, next floodgate.Handler) *Engine {
 func (e *Engine) Handle(now time.Time, r *floodgate.Record) {
 	if r.Summary != nil || r.Format == floodgate.Internal {
 		e.next.Handle(now, r)
+		return
+	}
+	if e.isExempt(r) {
+		e.write(now, nil, r)
 		return
 	}
 	e.now = now
@@ -183,8 +233,17 @@ func (e *Engine) Tick(now time.Time, final bool) {
 		switch {
 		case p.dead || p.count == 0:
 			p.pending = false
-		case final || now.Sub(p.seen) >= e.opts.Window || now.Sub(p.since) >= e.opts.Flush:
+		case final || now.Sub(p.seen) >= e.opts.Window:
+			// Quiet (or the end): the episode is over.
 			e.emit(now, p)
+			p.interval = e.opts.Flush
+			p.pending = false
+		case now.Sub(p.since) >= p.interval && (p.count > holdMax || now.Sub(p.since) >= e.opts.FlushMax):
+			// A count too small to be worth a summary waits for more, up
+			// to FlushMax; the next summary of a long-lived pattern comes
+			// later than the last.
+			e.emit(now, p)
+			p.interval = min(2*p.interval, e.opts.FlushMax)
 			p.pending = false
 		default:
 			kept = append(kept, p)
@@ -279,12 +338,13 @@ func severityMix(s floodgate.Severity) uint64 {
 // addPattern puts a new pattern into the table; the caller has just
 // written its first occurrence.
 func (e *Engine) addPattern(key patternKey, kind floodgate.Kind, src *source, now time.Time) *pattern {
-	p := &pattern{key: key, kind: kind, host: src.host, app: src.app, seen: now}
+	p := &pattern{key: key, kind: kind, host: src.host, app: src.app, seen: now, interval: e.opts.Flush}
 	e.patterns.Add(key, p)
 	return p
 }
 
 // count adds n messages, the last of them m, to p's pending summary.
+// The caller has held or released what holdMax asks (take).
 func (e *Engine) count(p *pattern, now time.Time, m *floodgate.Message, n int64, first time.Time) {
 	if p.count == 0 {
 		p.first = first
@@ -299,6 +359,9 @@ func (e *Engine) count(p *pattern, now time.Time, m *floodgate.Message, n int64,
 		}
 	}
 	p.count += n
+	if p.count > holdMax && len(p.held) > 0 {
+		e.release(p)
+	}
 	if first.Before(p.first) {
 		p.first = first
 	}
@@ -310,6 +373,101 @@ func (e *Engine) count(p *pattern, now time.Time, m *floodgate.Message, n int64,
 	}
 	p.facility, p.severity = m.Facility, m.Severity
 	p.seen = now
+}
+
+// take prepares to count message m into p: while p's count is small, a
+// copy of m is held, so that a count of a few can be written as the lines
+// themselves. It reports false when m should rather be written at once
+// (the engine holds all it may): the caller writes it.
+func (e *Engine) take(p *pattern, m *floodgate.Message) bool {
+	if p.count >= holdMax {
+		e.noteSeq(p, m)
+		return true
+	}
+	if e.copies+len(m.Text) > maxHeldBytes {
+		return false
+	}
+	c := *m
+	c.Host, c.App = p.host, p.app
+	c.Text = strings.Clone(m.Text)
+	c.ProcID = strings.Clone(m.ProcID)
+	c.MsgID = strings.Clone(m.MsgID)
+	c.StructuredData = strings.Clone(m.StructuredData)
+	p.held = append(p.held, c)
+	e.copies += len(c.Text)
+	e.noteSeq(p, m)
+	return true
+}
+
+// takeUnheld notes that n messages are counted into p without copies
+// (the lines of a block unit in a cycle): a count this small then ends in
+// a summary.
+func (e *Engine) takeUnheld(p *pattern, m *floodgate.Message, n int64) {
+	if p.count+n <= holdMax {
+		p.unheld = true
+	}
+	if len(e.unitLines) == int(n) {
+		for i := range e.unitLines {
+			e.noteSeq(p, &e.unitLines[i].msg)
+		}
+		return
+	}
+	for range n {
+		e.noteSeq(p, m)
+	}
+}
+
+// release forgets the held copies of p: they are counted for good.
+func (e *Engine) release(p *pattern) {
+	for i := range p.held {
+		e.copies -= len(p.held[i].Text)
+	}
+	clear(p.held)
+	p.held = p.held[:0]
+	p.unheld = false
+}
+
+// noteSeq remembers, for an Observer, that m is counted into p.
+func (e *Engine) noteSeq(p *pattern, m *floodgate.Message) {
+	if e.opts.Observer != nil {
+		p.seqs = append(p.seqs, seqSize{m.Seq, m.Size})
+	}
+}
+
+// observe tells the Observer, if any, that m was written as an occurrence
+// of p (nil: a message written without a pattern).
+func (e *Engine) observe(p *pattern, m *floodgate.Message) {
+	if e.opts.Observer == nil {
+		return
+	}
+	f := floodgate.Fate{Seq: m.Seq, Size: m.Size, Verbatim: true}
+	if p != nil {
+		f.FP, f.Template = e.fpOf(p), p.readTpl
+	}
+	e.opts.Observer.Observe(f)
+}
+
+// fpOf returns p's fingerprint as summaries carry it, made once.
+func (e *Engine) fpOf(p *pattern) string {
+	if p.fp == "" {
+		p.fp = FormatFP(p.key.h)
+	}
+	return p.fp
+}
+
+// write passes r on verbatim as an occurrence of p.
+func (e *Engine) write(now time.Time, p *pattern, r *floodgate.Record) {
+	e.next.Handle(now, r)
+	e.observe(p, &r.Message)
+}
+
+// isExempt reports whether r is never folded: its app is exempt, or its
+// severity is ExemptSeverity or worse.
+func (e *Engine) isExempt(r *floodgate.Record) bool {
+	if e.opts.ExemptBySeverity && r.Severity <= e.opts.ExemptSeverity {
+		return true
+	}
+	return e.exempt != nil && e.exempt[r.App]
 }
 
 // compactPending drops evicted and emptied patterns from the pending
@@ -330,14 +488,21 @@ func (e *Engine) compactPending() {
 
 // line handles a single line that is not part of a block.
 func (e *Engine) line(now time.Time, src *source, r *floodgate.Record) {
-	tmpl := e.template(r.Text) ^ severityMix(r.Severity)
+	sev := severityMix(r.Severity)
+	e.buf, e.toks = scanTemplate(e.buf[:0], e.toks[:0], r.Text)
+	e.words = wordIndex(e.words, e.toks)
+	h := xxhash.Sum64(e.buf)
+	var vars uint32
+	if g := e.learn(src, sev, e.buf, e.toks, e.words); g != nil && g.masks {
+		if e.lbuf, vars = e.learnedTemplate(e.lbuf, g, e.buf, e.toks, e.words); vars != 0 {
+			h = xxhash.Sum64(e.lbuf)
+		}
+	}
+	tmpl := h ^ sev
 	restart := e.noteSystemd(now, src, r)
 	key := patternKey{src.key, tmpl}
 	p, ok := e.patterns.Get(key)
-	ex := e.exemplarHash(r.Text)
-	// A line of a form never written for the source is written, however
-	// its template repeats (exemplar.go).
-	recent := ok && now.Sub(p.seen) <= e.opts.Window && e.exemplarWritten(src, ex)
+	recent := ok && now.Sub(p.seen) <= e.opts.Window
 	if e.opts.Cycles {
 		if e.cycleStep(now, src, unit{h: tmpl, single: true, known: recent, restart: restart != ""}, &r.Message, 1, r.Time, restart) {
 			if ok && !p.dead {
@@ -349,10 +514,15 @@ func (e *Engine) line(now time.Time, src *source, r *floodgate.Record) {
 			p, ok = nil, false
 		}
 	}
-	if recent && ok && e.opts.Repeats {
+	if recent && ok && e.opts.Repeats && e.take(p, &r.Message) {
 		if p.exemplar == "" {
 			p.exemplar = strings.Clone(r.Text[:min(len(r.Text), maxExemplar)])
 		}
+		if p.vary == nil {
+			p.vary = new(variety)
+			p.vary.track(e.toks, e.words, p.vars)
+		}
+		p.vary.add(r.Text, e.toks)
 		e.count(p, now, &r.Message, 1, r.Time)
 		if restart != "" {
 			// A restart loop folded as repeats (cycles off, or broken by
@@ -365,14 +535,22 @@ func (e *Engine) line(now time.Time, src *source, r *floodgate.Record) {
 		}
 		return
 	}
-	if ok && p.count > 0 {
+	if ok && p.count > 0 && !recent {
 		e.emit(now, p) // stale: close the old run before the new exemplar
+		p.interval = e.opts.Flush
 	}
-	e.next.Handle(now, r)
-	e.noteExemplar(src, ex)
 	if !ok {
 		p = e.addPattern(key, floodgate.Repeat, src, now)
+		p.vars = vars
+		if e.opts.Observer != nil {
+			if vars != 0 {
+				p.readTpl = readable(e.lbuf)
+			} else {
+				p.readTpl = readable(e.buf)
+			}
+		}
 	}
+	e.write(now, p, r)
 	p.seen = now
 }
 
@@ -418,14 +596,10 @@ func (e *Engine) hold(now time.Time, b *block, r *floodgate.Record, body string,
 		b.id, b.state = goroutineHeader(r.Text)
 	}
 	b.addFrame(r.Text, body, indented, tmpl)
-	ex := e.exemplarHash(r.Text)
-	b.lines = append(b.lines, heldLine{msg: r.Message, tmpl: tmpl, ex: ex})
+	b.lines = append(b.lines, heldLine{msg: r.Message, tmpl: tmpl})
 	// Novelty is decided on arrival: another stream of the source may
 	// release a block with the same template before this one ends, and
 	// the first occurrence must still be written.
-	if !b.fresh && !e.exemplarWritten(b.src, ex) {
-		b.fresh = true
-	}
 	if !b.fresh && !b.src.wasWritten(tmpl) {
 		if _, ok := e.patterns.Get(patternKey{b.src.key, tmpl}); ok {
 			b.src.noteWritten(tmpl)
@@ -469,7 +643,10 @@ func (e *Engine) endBlock(now time.Time, b *block) {
 	// block summaries and their states.
 	if e.opts.Cycles && b.kind != goroutine {
 		u := unit{h: fp, known: recent, lines: int32(n)}
-		if e.cycleStep(at, src, u, lastMsg, n, firstTime, "") {
+		e.unitLines = b.lines
+		counted := e.cycleStep(at, src, u, lastMsg, n, firstTime, "")
+		e.unitLines = nil
+		if counted {
 			if ok && !p.dead {
 				p.seen = at
 			}
@@ -481,6 +658,14 @@ func (e *Engine) endBlock(now time.Time, b *block) {
 		}
 	}
 	if recent {
+		for i := range b.lines {
+			if p.count+n > holdMax || !e.take(p, &b.lines[i].msg) {
+				e.unitLines = b.lines[i:]
+				e.takeUnheld(p, lastMsg, int64(len(b.lines)-i))
+				e.unitLines = nil
+				break
+			}
+		}
 		e.count(p, at, lastMsg, n, firstTime)
 		p.x.blocks++
 		if b.kind == goroutine {
@@ -491,11 +676,18 @@ func (e *Engine) endBlock(now time.Time, b *block) {
 	}
 	if ok && p.count > 0 && at.Sub(p.seen) > e.opts.Window {
 		e.emit(now, p) // stale: close the old run before the new exemplar
+		p.interval = e.opts.Flush
+	}
+	if !ok {
+		p = e.addPattern(key, floodgate.Block, src, at)
+		p.x = &extra{bkind: b.kind, id: strings.Clone(b.id)}
+		if e.opts.Observer != nil {
+			p.readTpl = b.kind.noun() + " block " + e.fpOf(p)
+		}
 	}
 	for i := range b.lines {
 		e.out = floodgate.Record{Message: b.lines[i].msg}
-		e.next.Handle(now, &e.out)
-		e.noteExemplar(src, b.lines[i].ex)
+		e.write(now, p, &e.out)
 	}
 	e.out = floodgate.Record{}
 	// Remember every template written, so that a later block holding it
@@ -509,9 +701,10 @@ func (e *Engine) endBlock(now time.Time, b *block) {
 			e.addPattern(tk, floodgate.Repeat, src, at)
 		}
 	}
-	if p, ok = e.patterns.Get(key); !ok {
-		p = e.addPattern(key, floodgate.Block, src, at)
-		p.x = &extra{bkind: b.kind, id: strings.Clone(b.id)}
+	if _, ok = e.patterns.Get(key); !ok {
+		// The block's templates pushed it out: put it back.
+		e.patterns.Add(key, p)
+		p.dead = false
 	}
 	p.seen = at
 	e.freeBlock(b)

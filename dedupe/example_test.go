@@ -65,6 +65,7 @@ func TestDefaultOptionsMatchConfig(t *testing.T) {
 	want := dedupe.Options{
 		Window:         d.Window.D(),
 		Flush:          d.Flush.D(),
+		FlushMax:       d.FlushMax.D(),
 		BlockIdle:      d.BlockIdle.D(),
 		MaxPatterns:    d.MaxPatterns,
 		BlockMaxLines:  d.BlockMaxLines,

@@ -3,6 +3,7 @@ package dedupe
 import (
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 
@@ -72,6 +73,8 @@ func mixedTraffic(t *testing.T) []floodgate.Message {
 	return msgs(t, 700*time.Millisecond, lines...)
 }
 
+var cronJob = regexp.MustCompile(`^job [a-z]+ started$`)
+
 // TestGolden runs each case through an engine with default options,
 // checks the contract's invariants, and compares the records with
 // testdata/<case>/want.golden (go test -update rewrites them).
@@ -81,7 +84,12 @@ func TestGolden(t *testing.T) {
 			in := gc.input(t)
 			c := &collector{}
 			replay(New(DefaultOptions(), c), in)
-			checkInvariants(t, in, c.recs)
+			// The cron lines of gen-mixed name a job at a place where
+			// every line has another word: a parameter, as the contract
+			// defines exemplars.
+			checkInvariantsMasked(t, in, c.recs, func(s string) string {
+				return cronJob.ReplaceAllString(contractMask(s), "job <*> started")
+			})
 			got := render(c.recs)
 			golden.Check(t, filepath.Join("testdata", gc.name, "want.golden"), []byte(got))
 		})

@@ -104,6 +104,18 @@ func render(recs []floodgate.Record) string {
 			r.Time.Format(time.DateTime), r.Host, r.App, r.ProcID, s.Kind, s.FP, s.Count,
 			s.First.Format(time.DateTime), s.Last.Format(time.DateTime))
 		for _, f := range s.Fields {
+			if v, ok := f.Value.([]floodgate.Varied); ok {
+				var parts []string
+				for _, p := range v {
+					part := fmt.Sprintf("%d", p.Distinct)
+					for _, t := range p.Top {
+						part += fmt.Sprintf(" %s:%d", t.Value, t.Count)
+					}
+					parts = append(parts, part)
+				}
+				fmt.Fprintf(&b, " %s={%s}", f.Key, strings.Join(parts, "; "))
+				continue
+			}
 			if m, ok := f.Value.(map[string]int64); ok {
 				keys := make([]string, 0, len(m))
 				for k := range m {
@@ -134,8 +146,23 @@ type errorer interface {
 // over input and output, the way the external contract-check does.
 func checkInvariants(t errorer, in []floodgate.Message, out []floodgate.Record) {
 	t.Helper()
-	mask := regexp.MustCompile(`0x[0-9a-fA-F]+|\d+`)
-	checkInvariantsMasked(t, in, out, func(s string) string { return mask.ReplaceAllString(s, "#") })
+	checkInvariantsMasked(t, in, out, contractMask)
+}
+
+// contractMaskRE is the public contract check's view of variable tokens:
+// UUIDs, 0x-hex, bare hex runs of six or more that hold a digit, numbers.
+var contractMaskRE = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}` +
+	`|0x[0-9a-fA-F]+|\b[0-9a-fA-F]{6,}\b|\d+`)
+
+// contractMask masks text as the contract check does (its lookahead, a
+// hex run that holds a digit, spelled as a filter).
+func contractMask(s string) string {
+	return contractMaskRE.ReplaceAllStringFunc(s, func(tok string) string {
+		if strings.Trim(tok, "abcdefABCDEF") == "" {
+			return tok
+		}
+		return "#"
+	})
 }
 
 // checkInvariantsMasked is checkInvariants with exemplars told apart by

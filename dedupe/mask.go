@@ -74,6 +74,34 @@ func escapeAt(s string, i int) (byte, bool) {
 // words have different templates. The masker reads text once and
 // allocates nothing when dst has room.
 func appendTemplate(dst []byte, text string) []byte {
+	dst, _ = scanTemplate(dst, nil, text)
+	return dst
+}
+
+// Token kinds, as scanTemplate records them.
+const (
+	tokWord   = iota // letters only, kept as it is: a word
+	tokMixed         // letters with digits: kept, its digit runs masked
+	tokMasked        // masked whole: a number, hex value, address or id
+)
+
+// token is one token of a scanned line (not a delimiter): where it
+// stands in the template and in the text, and what the masker made of it.
+type token struct {
+	ts, te int32 // in the template
+	ss, se int32 // in the text
+	kind   uint8
+	key    bool // followed by '=' or ending in ':': a key name
+}
+
+// maxTokens bounds the tokens scanTemplate records of one line; the rest
+// of a longer line is masked as usual but never learned from.
+const maxTokens = 48
+
+// scanTemplate is appendTemplate that also records the line's tokens in
+// toks (up to maxTokens, when toks is not nil) and returns it.
+func scanTemplate(dst []byte, toks []token, text string) ([]byte, []token) {
+	rec := toks != nil
 	n := len(text)
 	for i := 0; i < n; {
 		c := text[i]
@@ -114,16 +142,24 @@ func appendTemplate(dst []byte, text string) []byte {
 		tok := text[start:i]
 		hexish := all&clHexish != 0
 		digit := any&clDigit != 0
+		ts := len(dst)
+		var kind uint8
 		switch {
 		case hexish && digit:
 			dst = append(dst, maskByte)
+			kind = tokMasked
 		case digit:
 			dst = appendDigitsMasked(dst, tok)
+			kind = tokMixed
 		default:
 			dst = append(dst, tok...)
 		}
+		if rec && len(toks) < maxTokens {
+			key := i < n && text[i] == '=' || tok[len(tok)-1] == ':'
+			toks = append(toks, token{ts: int32(ts), te: int32(len(dst)), ss: int32(start), se: int32(i), kind: kind, key: key})
+		}
 	}
-	return dst
+	return dst, toks
 }
 
 // appendDigitsMasked appends tok with each run of digits (and an optional

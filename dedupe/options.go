@@ -1,6 +1,10 @@
 package dedupe
 
-import "time"
+import (
+	"time"
+
+	"github.com/floodgate/floodgate"
+)
 
 // Options configures an Engine. It mirrors config.Dedupe with plain Go
 // types so that dedupe does not depend on the config package; the relay
@@ -9,9 +13,14 @@ type Options struct {
 	// Window: a pattern seen again within it is counted, not written; a
 	// pattern quiet for it has its pending summary emitted.
 	Window time.Duration
-	// Flush: while a flood goes on, its summary is emitted this often, so
-	// an ongoing flood stays visible with a count.
-	Flush time.Duration
+	// Flush: while a flood goes on, its first summary comes within Flush,
+	// so an ongoing flood is visible with a count; later ones come at
+	// doubling intervals up to FlushMax, so a pattern that lives for hours
+	// costs a handful of summaries. A count of holdMax or fewer waits up
+	// to FlushMax for more (or for the pattern to go quiet), then is
+	// written as the lines themselves where that is cheaper.
+	Flush    time.Duration
+	FlushMax time.Duration
 	// BlockIdle ends a multi-line block that got no line for this long.
 	BlockIdle time.Duration
 	// MaxPatterns caps the patterns this engine remembers (the relay
@@ -27,6 +36,14 @@ type Options struct {
 	// CycleMaxPeriod is the longest cycle, in units (lines or blocks),
 	// that is looked for.
 	CycleMaxPeriod int
+	// ExemptApps are apps whose messages are never folded; with
+	// ExemptBySeverity, so are messages of ExemptSeverity and worse.
+	ExemptApps       []string
+	ExemptBySeverity bool
+	ExemptSeverity   floodgate.Severity
+	// Observer, when set, is told the fate of every message (replay's
+	// -labels and report).
+	Observer floodgate.Observer
 	// OnRestartLoop, when set, is called from the goroutine that owns the
 	// engine when a restart loop is recognised and at each flush while it
 	// continues, so that alarms need not poll.
@@ -37,8 +54,9 @@ type Options struct {
 // same values as config.Default().Dedupe.
 func DefaultOptions() Options {
 	return Options{
-		Window:         60 * time.Second,
+		Window:         time.Hour,
 		Flush:          30 * time.Second,
+		FlushMax:       time.Hour,
 		BlockIdle:      2 * time.Second,
 		MaxPatterns:    100000,
 		BlockMaxLines:  500,
@@ -59,6 +77,9 @@ func (o Options) sane() Options {
 	}
 	if o.Flush <= 0 {
 		o.Flush = d.Flush
+	}
+	if o.FlushMax < o.Flush {
+		o.FlushMax = max(o.Flush, min(d.FlushMax, 120*o.Flush))
 	}
 	if o.BlockIdle <= 0 {
 		o.BlockIdle = d.BlockIdle

@@ -12,11 +12,13 @@ import (
 
 // emit passes p's pending summary on and resets its count. The summary
 // record carries the header of the messages it stands for, their last
-// time, and a sentence an operator can read in a plain log file.
+// time, and a sentence an operator can read in a plain log file. Where the
+// count is a few messages held in full and writing them costs no more than
+// the summary would (always, for one message), they are written instead.
 func (e *Engine) emit(now time.Time, p *pattern) {
 	s := &floodgate.Summary{
 		Kind:  p.kind,
-		FP:    FormatFP(p.key.h),
+		FP:    e.fpOf(p),
 		Count: p.count,
 		First: p.first,
 		Last:  p.last,
@@ -32,6 +34,23 @@ func (e *Engine) emit(now time.Time, p *pattern) {
 		if p.x != nil && p.x.restarts > 0 {
 			text += e.restartFacts(p, s)
 		}
+		if p.vary != nil {
+			if v := p.vary.summarize(s); v != "" {
+				text += " varied: " + v
+			}
+			p.vary.reset()
+		}
+	}
+	if p.count <= holdMax && !p.unheld && len(p.held) == int(p.count) && (p.count == 1 || heldCost(p.held) <= len(text)+summaryOverhead) {
+		for i := range p.held {
+			e.out = floodgate.Record{Message: p.held[i]}
+			e.write(now, p, &e.out)
+		}
+		e.out = floodgate.Record{}
+		p.seqs = p.seqs[:0]
+		e.release(p)
+		p.count = 0
+		return
 	}
 	e.out = floodgate.Record{
 		Message: floodgate.Message{
@@ -47,9 +66,30 @@ func (e *Engine) emit(now time.Time, p *pattern) {
 		},
 		Summary: s,
 	}
+	if o := e.opts.Observer; o != nil {
+		for _, q := range p.seqs {
+			o.Observe(floodgate.Fate{Seq: q.seq, Size: q.size, FP: s.FP, Template: p.readTpl})
+		}
+		p.seqs = p.seqs[:0]
+	}
+	e.release(p)
 	p.count = 0
 	e.next.Handle(now, &e.out)
 	e.out = floodgate.Record{}
+}
+
+// summaryOverhead is about what a summary line costs beyond its sentence:
+// the header and the [floodgate ...] element.
+const summaryOverhead = 110
+
+// heldCost is about what writing the held messages costs: their texts and
+// a header each.
+func heldCost(held []floodgate.Message) int {
+	n := 0
+	for i := range held {
+		n += len(held[i].Text) + 40
+	}
+	return n
 }
 
 func (e *Engine) blockSummary(p *pattern, s *floodgate.Summary) string {

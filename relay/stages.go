@@ -67,9 +67,11 @@ func (b *chainBuilder) chain(shard int) floodgate.Handler {
 }
 
 func dedupeOptions(d config.Dedupe, shards int) dedupe.Options {
-	return dedupe.Options{
+	o := dedupe.Options{
 		Window:         d.Window.D(),
 		Flush:          d.Flush.D(),
+		FlushMax:       d.FlushMax.D(),
+		ExemptApps:     d.ExemptApps,
 		BlockIdle:      d.BlockIdle.D(),
 		MaxPatterns:    max(1, d.MaxPatterns/shards),
 		BlockMaxLines:  d.BlockMaxLines,
@@ -79,6 +81,10 @@ func dedupeOptions(d config.Dedupe, shards int) dedupe.Options {
 		Cycles:         d.Cycles,
 		CycleMaxPeriod: d.CycleMaxPeriod,
 	}
+	if sev, ok := floodgate.ParseSeverity(d.ExemptSeverity); ok && d.ExemptSeverity != "" {
+		o.ExemptBySeverity, o.ExemptSeverity = true, sev
+	}
+	return o
 }
 
 func ratelimitOptions(r config.RateLimit, shards int) ratelimit.Options {

@@ -100,10 +100,23 @@ func TestReplayKeepsTheContract(t *testing.T) {
 	}
 }
 
-// digits is contract-check's mask: runs of digits and 0x-hex values. It
-// tells first occurrences apart more finely than CONTRACT.md requires (a
-// hex id without 0x keeps its letters), and floodgate keeps to it.
-var digits = regexp.MustCompile(`0x[0-9a-fA-F]+|\d+`)
+// contractRE is the public contract check's mask: UUIDs, 0x-hex values,
+// bare hex runs of six or more that hold a digit, and runs of digits. It
+// knows no parameter words, so it tells first occurrences apart more
+// finely than the output format requires.
+var contractRE = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}` +
+	`|0x[0-9a-fA-F]+|\b[0-9a-fA-F]{6,}\b|\d+`)
+
+// contractMask masks s as the contract check does (its lookahead, a hex
+// run that holds a digit, spelled as a filter).
+func contractMask(s string) string {
+	return contractRE.ReplaceAllStringFunc(s, func(tok string) string {
+		if strings.Trim(tok, "abcdefABCDEF") == "" {
+			return tok
+		}
+		return "#"
+	})
+}
 
 // checkContract compares a capture with floodgate's JSON output.
 func checkContract(t *testing.T, capture []byte, f gen.Format, out []byte, exemplars bool) {
@@ -118,7 +131,7 @@ func checkContract(t *testing.T, capture []byte, f gen.Format, out []byte, exemp
 	for _, m := range readCapture(t, capture, f) {
 		n++
 		received[src{m.Host, m.App}]++
-		k := [3]string{m.Host, m.App, digits.ReplaceAllString(m.Msg, "#")}
+		k := [3]string{m.Host, m.App, contractMask(m.Msg)}
 		if !first[k] {
 			first[k] = true
 			order = append(order, k)
@@ -137,7 +150,7 @@ func checkContract(t *testing.T, capture []byte, f gen.Format, out []byte, exemp
 		}
 		if r.Summary == nil {
 			got[src{r.Host, r.App}]++
-			seen[[3]string{r.Host, r.App, digits.ReplaceAllString(r.Msg, "#")}] = true
+			seen[[3]string{r.Host, r.App, contractMask(r.Msg)}] = true
 			continue
 		}
 		switch r.Summary.Kind {

@@ -291,6 +291,9 @@ func appendSDFields(dst []byte, fields []floodgate.Field) []byte {
 		if reserved(fl.Key) || fl.Key == "" {
 			continue
 		}
+		if _, ok := fl.Value.([]floodgate.Varied); ok {
+			continue // the summary's text says what varied, after the elements
+		}
 		if n == 0 {
 			dst = append(dst, "[floodgate-fields@"+PEN...)
 		}
@@ -453,6 +456,29 @@ func appendJSONValue(dst []byte, v any) []byte {
 			dst = strconv.AppendInt(dst, n, 10)
 		})
 		return append(dst, '}')
+	case []floodgate.Varied:
+		// [{"distinct":9,"top":[{"value":"vol-07","count":3},...]},...]
+		dst = append(dst, '[')
+		for i, p := range v {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `{"distinct":`...)
+			dst = strconv.AppendInt(dst, p.Distinct, 10)
+			dst = append(dst, `,"top":[`...)
+			for j, t := range p.Top {
+				if j > 0 {
+					dst = append(dst, ',')
+				}
+				dst = append(dst, `{"value":`...)
+				dst = appendJSONString(dst, t.Value)
+				dst = append(dst, `,"count":`...)
+				dst = strconv.AppendInt(dst, t.Count, 10)
+				dst = append(dst, '}')
+			}
+			dst = append(dst, "]}"...)
+		}
+		return append(dst, ']')
 	case nil:
 		return append(dst, "null"...)
 	}
