@@ -18,6 +18,7 @@ const (
 	goPanic             // panic:, fatal error:, SIGQUIT: quit, [signal ...]
 	javaTrace           // Exception in thread ..., at ..., Caused by: ...
 	pyTrace             // Traceback (most recent call last): ...
+	indentRun           // a line followed by indented continuation lines
 )
 
 // noun names a block kind in summary sentences.
@@ -31,6 +32,8 @@ func (k blockKind) noun() string {
 		return "Java exceptions"
 	case pyTrace:
 		return "Python tracebacks"
+	case indentRun:
+		return "indented blocks"
 	}
 	return "blocks"
 }
@@ -157,10 +160,10 @@ func callOpen(s string) int {
 }
 
 // continues reports whether text (body, indented: unindent(text))
-// continues a block of kind k that holds lines already, and whether it is the block's last line (a Python
-// traceback ends with its exception line).
-func continues(k blockKind, lines int, text, body string, indented bool) (cont, last bool) {
-	switch k {
+// continues block b, which holds lines already, and whether it is the
+// block's last line.
+func continues(b *block, text, body string, indented bool) (cont, last bool) {
+	switch b.kind {
 	case goroutine:
 		return indented && body != "" || callOpen(text) > 0 ||
 			strings.HasPrefix(text, "created by ") || strings.HasPrefix(text, "...additional frames elided..."), false
@@ -173,15 +176,46 @@ func continues(k blockKind, lines int, text, body string, indented bool) (cont, 
 		return strings.HasPrefix(body, "at ") || strings.HasPrefix(body, "... ") ||
 			strings.HasPrefix(body, "Caused by: ") || indented && strings.HasPrefix(body, "Suppressed: "), false
 	case pyTrace:
-		if indented && body != "" {
-			return true, false
+		// A chain ("The above exception was the direct cause of the
+		// following exception:", "During handling of the above
+		// exception, another exception occurred:") is one block from its
+		// first Traceback to its final exception line.
+		switch b.py {
+		case pyFrames:
+			if indented && body != "" {
+				return true, false
+			}
+			if len(b.lines) > 1 && isPythonExceptionLine(text) {
+				b.py = pyRaised
+				return true, false
+			}
+		case pyRaised:
+			if strings.HasPrefix(text, "The above exception was the direct cause") ||
+				strings.HasPrefix(text, "During handling of the above exception") {
+				b.py = pyChained
+				return true, false
+			}
+		case pyChained:
+			if text == "" {
+				return true, false
+			}
+			if strings.HasPrefix(text, "Traceback (most recent call last):") {
+				b.py = pyFrames
+				return true, false
+			}
 		}
-		if lines > 1 && isPythonExceptionLine(text) {
-			return true, true
-		}
+	case indentRun:
+		return indented && body != "", false
 	}
 	return false, false
 }
+
+// Where a Python traceback being assembled stands.
+const (
+	pyFrames  = iota // in a traceback's frames
+	pyRaised         // after an exception line: a chain may follow
+	pyChained        // after a chain's sentence: a Traceback follows
+)
 
 // isPythonExceptionLine matches the last line of a traceback:
 // "ValueError: bad" or "KeyboardInterrupt".
@@ -249,7 +283,7 @@ type block struct {
 	fresh  bool   // holds a line whose template was not written when it arrived
 	id     string // goroutine id of the header
 	state  string // goroutine state of the header
-	done   bool   // the last line arrived (Python's exception line)
+	py     uint8  // where a Python traceback stands (pyFrames...)
 }
 
 // reset prepares b for a new block.
@@ -257,7 +291,7 @@ func (b *block) reset(kind blockKind, src *source) {
 	clear(b.lines) // drop references to the strings of released lines
 	b.lines = b.lines[:0]
 	b.kind, b.src, b.bytes, b.fresh = kind, src, 0, false
-	b.id, b.state, b.done = "", "", false
+	b.id, b.state, b.py = "", "", pyFrames
 	b.fp.Reset()
 	var k [1]byte
 	k[0] = byte(kind)
@@ -324,6 +358,8 @@ func (b *block) addFrame(text, body string, indented bool, tmpl uint64) {
 			}
 			b.fp.WriteString(body)
 		}
+	case indentRun:
+		b.writeTemplate(tmpl)
 	case pyTrace:
 		switch {
 		case strings.HasPrefix(body, "File "):

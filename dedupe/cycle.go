@@ -31,6 +31,11 @@ type source struct {
 
 	restartUnit string // the last systemd unit this source reported restarting
 
+	// The last single line of the source, for runs of indented lines:
+	// its pattern hash (0: none), procid hash and pipeline time.
+	lastLine, lastProc uint64
+	lastAt             time.Time
+
 	// written caches templates known to have been written for the source,
 	// direct-mapped, so that block lines skip the pattern table. Having
 	// been written stays true when the pattern is evicted, so the cache

@@ -194,7 +194,7 @@ func (e *Engine) Handle(now time.Time, r *floodgate.Record) {
 				// A line that continues a block is never a header, so the
 				// header test is left to lines that do not.
 				body, indented := unindent(r.Text)
-				if cont, last := continues(b.kind, len(b.lines), r.Text, body, indented); cont {
+				if cont, last := continues(b, r.Text, body, indented); cont {
 					e.hold(now, b, r, body, indented)
 					if last || len(b.lines) >= e.opts.BlockMaxLines || b.bytes >= e.opts.BlockMaxBytes {
 						e.endBlock(now, b)
@@ -206,6 +206,16 @@ func (e *Engine) Handle(now time.Time, r *floodgate.Record) {
 		}
 		if kind := headerKind(r.Text); kind != noBlock {
 			e.hold(now, e.startBlock(kind, src, r.ProcID), r, r.Text, false)
+			return
+		}
+		// A line that follows a line of its stream within BlockIdle and
+		// is indented (a tab, #011, spaces) starts a run of continuation
+		// lines: a block whose fingerprint starts with the line before.
+		if body, indented := unindent(r.Text); indented && body != "" && src.lastLine != 0 &&
+			src.lastProc == procHash(r.ProcID) && now.Sub(src.lastAt) <= e.opts.BlockIdle {
+			b := e.startBlock(indentRun, src, r.ProcID)
+			b.writeTemplate(src.lastLine)
+			e.hold(now, b, r, body, indented)
 			return
 		}
 	}
@@ -499,6 +509,9 @@ func (e *Engine) line(now time.Time, src *source, r *floodgate.Record) {
 		}
 	}
 	tmpl := h ^ sev
+	if e.opts.Blocks {
+		src.lastLine, src.lastProc, src.lastAt = tmpl|1, procHash(r.ProcID), now
+	}
 	restart := e.noteSystemd(now, src, r)
 	key := patternKey{src.key, tmpl}
 	p, ok := e.patterns.Get(key)
@@ -741,3 +754,6 @@ func (x *extra) addState(state string) {
 	}
 	x.other++
 }
+
+// procHash identifies a procid without keeping its string.
+func procHash(procid string) uint64 { return xxhash.Sum64String(procid) }

@@ -496,3 +496,156 @@ func TestSeverityIsPartOfAPattern(t *testing.T) {
 		t.Errorf("counted by severity %v, want info 10, err 8", bySev)
 	}
 }
+
+// A line followed by indented continuation lines (a config dump printed at
+// every crash) is one block: written whole the first time, then counted as
+// one block pattern instead of a repeat pattern per line.
+func TestIndentedRunIsABlock(t *testing.T) {
+	var lines []string
+	for i := range 20 {
+		lines = append(lines, fmt.Sprintf("k kafka[%d]: ConsumerConfig values: ", 100+i))
+		for _, kv := range []string{"auto.offset.reset = latest", "bootstrap.servers = [kafka-1:9092]",
+			fmt.Sprintf("client.id = consumer-%d", i), "enable.auto.commit = true", "group.id = billing"} {
+			lines = append(lines, fmt.Sprintf("k kafka[%d]: #011%s", 100+i, kv))
+		}
+		lines = append(lines, fmt.Sprintf("k kafka[%d]: Consumer stopped after error", 100+i))
+	}
+	in := msgs(t, 10*time.Millisecond, lines...)
+	recs := run(t, DefaultOptions(), in)
+	if got := verbatim(recs); got != 7 {
+		t.Errorf("%d verbatim, want the first dump and its two lines (7):\n%s", got, render(recs))
+	}
+	blocks := 0
+	for _, s := range summaries(recs) {
+		if s.Summary.Kind == floodgate.Block {
+			blocks++
+		}
+	}
+	if blocks == 0 {
+		t.Errorf("no block summary:\n%s", render(recs))
+	}
+}
+
+// A chained Python traceback is one block, from its first Traceback to its
+// final exception line, through "direct cause" and "During handling".
+func TestPythonChainIsOneBlock(t *testing.T) {
+	chain := func(id int) []string {
+		return []string{
+			"w celery[7]: Traceback (most recent call last):",
+			"w celery[7]:   File \"/app/tasks.py\", line 10, in fetch",
+			fmt.Sprintf("w celery[7]:     r = get(url_%d)", id),
+			"w celery[7]: ConnectionError: refused",
+			"w celery[7]: The above exception was the direct cause of the following exception:",
+			"w celery[7]: Traceback (most recent call last):",
+			"w celery[7]:   File \"/app/tasks.py\", line 20, in run",
+			"w celery[7]:     fetch()",
+			"w celery[7]: RetryError: giving up",
+			"w celery[7]: During handling of the above exception, another exception occurred:",
+			"w celery[7]: Traceback (most recent call last):",
+			"w celery[7]:   File \"/app/worker.py\", line 5, in main",
+			"w celery[7]: TaskFailed: task 9 failed",
+			"w celery[7]: worker idle",
+		}
+	}
+	var lines []string
+	for i := range 5 {
+		lines = append(lines, chain(i)...)
+	}
+	recs := run(t, DefaultOptions(), msgs(t, 100*time.Millisecond, lines...))
+	if got := verbatim(recs); got != 14 {
+		t.Errorf("%d verbatim, want the first chain whole and its next line (14):\n%s", got, render(recs))
+	}
+	for _, s := range summaries(recs) {
+		if s.Summary.Kind == floodgate.Block && s.Summary.Count%13 != 0 {
+			t.Errorf("block summary counts %d lines, want whole chains of 13:\n%s", s.Summary.Count, render(recs))
+		}
+	}
+}
+
+// A sender that floods a place with made-up words makes it variable, but
+// the values it had shown as recurring ("Failed", "Accepted") stay apart:
+// they never fold into the parameter or each other.
+func TestPoisoningKeepsRecurringValues(t *testing.T) {
+	line := func(i int, state string) string {
+		return fmt.Sprintf("h gw[1]: session %s for user root from 10.0.0.%d port %d", state, i%250, 1000+i)
+	}
+	var lines []string
+	for i := range 40 {
+		lines = append(lines, line(i, "refused"))
+	}
+	for i := range 40 {
+		lines = append(lines, line(i, "accepted"))
+	}
+	for i := range 2000 {
+		lines = append(lines, line(i, word(i*7+3)))
+	}
+	for i := range 20 {
+		lines = append(lines, line(i, "refused"))
+	}
+	for i := range 20 {
+		lines = append(lines, line(i, "accepted"))
+	}
+	c := &collector{}
+	replay(New(DefaultOptions(), c), msgs(t, time.Millisecond, lines...))
+	// The flood of made-up words folds, and each of refused and accepted
+	// is counted under its own pattern, never among the made-up words.
+	fps := map[string]map[string]bool{"refused": {}, "accepted": {}}
+	var poison int64
+	for _, r := range c.recs {
+		if r.Summary == nil {
+			continue
+		}
+		for _, f := range r.Summary.Fields {
+			if v, ok := f.Value.([]floodgate.Varied); ok {
+				for _, p := range v {
+					for _, tv := range p.Top {
+						if fps[tv.Value] != nil {
+							t.Errorf("%s counted among the made-up words: %s", tv.Value, r.Text)
+						}
+					}
+				}
+			}
+		}
+		switch {
+		case strings.Contains(r.Text, "[session refused"):
+			fps["refused"][r.Summary.FP] = true
+		case strings.Contains(r.Text, "[session accepted"):
+			fps["accepted"][r.Summary.FP] = true
+		default:
+			poison += r.Summary.Count
+		}
+	}
+	if len(fps["refused"]) != 1 || len(fps["accepted"]) != 1 {
+		t.Errorf("refused and accepted not each folded under one pattern: %v\n%s", fps, render(c.recs))
+	}
+	for fp := range fps["refused"] {
+		if fps["accepted"][fp] {
+			t.Errorf("refused and accepted share pattern %s", fp)
+		}
+	}
+	if poison < 1900 {
+		t.Errorf("the flood of made-up words folded only %d of 2000", poison)
+	}
+}
+
+// A place whose values recur (an exit reason) never turns variable, and a
+// value that first shows up late is written.
+func TestLateMeaningfulValueIsWritten(t *testing.T) {
+	reasons := []string{"exit-code", "signal", "timeout", "core-dump", "watchdog", "resources", "start-limit-hit", "protocol", "exec-condition"}
+	var lines []string
+	for i := range 3000 {
+		lines = append(lines, fmt.Sprintf("h systemd[1]: app.service: Failed with result '%s'.", reasons[i%len(reasons)]))
+		lines = append(lines, fmt.Sprintf("h systemd[1]: session-%d.scope: Deactivated successfully.", i))
+	}
+	lines = append(lines, "h systemd[1]: app.service: Failed with result 'oom-kill'.")
+	recs := run(t, DefaultOptions(), msgs(t, time.Second, lines...))
+	var written []string
+	for _, r := range recs {
+		if r.Summary == nil && strings.Contains(r.Text, "Failed with result") {
+			written = append(written, r.Text)
+		}
+	}
+	if len(written) != len(reasons)+1 || written[len(written)-1] != "app.service: Failed with result 'oom-kill'." {
+		t.Errorf("written %q, want each of the %d reasons once and the late oom-kill", written, len(reasons))
+	}
+}

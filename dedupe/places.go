@@ -21,8 +21,10 @@ import (
 //     at a place the group has learned to be variable.
 //   - Each word place of a group remembers the first placeSet distinct
 //     values it saw, each with a count. A place is variable once it has
-//     shown placeMinDistinct distinct values of which at least three in
-//     four were seen only once: many different values, each of them rare.
+//     shown placeMinDistinct (16) distinct values of which at least two in
+//     three were seen only once: many different values, each of them
+//     rare. An enumeration (exit reasons, states, methods) has fewer
+//     values than that however they arrive, so it never turns variable.
 //     A place whose values recur (a status, an exit reason, an exception
 //     class) never gets there, however long it lives, and the first
 //     occurrence of each of its values is written, even a tenth reason
@@ -58,8 +60,9 @@ const (
 	// placeSet is how many distinct values a place remembers.
 	placeSet = 32
 	// placeMinDistinct is how many distinct values make a place variable
-	// when most of them were seen once.
-	placeMinDistinct = 8
+	// when most of them were seen once. Enumerations (exit reasons,
+	// states, methods, levels) have fewer values, however they arrive.
+	placeMinDistinct = 16
 	// groupDense lines of a group are all observed; after that one in
 	// groupSample is.
 	groupDense  = 256
@@ -203,7 +206,7 @@ func (g *group) observe(k int, v uint64) bool {
 	p.vals[n], p.cnt[n] = v, 1
 	p.n++
 	p.once++
-	return p.n >= placeMinDistinct && 4*int(p.once) >= 3*int(p.n)
+	return p.n >= placeMinDistinct && 3*int(p.once) >= 2*int(p.n)
 }
 
 // turnVariable makes word place k of g variable, protecting the values it
