@@ -80,7 +80,7 @@ type source struct {
 
 	steps []step
 	si    int
-	slots [10][]byte
+	slots [16][]byte
 	block uint64
 	next  time.Duration // from the start of this event to the next one, before pacing
 

@@ -72,7 +72,7 @@ type seg struct {
 // large decimal, {x} 8 hex digits, {h} a small 0x-prefixed
 // hex number, {p} a Go heap pointer (0xc4...),
 // {ip} a 10.x.y.z address, {w} a pronounceable word (letters only, so a
-// masker keeps it as a word), {ms} a duration in ms; {$0} to {$9} the
+// masker keeps it as a word), {ms} a duration in ms; {$0} to {$f} the
 // value a flood put in that slot of its source for the current event,
 // {u} a random UUID, {cid} a 64-hex-digit container id, {port} an
 // ephemeral port, {n} a digit 1-9, {s3} seconds with three decimals.
@@ -120,10 +120,17 @@ func compile(s string) tmpl {
 			k = 's'
 		default:
 			name := s[i+1 : end]
-			if len(name) != 2 || name[0] != '$' || name[1] < '0' || name[1] > '9' {
+			if len(name) != 2 || name[0] != '$' {
 				continue
 			}
-			k, arg = '$', name[1]-'0'
+			switch c := name[1]; {
+			case c >= '0' && c <= '9':
+				k, arg = '$', c-'0'
+			case c >= 'a' && c <= 'f':
+				k, arg = '$', c-'a'+10
+			default:
+				continue
+			}
 		}
 		t.segs = append(t.segs, seg{lit: s[lit:i], kind: k, arg: arg})
 		lit = end + 1
@@ -148,7 +155,7 @@ func (t *tmpl) render(dst []byte, r *rand.Rand) []byte {
 
 // renderSlots appends t with fresh random values for its tokens and the
 // values of slots for its {$N} tokens.
-func (t *tmpl) renderSlots(dst []byte, r *rand.Rand, slots *[10][]byte) []byte {
+func (t *tmpl) renderSlots(dst []byte, r *rand.Rand, slots *[16][]byte) []byte {
 	for _, s := range t.segs {
 		dst = append(dst, s.lit...)
 		switch s.kind {

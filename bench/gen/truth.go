@@ -65,6 +65,7 @@ var kinds = []struct {
 	{"sshd", "an sshd brute force from many addresses with many user names", NewSSHD},
 	{"nearmiss", "lines that differ in one meaningful word", NewNearMiss},
 	{"chat", "free-text chat lines relayed by a bridge", NewChat},
+	{"web", "nginx and haproxy access and error lines", NewWeb},
 }
 
 // Kinds returns the names New accepts.
