@@ -204,7 +204,7 @@ func (g *flood) Next(m *floodgate.Message) bool {
 	if l.text != nil {
 		b = l.text(g, s, b)
 	} else {
-		b = l.t.renderSlots(b, g.r, &s.slots)
+		b = l.t.renderSlots(b, g.r, &s.slots, s.at)
 	}
 	g.buf = b
 	m.Time = s.at

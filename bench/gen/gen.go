@@ -3,6 +3,7 @@ package gen
 import (
 	"math/rand/v2"
 	"strconv"
+	"time"
 	"unsafe"
 
 	"github.com/floodgate/floodgate"
@@ -75,7 +76,9 @@ type seg struct {
 // masker keeps it as a word), {ms} a duration in ms; {$0} to {$f} the
 // value a flood put in that slot of its source for the current event,
 // {u} a random UUID, {cid} a 64-hex-digit container id, {port} an
-// ephemeral port, {n} a digit 1-9, {s3} seconds with three decimals.
+// ephemeral port, {n} a digit 1-9, {s3} seconds with three decimals,
+// {klog} klog's "MMDD hh:mm:ss.uuuuuu" and {log4j} "YYYY-MM-DD
+// hh:mm:ss,mmm" stamps of the line's own time.
 func compile(s string) tmpl {
 	var t tmpl
 	lit := 0
@@ -118,6 +121,10 @@ func compile(s string) tmpl {
 			k = 'n'
 		case "s3":
 			k = 's'
+		case "klog":
+			k = 'K'
+		case "log4j":
+			k = 'J'
 		default:
 			name := s[i+1 : end]
 			if len(name) != 2 || name[0] != '$' {
@@ -150,12 +157,12 @@ func compileAll(ss []string) []tmpl {
 
 // render appends t with fresh random values for its tokens.
 func (t *tmpl) render(dst []byte, r *rand.Rand) []byte {
-	return t.renderSlots(dst, r, nil)
+	return t.renderSlots(dst, r, nil, time.Time{})
 }
 
-// renderSlots appends t with fresh random values for its tokens and the
-// values of slots for its {$N} tokens.
-func (t *tmpl) renderSlots(dst []byte, r *rand.Rand, slots *[16][]byte) []byte {
+// renderSlots appends t with fresh random values for its tokens, the
+// values of slots for its {$N} tokens and now for its stamps.
+func (t *tmpl) renderSlots(dst []byte, r *rand.Rand, slots *[16][]byte, now time.Time) []byte {
 	for _, s := range t.segs {
 		dst = append(dst, s.lit...)
 		switch s.kind {
@@ -176,6 +183,10 @@ func (t *tmpl) renderSlots(dst []byte, r *rand.Rand, slots *[16][]byte) []byte {
 			dst = strconv.AppendUint(dst, uint64(1+r.IntN(9)), 10)
 		case 's':
 			dst = appendSeconds(dst, r.IntN(3000))
+		case 'K':
+			dst = appendKlogStamp(dst, now)
+		case 'J':
+			dst = appendLog4jStamp(dst, now)
 		case 'd':
 			dst = strconv.AppendUint(dst, uint64(r.IntN(1000)), 10)
 		case 'D':
@@ -274,4 +285,42 @@ func appendWord(dst []byte, n uint64) []byte {
 		n /= b
 	}
 	return dst
+}
+
+// appendKlogStamp writes klog's "MMDD hh:mm:ss.uuuuuu".
+func appendKlogStamp(b []byte, t time.Time) []byte {
+	_, mon, day := t.Date()
+	hh, mm, ss := t.Clock()
+	b = append2(b, int(mon))
+	b = append2(b, day)
+	b = append(b, ' ')
+	b = append2(b, hh)
+	b = append(b, ':')
+	b = append2(b, mm)
+	b = append(b, ':')
+	b = append2(b, ss)
+	us := t.Nanosecond() / 1000
+	return append(b, '.', byte('0'+us/100000), byte('0'+us/10000%10), byte('0'+us/1000%10),
+		byte('0'+us/100%10), byte('0'+us/10%10), byte('0'+us%10))
+}
+
+// appendLog4jStamp writes log4j's and Python logging's "YYYY-MM-DD
+// hh:mm:ss,mmm".
+func appendLog4jStamp(b []byte, t time.Time) []byte {
+	y, mon, day := t.Date()
+	hh, mm, ss := t.Clock()
+	b = append2(b, y/100)
+	b = append2(b, y%100)
+	b = append(b, '-')
+	b = append2(b, int(mon))
+	b = append(b, '-')
+	b = append2(b, day)
+	b = append(b, ' ')
+	b = append2(b, hh)
+	b = append(b, ':')
+	b = append2(b, mm)
+	b = append(b, ':')
+	b = append2(b, ss)
+	ms := t.Nanosecond() / 1e6
+	return append(b, ',', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
 }

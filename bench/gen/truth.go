@@ -66,6 +66,7 @@ var kinds = []struct {
 	{"nearmiss", "lines that differ in one meaningful word", NewNearMiss},
 	{"chat", "free-text chat lines relayed by a bridge", NewChat},
 	{"web", "nginx and haproxy access and error lines", NewWeb},
+	{"kubelet", "kubelet CrashLoopBackOff across many pods", NewKubelet},
 }
 
 // Kinds returns the names New accepts.
