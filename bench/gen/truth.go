@@ -67,6 +67,7 @@ var kinds = []struct {
 	{"chat", "free-text chat lines relayed by a bridge", NewChat},
 	{"web", "nginx and haproxy access and error lines", NewWeb},
 	{"kubelet", "kubelet CrashLoopBackOff across many pods", NewKubelet},
+	{"ufw", "UFW kernel lines with MACs, addresses and ports", NewUFW},
 }
 
 // Kinds returns the names New accepts.
