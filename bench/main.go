@@ -55,7 +55,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{}
 
 // Kinds names the generators the command line offers.
-var Kinds = []string{"incident", "unique", "java", "python", "mix"}
+var Kinds = gen.Kinds()
 
 // genFlags are the flags that choose a generated flood, shared by gen,
 // send and run.
@@ -104,6 +104,9 @@ func (g *genFlags) generator() (gen.Generator, error) {
 		return gen.NewPython(g.seed, g.n), nil
 	case "mix":
 		return gen.NewMix(g.seed, g.n), nil
+	}
+	if gg, err := gen.New(g.kind, g.seed, g.n); err == nil {
+		return gg, nil
 	}
 	return nil, fmt.Errorf("-kind %q: want one of %s", g.kind, strings.Join(Kinds, ", "))
 }

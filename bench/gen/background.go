@@ -32,8 +32,10 @@ var bgLines = []bgLine{
 
 // background renders bgLines for a fixed set of hosts.
 type background struct {
-	hosts []string
-	pids  []string // per bgLines entry, the [pid] text
+	hosts  []string
+	pids   []string // per bgLines entry, the [pid] text
+	truths []string // per bgLines entry, its Template
+	truth  string   // of the last line
 }
 
 func newBackground(hosts []string) *background {
@@ -42,6 +44,7 @@ func newBackground(hosts []string) *background {
 		if l.pid > 0 {
 			b.pids[i] = strconv.Itoa(l.pid)
 		}
+		b.truths = append(b.truths, l.app+": "+l.t.truth())
 	}
 	return b
 }
@@ -53,5 +56,6 @@ func (b *background) next(dst []byte, r *rand.Rand, m *floodgate.Message) []byte
 	m.Host = b.hosts[r.IntN(len(b.hosts))]
 	m.App, m.ProcID = l.app, b.pids[i]
 	m.Facility, m.Severity = l.fac, l.sev
+	b.truth = b.truths[i]
 	return l.t.render(dst, r)
 }

@@ -3,6 +3,7 @@ package gen
 import (
 	"math/rand/v2"
 	"strconv"
+	"time"
 	"unsafe"
 
 	"github.com/floodgate/floodgate"
@@ -65,13 +66,19 @@ type tmpl struct {
 type seg struct {
 	lit  string
 	kind byte // 0: none; see compile
+	arg  byte // the slot of a {$N} token
 }
 
 // compile parses a template. Tokens: {d} a small decimal (0-999), {D} a
 // large decimal, {x} 8 hex digits, {h} a small 0x-prefixed
 // hex number, {p} a Go heap pointer (0xc4...),
 // {ip} a 10.x.y.z address, {w} a pronounceable word (letters only, so a
-// masker keeps it as a word), {ms} a duration in ms.
+// masker keeps it as a word), {ms} a duration in ms; {$0} to {$f} the
+// value a flood put in that slot of its source for the current event,
+// {u} a random UUID, {cid} a 64-hex-digit container id, {port} an
+// ephemeral port, {n} a digit 1-9, {s3} seconds with three decimals,
+// {klog} klog's "MMDD hh:mm:ss.uuuuuu" and {log4j} "YYYY-MM-DD
+// hh:mm:ss,mmm" stamps of the line's own time.
 func compile(s string) tmpl {
 	var t tmpl
 	lit := 0
@@ -86,7 +93,7 @@ func compile(s string) tmpl {
 		if end == len(s) {
 			break
 		}
-		var k byte
+		var k, arg byte
 		switch s[i+1 : end] {
 		case "d":
 			k = 'd'
@@ -104,10 +111,35 @@ func compile(s string) tmpl {
 			k = 'w'
 		case "ms":
 			k = 'm'
+		case "u":
+			k = 'u'
+		case "cid":
+			k = 'c'
+		case "port":
+			k = 'P'
+		case "n":
+			k = 'n'
+		case "s3":
+			k = 's'
+		case "klog":
+			k = 'K'
+		case "log4j":
+			k = 'J'
 		default:
-			continue
+			name := s[i+1 : end]
+			if len(name) != 2 || name[0] != '$' {
+				continue
+			}
+			switch c := name[1]; {
+			case c >= '0' && c <= '9':
+				k, arg = '$', c-'0'
+			case c >= 'a' && c <= 'f':
+				k, arg = '$', c-'a'+10
+			default:
+				continue
+			}
 		}
-		t.segs = append(t.segs, seg{lit: s[lit:i], kind: k})
+		t.segs = append(t.segs, seg{lit: s[lit:i], kind: k, arg: arg})
 		lit = end + 1
 		i = end
 	}
@@ -125,9 +157,36 @@ func compileAll(ss []string) []tmpl {
 
 // render appends t with fresh random values for its tokens.
 func (t *tmpl) render(dst []byte, r *rand.Rand) []byte {
+	return t.renderSlots(dst, r, nil, time.Time{})
+}
+
+// renderSlots appends t with fresh random values for its tokens, the
+// values of slots for its {$N} tokens and now for its stamps.
+func (t *tmpl) renderSlots(dst []byte, r *rand.Rand, slots *[16][]byte, now time.Time) []byte {
 	for _, s := range t.segs {
 		dst = append(dst, s.lit...)
 		switch s.kind {
+		case '$':
+			if slots != nil {
+				dst = append(dst, slots[s.arg]...)
+			}
+		case 'u':
+			dst = appendUUID(dst, r)
+		case 'c':
+			dst = appendHexFixed(dst, r.Uint64(), 16)
+			dst = appendHexFixed(dst, r.Uint64(), 16)
+			dst = appendHexFixed(dst, r.Uint64(), 16)
+			dst = appendHexFixed(dst, r.Uint64(), 16)
+		case 'P':
+			dst = strconv.AppendUint(dst, uint64(32768+r.IntN(28232)), 10)
+		case 'n':
+			dst = strconv.AppendUint(dst, uint64(1+r.IntN(9)), 10)
+		case 's':
+			dst = appendSeconds(dst, r.IntN(3000))
+		case 'K':
+			dst = appendKlogStamp(dst, now)
+		case 'J':
+			dst = appendLog4jStamp(dst, now)
 		case 'd':
 			dst = strconv.AppendUint(dst, uint64(r.IntN(1000)), 10)
 		case 'D':
@@ -156,7 +215,42 @@ func (t *tmpl) render(dst []byte, r *rand.Rand) []byte {
 	return dst
 }
 
+// truth returns t with every token as "<*>": the template's author's
+// wording with its variable places marked.
+func (t *tmpl) truth() string {
+	var b []byte
+	for _, s := range t.segs {
+		b = append(b, s.lit...)
+		if s.kind != 0 {
+			b = append(b, "<*>"...)
+		}
+	}
+	return string(b)
+}
+
 const hexDigits = "0123456789abcdef"
+
+// appendUUID writes a random version 4 UUID.
+func appendUUID(dst []byte, r *rand.Rand) []byte {
+	hi, lo := r.Uint64(), r.Uint64()
+	hi = hi&^0xf000 | 0x4000
+	lo = lo&^(0xc<<60) | 0x8<<60
+	dst = appendHexFixed(dst, hi>>32, 8)
+	dst = append(dst, '-')
+	dst = appendHexFixed(dst, hi>>16, 4)
+	dst = append(dst, '-')
+	dst = appendHexFixed(dst, hi, 4)
+	dst = append(dst, '-')
+	dst = appendHexFixed(dst, lo>>48, 4)
+	dst = append(dst, '-')
+	return appendHexFixed(dst, lo, 12)
+}
+
+// appendSeconds writes ms milliseconds as seconds with three decimals.
+func appendSeconds(dst []byte, ms int) []byte {
+	dst = strconv.AppendUint(dst, uint64(ms/1000), 10)
+	return append(dst, '.', byte('0'+ms/100%10), byte('0'+ms/10%10), byte('0'+ms%10))
+}
 
 func appendHexFixed(dst []byte, v uint64, n int) []byte {
 	for i := n - 1; i >= 0; i-- {
@@ -191,4 +285,42 @@ func appendWord(dst []byte, n uint64) []byte {
 		n /= b
 	}
 	return dst
+}
+
+// appendKlogStamp writes klog's "MMDD hh:mm:ss.uuuuuu".
+func appendKlogStamp(b []byte, t time.Time) []byte {
+	_, mon, day := t.Date()
+	hh, mm, ss := t.Clock()
+	b = append2(b, int(mon))
+	b = append2(b, day)
+	b = append(b, ' ')
+	b = append2(b, hh)
+	b = append(b, ':')
+	b = append2(b, mm)
+	b = append(b, ':')
+	b = append2(b, ss)
+	us := t.Nanosecond() / 1000
+	return append(b, '.', byte('0'+us/100000), byte('0'+us/10000%10), byte('0'+us/1000%10),
+		byte('0'+us/100%10), byte('0'+us/10%10), byte('0'+us%10))
+}
+
+// appendLog4jStamp writes log4j's and Python logging's "YYYY-MM-DD
+// hh:mm:ss,mmm".
+func appendLog4jStamp(b []byte, t time.Time) []byte {
+	y, mon, day := t.Date()
+	hh, mm, ss := t.Clock()
+	b = append2(b, y/100)
+	b = append2(b, y%100)
+	b = append(b, '-')
+	b = append2(b, int(mon))
+	b = append(b, '-')
+	b = append2(b, day)
+	b = append(b, ' ')
+	b = append2(b, hh)
+	b = append(b, ':')
+	b = append2(b, mm)
+	b = append(b, ':')
+	b = append2(b, ss)
+	ms := t.Nanosecond() / 1e6
+	return append(b, ',', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
 }

@@ -26,7 +26,7 @@ func generators(seed int64, n int) []struct {
 } {
 	ic := DefaultIncident()
 	ic.Seed, ic.Messages, ic.GoroutinesPerDump = seed, n, 50
-	return []struct {
+	out := []struct {
 		name string
 		g    Generator
 	}{
@@ -36,6 +36,16 @@ func generators(seed int64, n int) []struct {
 		{"python", NewPython(seed, n)},
 		{"mix", NewMix(seed, n)},
 	}
+	for _, k := range kinds {
+		if k.name == "incident" || k.name == "unique" || k.name == "java" || k.name == "python" || k.name == "mix" {
+			continue
+		}
+		out = append(out, struct {
+			name string
+			g    Generator
+		}{k.name, k.new(seed, n)})
+	}
+	return out
 }
 
 func render(t *testing.T, g Generator, f Format) []byte {

@@ -8,7 +8,7 @@ import (
 	"github.com/floodgate/floodgate"
 )
 
-// IncidentConfig shapes the flood of seed-incident.md: dockerd printing
+// IncidentConfig shapes the flood of docs/incident.md: dockerd printing
 // goroutine dumps into syslog while systemd restarts protokube forever.
 // Zero fields take DefaultIncident's values, so a caller sets only what it
 // varies.
@@ -93,6 +93,9 @@ type stack struct {
 	frames  []frame
 	created frame // fn empty: the goroutine has no "created by" (goroutine 1)
 	lines   int
+	// truths holds each line's Template, name the BlockTemplate.
+	truths []string
+	name   string
 }
 
 type frame struct {
@@ -100,6 +103,22 @@ type frame struct {
 	fn   string // for "created by"
 	loc  string // "#011/path/file.go:NN +0x"
 	off  uint32
+}
+
+// setTruth fills s.truths and s.name, the stack being the i-th.
+func (s *stack) setTruth(i int) {
+	h := "dockerd: goroutine <*> [" + s.state
+	if s.minutes {
+		h += ", <*> minutes"
+	}
+	s.truths = append(s.truths, h+"]:")
+	for _, f := range s.frames {
+		s.truths = append(s.truths, "dockerd: "+f.call.truth(), "dockerd: "+f.loc+"<*>")
+	}
+	if s.created.fn != "" {
+		s.truths = append(s.truths, "dockerd: "+s.created.fn, "dockerd: "+s.created.loc+"<*>")
+	}
+	s.name = "dockerd goroutine stack " + strconv.Itoa(i+1)
 }
 
 // buildStacks returns n distinct stacks: the library first, then variants
@@ -126,6 +145,7 @@ func buildStacks(n int) ([]stack, []int) {
 		if s.created.fn != "" {
 			s.lines += 2
 		}
+		s.setTruth(i)
 		out = append(out, s)
 		w := def.weight
 		if v > 0 {
@@ -216,7 +236,25 @@ type incident struct {
 	hosts   []sickHost
 	bgHosts []string
 	bg      *background
+	truth   Truth
+	block   uint64
 }
+
+// restartTruths are the Templates of restartCycle's lines.
+var restartTruths = func() (out [len(restartCycle)]string) {
+	for i, l := range restartCycle {
+		app := "systemd: "
+		if l.docker {
+			app = "docker: "
+		}
+		out[i] = app + l.text
+	}
+	return out
+}()
+
+// Truth describes the message the last Next produced: a goroutine is a
+// block, the restart loop and background are single lines.
+func (g *incident) Truth() Truth { return g.truth }
 
 // NewIncident returns the generator of c's flood. Messages come in
 // timestamp order: per host a dump spreads its lines over at most half of
@@ -263,6 +301,7 @@ func (g *incident) Next(m *floodgate.Message) bool {
 	g.n++
 	if g.c.BackgroundEvery > 0 && g.n%g.c.BackgroundEvery == 0 {
 		g.buf = g.bg.next(g.buf[:0], g.r, m)
+		g.truth = Truth{Template: g.bg.truth}
 		m.Time = g.now
 		m.Text = g.a.string(g.buf)
 		finish(m)
@@ -294,6 +333,7 @@ func (g *incident) Next(m *floodgate.Message) bool {
 
 func (g *incident) nextCycle(h *sickHost, m *floodgate.Message) {
 	l := &restartCycle[h.ci]
+	g.truth = Truth{Template: restartTruths[h.ci]}
 	m.Host = h.name
 	m.Facility = floodgate.Facility(3)
 	m.Severity = l.sev
@@ -321,6 +361,7 @@ func (g *incident) nextDump(h *sickHost, m *floodgate.Message) {
 		g.startGoroutine(h)
 	}
 	s := h.cur
+	g.truth = Truth{Template: s.truths[h.li], Block: g.block, BlockTemplate: s.name}
 	b := g.buf[:0]
 	switch {
 	case h.li == 0:
@@ -379,6 +420,7 @@ func (g *incident) startGoroutine(h *sickHost) {
 	}
 	h.cur = &g.stacks[i]
 	h.li = 0
+	g.block++
 	h.gid += 1 + uint64(g.r.IntN(3))
 	h.delta = uint32(g.r.IntN(4)) * 4
 }

@@ -6,9 +6,11 @@ import (
 
 // mix merges several generators in timestamp order.
 type mix struct {
-	gens []Generator
-	head []floodgate.Message
-	ok   []bool
+	gens   []Generator
+	head   []floodgate.Message
+	ok     []bool
+	truths []Truth // of each head, when its generator is a Truther
+	truth  Truth
 }
 
 // NewMix returns n messages of everything at once, merged by timestamp:
@@ -37,14 +39,30 @@ func NewMix(seed int64, n int) Generator {
 
 // Merge interleaves generators by message timestamp (ties go to the
 // earlier generator), so that composed floods keep time order as a relay
-// would receive them.
+// would receive them. The result is a Truther: it passes on the Truth of
+// the generators that have one (with block ids kept apart between
+// generators) and a zero Truth for the others.
 func Merge(gens ...Generator) Generator {
-	x := &mix{gens: gens, head: make([]floodgate.Message, len(gens)), ok: make([]bool, len(gens))}
-	for i, g := range gens {
-		x.ok[i] = g.Next(&x.head[i])
+	x := &mix{gens: gens, head: make([]floodgate.Message, len(gens)), ok: make([]bool, len(gens)), truths: make([]Truth, len(gens))}
+	for i := range gens {
+		x.advance(i)
 	}
 	return x
 }
+
+// advance reads generator i's next message into its head.
+func (x *mix) advance(i int) {
+	x.ok[i] = x.gens[i].Next(&x.head[i])
+	if t, ok := x.gens[i].(Truther); ok && x.ok[i] {
+		x.truths[i] = t.Truth()
+		if b := x.truths[i].Block; b != 0 {
+			x.truths[i].Block = b*uint64(len(x.gens)) + uint64(i)
+		}
+	}
+}
+
+// Truth describes the message the last Next produced.
+func (x *mix) Truth() Truth { return x.truth }
 
 func (x *mix) Next(m *floodgate.Message) bool {
 	best := -1
@@ -57,6 +75,7 @@ func (x *mix) Next(m *floodgate.Message) bool {
 		return false
 	}
 	*m = x.head[best]
-	x.ok[best] = x.gens[best].Next(&x.head[best])
+	x.truth = x.truths[best]
+	x.advance(best)
 	return true
 }

@@ -1,8 +1,8 @@
 package gen
 
 // The goroutine stacks dockerd 17.03 printed in the incident. The first is
-// the one in seed-flood.log, frame for frame; the others are the shapes a
-// dump of a wedged dockerd holds besides it (signal handling, containerd's
+// the one in the incident's log (docs/incident.md), frame for frame; the
+// others are the shapes a dump of a wedged dockerd holds besides it (signal handling, containerd's
 // gRPC client, idle HTTP connections, a restore waiting on its workers).
 // Arguments are templates ({p} a heap pointer, {d} a small number); the
 // offsets vary a little per goroutine, as they do between builds.

@@ -25,12 +25,16 @@ type traces struct {
 	fac      floodgate.Facility
 	sev      floodgate.Severity
 	blocks   [][]tmpl
+	truths   [][]string // per block and line, its Template
+	names    []string   // per block, its BlockTemplate
 	lineGap  time.Duration
 	blockGap time.Duration
 
-	cur  []tmpl
-	li   int
-	host int
+	cur   []tmpl
+	bi    int // the current block's index
+	li    int
+	host  int
+	block uint64 // the current block instance
 }
 
 // newTraces builds a trace flood. pidBase keeps the PIDs of different
@@ -49,8 +53,15 @@ func newTraces(seed int64, n int, app string, pidBase int, fac floodgate.Facilit
 	for i := range t.hosts {
 		t.pids = append(t.pids, strconv.Itoa(pidBase+313*i))
 	}
-	for _, b := range blocks {
-		t.blocks = append(t.blocks, compileAll(b))
+	for i, b := range blocks {
+		c := compileAll(b)
+		t.blocks = append(t.blocks, c)
+		tr := make([]string, len(c))
+		for j := range c {
+			tr[j] = app + ": " + c[j].truth()
+		}
+		t.truths = append(t.truths, tr)
+		t.names = append(t.names, app+" trace "+strconv.Itoa(i+1))
 	}
 	return t
 }
@@ -61,8 +72,10 @@ func (t *traces) Next(m *floodgate.Message) bool {
 	}
 	t.n++
 	if t.li == len(t.cur) {
-		t.cur = t.blocks[t.r.IntN(len(t.blocks))]
+		t.bi = t.r.IntN(len(t.blocks))
+		t.cur = t.blocks[t.bi]
 		t.li = 0
+		t.block++
 		t.host = t.r.IntN(len(t.hosts))
 		t.now = t.now.Add(t.blockGap/2 + time.Duration(t.r.Int64N(int64(t.blockGap))))
 	} else {
@@ -76,6 +89,12 @@ func (t *traces) Next(m *floodgate.Message) bool {
 	m.Text = t.a.string(t.buf)
 	finish(m)
 	return true
+}
+
+// Truth describes the message the last Next produced: every line of a
+// trace is a line of its block.
+func (t *traces) Truth() Truth {
+	return Truth{Template: t.truths[t.bi][t.li-1], Block: t.block, BlockTemplate: t.names[t.bi]}
 }
 
 // NewJava returns n messages of Java exception traces (Spring, HikariCP,

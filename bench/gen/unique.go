@@ -18,6 +18,9 @@ type unique struct {
 	limit int
 	now   time.Time
 	pids  []string
+	// truths holds, per app, noun and verb, the Template of their lines.
+	truths []string
+	truth  string
 }
 
 var (
@@ -27,14 +30,22 @@ var (
 	uniqueNouns = []string{"shard", "session", "segment", "lease", "replica", "bucket", "ticket", "cursor"}
 )
 
-// NewUnique returns n lines that are all distinct patterns: each carries
-// a word spelled from its own index (letters only, no digit or hex
-// letter), so lines differ in words and not only in numbers, plus random
-// numbers that a masker should ignore.
+// NewUnique returns n lines that are all distinct once numbers are
+// masked: each carries a word spelled from its own index (letters only,
+// no digit or hex letter), so lines differ in words and not only in
+// numbers, plus random numbers that a masker should ignore. That word and
+// the host word sit at places where a new value turns up at every line:
+// parameter words, so their Truth is one Template per app, noun and verb
+// (512 in all), "api: shard <*> promoted after <*>ms on <*> (attempt <*>)".
 func NewUnique(seed int64, n int) Generator {
 	u := &unique{r: newRand(seed), buf: make([]byte, 0, 256), limit: n, now: DefaultIncident().Start}
-	for i := range uniqueApps {
+	for i, a := range uniqueApps {
 		u.pids = append(u.pids, strconv.Itoa(700+41*i))
+		for _, n := range uniqueNouns {
+			for _, v := range uniqueVerbs {
+				u.truths = append(u.truths, a+": "+n+" <*> "+v+" after <*>ms on <*> (attempt <*>)")
+			}
+		}
 	}
 	return u
 }
@@ -50,11 +61,14 @@ func (u *unique) Next(m *floodgate.Message) bool {
 	u.now = u.now.Add(time.Duration(50+u.r.IntN(100)) * time.Microsecond)
 	ai := u.r.IntN(len(uniqueApps))
 	b := u.buf[:0]
-	b = append(b, uniqueNouns[u.r.IntN(len(uniqueNouns))]...)
+	ni := u.r.IntN(len(uniqueNouns))
+	b = append(b, uniqueNouns[ni]...)
 	b = append(b, ' ')
 	b = appendWord(b, id)
 	b = append(b, ' ')
-	b = append(b, uniqueVerbs[u.r.IntN(len(uniqueVerbs))]...)
+	vi := u.r.IntN(len(uniqueVerbs))
+	b = append(b, uniqueVerbs[vi]...)
+	u.truth = u.truths[(ai*len(uniqueNouns)+ni)*len(uniqueVerbs)+vi]
 	b = append(b, " after "...)
 	b = strconv.AppendUint(b, uint64(u.r.IntN(5000)), 10)
 	b = append(b, "ms on "...)
@@ -71,3 +85,6 @@ func (u *unique) Next(m *floodgate.Message) bool {
 	finish(m)
 	return true
 }
+
+// Truth describes the message the last Next produced.
+func (u *unique) Truth() Truth { return Truth{Template: u.truth} }

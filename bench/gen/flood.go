@@ -1,0 +1,349 @@
+package gen
+
+import (
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/floodgate/floodgate"
+)
+
+// The newer kinds (sshd, nginx, kubelet ...) share one engine, flood: a
+// set of sources (a process on a host) that each emit events (one or
+// several lines, such as an sshd connection or a crash with its stack
+// trace) at times their behaviour chooses. Lines come from templates
+// compiled once, whose Truth is known, so every message can say which
+// template and which block it came from.
+
+// line is one template of a flood, with its truth.
+type line struct {
+	t     tmpl
+	truth string // app + ": " + template with "<*>" places
+	alt   bool   // logged by the source's second process (app2, pid2)
+	sev   int8   // -1: the source's severity
+	near  string // near-miss group
+	free  bool
+	// text, when set, renders the line instead of t (free text).
+	text func(g *flood, s *source, dst []byte) []byte
+}
+
+// ln compiles a line of app.
+func ln(app, spec string) *line {
+	t := compile(spec)
+	return &line{t: t, truth: app + ": " + t.truth(), sev: -1}
+}
+
+// lsev compiles a line of app logged at severity sev.
+func lsev(app string, sev floodgate.Severity, spec string) *line {
+	l := ln(app, spec)
+	l.sev = int8(sev)
+	return l
+}
+
+// lalt compiles a line of the source's second process, app.
+func lalt(app, spec string) *line {
+	l := ln(app, spec)
+	l.alt = true
+	return l
+}
+
+// blockDef is a multi-line block: lines that belong together (a stack
+// trace), with the identity of its frames.
+type blockDef struct {
+	lines []*line
+	tmpl  string
+}
+
+func newBlock(name string, lines ...*line) *blockDef {
+	return &blockDef{lines: lines, tmpl: name}
+}
+
+// step is one line of an event being emitted.
+type step struct {
+	l     *line
+	b     *blockDef // nil for a single line
+	first bool      // the first line of a block instance
+	gap   time.Duration
+}
+
+// source is one process on one host. Its behaviour plans its events.
+type source struct {
+	at    time.Time // when its next line is due
+	start time.Time // when its current event started
+	id    int       // breaks ties in time order
+
+	host       string
+	app, pid   string
+	app2, pid2 string
+	fac        floodgate.Facility
+	sev        floodgate.Severity
+
+	steps []step
+	si    int
+	slots [16][]byte
+	block uint64
+	next  time.Duration // from the start of this event to the next one, before pacing
+
+	b behaviour
+}
+
+// behaviour plans a source's events.
+type behaviour interface {
+	// event fills s.steps (emptied before the call), the slots its lines
+	// use and s.next, for an event starting at s.at.
+	event(g *flood, s *source)
+}
+
+// add appends a single line to the event, gap after the previous one.
+func (s *source) add(l *line, gap time.Duration) {
+	s.steps = append(s.steps, step{l: l, gap: gap})
+}
+
+// addBlock appends every line of b, gap apart.
+func (s *source) addBlock(b *blockDef, gap time.Duration) {
+	for i, l := range b.lines {
+		s.steps = append(s.steps, step{l: l, b: b, first: i == 0, gap: gap})
+	}
+}
+
+// set puts v in slot i.
+func (s *source) set(i int, v string) {
+	s.slots[i] = append(s.slots[i][:0], v...)
+}
+
+// setInt puts the decimal v in slot i.
+func (s *source) setInt(i int, v int) {
+	s.slots[i] = strconv.AppendInt(s.slots[i][:0], int64(v), 10)
+}
+
+// flood generates the messages of a set of sources in time order.
+type flood struct {
+	r     *rand.Rand
+	a     arena
+	buf   []byte
+	n     int
+	limit int
+	// pace stretches (above 1) or shrinks the time between events, so a
+	// flood of n messages spans the time it was asked to.
+	pace  float64
+	srcs  []*source // a min-heap by at, then id
+	truth Truth
+	block uint64
+}
+
+func newFlood(seed int64, n int) *flood {
+	return &flood{r: newRand(seed), buf: make([]byte, 0, 1024), limit: n, pace: 1}
+}
+
+// addSource adds s, its first event starting within first of start.
+func (g *flood) addSource(s *source, start time.Time, first time.Duration) {
+	s.id = len(g.srcs)
+	s.at = start
+	if first > 0 {
+		s.at = start.Add(time.Duration(g.r.Int64N(int64(first))))
+	}
+	g.srcs = append(g.srcs, s)
+	for i := len(g.srcs) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !g.less(i, p) {
+			break
+		}
+		g.srcs[i], g.srcs[p] = g.srcs[p], g.srcs[i]
+		i = p
+	}
+}
+
+func (g *flood) less(i, j int) bool {
+	a, b := g.srcs[i], g.srcs[j]
+	if a.at.Equal(b.at) {
+		return a.id < b.id
+	}
+	return a.at.Before(b.at)
+}
+
+func (g *flood) down() {
+	n := len(g.srcs)
+	for i := 0; ; {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		c := l
+		if r := l + 1; r < n && g.less(r, l) {
+			c = r
+		}
+		if !g.less(c, i) {
+			return
+		}
+		g.srcs[i], g.srcs[c] = g.srcs[c], g.srcs[i]
+		i = c
+	}
+}
+
+// paced scales an inter-event delay by the flood's pace.
+func (g *flood) paced(d time.Duration) time.Duration {
+	if g.pace == 1 {
+		return d
+	}
+	return time.Duration(float64(d) * g.pace)
+}
+
+func (g *flood) Next(m *floodgate.Message) bool {
+	if g.n >= g.limit || len(g.srcs) == 0 {
+		return false
+	}
+	g.n++
+	s := g.srcs[0]
+	if s.si >= len(s.steps) {
+		s.steps, s.si, s.start = s.steps[:0], 0, s.at
+		s.b.event(g, s)
+	}
+	st := &s.steps[s.si]
+	l := st.l
+	b := g.buf[:0]
+	if l.text != nil {
+		b = l.text(g, s, b)
+	} else {
+		b = l.t.renderSlots(b, g.r, &s.slots, s.at)
+	}
+	g.buf = b
+	m.Time = s.at
+	m.Host = s.host
+	if l.alt {
+		m.App, m.ProcID = s.app2, s.pid2
+	} else {
+		m.App, m.ProcID = s.app, s.pid
+	}
+	m.Facility, m.Severity = s.fac, s.sev
+	if l.sev >= 0 {
+		m.Severity = floodgate.Severity(l.sev)
+	}
+	m.Text = g.a.string(b)
+	finish(m)
+	g.truth = Truth{Template: l.truth, Free: l.free, NearMiss: l.near}
+	if st.b != nil {
+		if st.first {
+			g.block++
+			s.block = g.block
+		}
+		g.truth.Block, g.truth.BlockTemplate = s.block, st.b.tmpl
+	}
+	s.si++
+	if s.si < len(s.steps) {
+		s.at = s.at.Add(s.steps[s.si].gap)
+	} else {
+		next := s.start.Add(g.paced(s.next))
+		if !next.After(s.at) {
+			next = s.at.Add(time.Millisecond)
+		}
+		s.at = next
+	}
+	g.down()
+	return true
+}
+
+// Truth describes the message the last Next produced.
+func (g *flood) Truth() Truth { return g.truth }
+
+// spanned sets g's pace so that its n messages span about span: it runs
+// a copy of the flood, built by mk, for a sample of messages at its
+// natural pace and measures its rate.
+func spanned(g *flood, span time.Duration, mk func() *flood) {
+	if span <= 0 {
+		return
+	}
+	probe := mk()
+	sample := min(g.limit, 20_000)
+	probe.limit = sample
+	var m floodgate.Message
+	var first, last time.Time
+	for i := 0; probe.Next(&m); i++ {
+		if i == 0 {
+			first = m.Time
+		}
+		last = m.Time
+	}
+	natural := last.Sub(first)
+	if natural <= 0 || sample < 2 {
+		return
+	}
+	want := float64(span) * float64(sample) / float64(g.limit)
+	g.pace = want / float64(natural)
+}
+
+// pool draws values with a Zipf-like law: a few values most of the time,
+// a long tail rarely, as user names, paths and addresses turn up in real
+// logs.
+type pool struct {
+	vals []string
+	z    *rand.Zipf
+}
+
+// newPool draws from vals, the earlier ones the more often; s above 1
+// sets how steep (1.1: a long tail; 2: a few values dominate).
+func newPool(r *rand.Rand, s float64, vals []string) *pool {
+	return newPoolV(r, s, 1, vals)
+}
+
+// newPoolV is newPool with Zipf's v: above 1, a flatter head.
+func newPoolV(r *rand.Rand, s, v float64, vals []string) *pool {
+	return &pool{vals: vals, z: rand.NewZipf(r, s, v, uint64(len(vals)-1))}
+}
+
+func (p *pool) pick() string { return p.vals[p.z.Uint64()] }
+
+// exp returns an exponentially distributed delay of mean d: the gaps of a
+// Poisson process.
+func exp(r *rand.Rand, d time.Duration) time.Duration {
+	return time.Duration(r.ExpFloat64() * float64(d))
+}
+
+// between returns a delay uniformly in [lo, hi).
+func between(r *rand.Rand, lo, hi time.Duration) time.Duration {
+	if hi <= lo {
+		return lo
+	}
+	return lo + time.Duration(r.Int64N(int64(hi-lo)))
+}
+
+// publicIPs returns n distinct addresses spread over the public IPv4
+// space (no 10/8, 127/8 or multicast), as attackers and clients come from.
+func publicIPs(r *rand.Rand, n int) []string {
+	seen := make(map[uint32]bool, n)
+	out := make([]string, 0, n)
+	for len(out) < n {
+		v := r.Uint32()
+		a := v >> 24
+		if a == 0 || a == 10 || a == 127 || a >= 224 || a == 192 || a == 172 || a == 100 {
+			continue
+		}
+		if seen[v] || v&0xff == 0 || v&0xff == 255 {
+			continue
+		}
+		seen[v] = true
+		b := strconv.AppendUint(nil, uint64(a), 10)
+		for _, sh := range []uint{16, 8, 0} {
+			b = append(b, '.')
+			b = strconv.AppendUint(b, uint64(v>>sh&0xff), 10)
+		}
+		out = append(out, string(b))
+	}
+	return out
+}
+
+// shuffled returns vals in an order drawn from r, so a pool's most
+// frequent values are not simply the first of a list.
+func shuffled(r *rand.Rand, vals []string) []string {
+	out := append([]string(nil), vals...)
+	r.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	return out
+}
+
+// hostNames returns prefix-01 ... prefix-n.
+func hostNames(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = prefix + "-" + strconv.Itoa(101 + i)[1:]
+	}
+	return out
+}

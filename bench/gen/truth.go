@@ -1,0 +1,95 @@
+package gen
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Truth describes the message the last Next call produced, as the author
+// of the program that logged it would: which template it came from, which
+// multi-line block it belongs to. Tests compare a deduplicator's grouping
+// with it.
+type Truth struct {
+	// Template is the app name, ": " and the message's template with its
+	// meaningful words filled in and every variable place (numbers, ids,
+	// addresses, parameter words such as user names, pod names or paths)
+	// as "<*>", e.g. "sshd: Invalid user <*> from <*> port <*>". A "<*>"
+	// may stand for several words (a user agent). Two messages with the
+	// same Template are the same pattern; two single lines with different
+	// Templates are different patterns, and no two such Templates of one
+	// flood are the same once their numbers, hex values and UUIDs are
+	// masked. (Two frames of a stack may differ only in a line number:
+	// in a block, the block is the pattern.) Empty for free text.
+	Template string
+	// Block is nonzero for a line of a multi-line block (a stack trace, a
+	// goroutine, a config dump): the same for every line of one block
+	// instance, different for every instance.
+	Block uint64
+	// BlockTemplate names a block's frames: two block instances with the
+	// same BlockTemplate are the same block pattern. Empty for a single
+	// line.
+	BlockTemplate string
+	// Free marks free text (a chat line, user input): it has no template
+	// and a correct relay writes every such line.
+	Free bool
+	// NearMiss names the near-miss group of a line whose template differs
+	// from others of its group in one meaningful word (Failed/Accepted,
+	// OK/FAILED): no two Templates of one group may be folded together.
+	NearMiss string
+}
+
+// Truther is implemented by the generators that know the truth about
+// their messages: every kind New offers. Truth is cheap (no allocation)
+// but only tests need it.
+type Truther interface {
+	Truth() Truth
+}
+
+// kinds maps a kind's name to its constructor, in the order Kinds lists
+// them.
+var kinds = []struct {
+	name string
+	doc  string
+	new  func(seed int64, n int) Generator
+}{
+	{"incident", "the dockerd goroutine-dump incident with its restart loop", func(seed int64, n int) Generator {
+		c := DefaultIncident()
+		c.Seed, c.Messages = seed, n
+		return NewIncident(c)
+	}},
+	{"unique", "every line a pattern of its own", NewUnique},
+	{"java", "Java exception traces", NewJava},
+	{"python", "Python tracebacks", NewPython},
+	{"mix", "incident, java, python and unique merged", NewMix},
+	{"sshd", "an sshd brute force from many addresses with many user names", NewSSHD},
+	{"nearmiss", "lines that differ in one meaningful word", NewNearMiss},
+	{"chat", "free-text chat lines relayed by a bridge", NewChat},
+	{"web", "nginx and haproxy access and error lines", NewWeb},
+	{"kubelet", "kubelet CrashLoopBackOff across many pods", NewKubelet},
+	{"ufw", "UFW kernel lines with MACs, addresses and ports", NewUFW},
+}
+
+// Kinds returns the names New accepts.
+func Kinds() []string {
+	out := make([]string, len(kinds))
+	for i, k := range kinds {
+		out[i] = k.name
+	}
+	return out
+}
+
+// New returns n messages of the named kind (see Kinds), deterministic by
+// seed.
+func New(kind string, seed int64, n int) (Generator, error) {
+	for _, k := range kinds {
+		if k.name == kind {
+			return k.new(seed, n), nil
+		}
+	}
+	return nil, fmt.Errorf("unknown kind %q (want one of %s)", kind, strings.Join(Kinds(), ", "))
+}
+
+// captureStart is when the floods of the newer kinds begin: the incident's
+// start, so that they merge with it.
+var captureStart = time.Date(2018, time.September, 11, 1, 23, 58, 0, time.UTC)
