@@ -248,6 +248,7 @@ type Handler interface {
 type Fate struct {
 	Seq      uint64
 	Size     int
+	Kind     Kind // of the pattern or summary: Repeat, Block, Cycle, Suppressed
 	FP       string
 	Template string // the pattern's template in readable form, "" if none
 	Verbatim bool

@@ -452,7 +452,7 @@ func (e *Engine) observe(p *pattern, m *floodgate.Message) {
 	}
 	f := floodgate.Fate{Seq: m.Seq, Size: m.Size, Verbatim: true}
 	if p != nil {
-		f.FP, f.Template = e.fpOf(p), p.readTpl
+		f.FP, f.Template, f.Kind = e.fpOf(p), p.readTpl, p.kind
 	}
 	e.opts.Observer.Observe(f)
 }

@@ -22,7 +22,9 @@ var class = func() (t [256]uint8) {
 		t[c] = clDelim
 	}
 	t[0x7f] = clDelim
-	for _, c := range []byte(" ,;()[]{}<>\"'=!?/@|+*&%$^~`\\") {
+	// '/' is no delimiter: a path or URL is one token, a place whose
+	// values vary however deep the path.
+	for _, c := range []byte(" ,;()[]{}<>\"'=!?@|+*&%$^~`\\") {
 		t[c] = clDelim
 	}
 	for c := '0'; c <= '9'; c++ {
@@ -91,7 +93,7 @@ type token struct {
 	ts, te int32 // in the template
 	ss, se int32 // in the text
 	kind   uint8
-	key    bool // followed by '=' or ending in ':': a key name
+	key    bool // followed by '=': a key name
 }
 
 // maxTokens bounds the tokens scanTemplate records of one line; the rest
@@ -155,7 +157,7 @@ func scanTemplate(dst []byte, toks []token, text string) ([]byte, []token) {
 			dst = append(dst, tok...)
 		}
 		if rec && len(toks) < maxTokens {
-			key := i < n && text[i] == '=' || tok[len(tok)-1] == ':'
+			key := i < n && text[i] == '='
 			toks = append(toks, token{ts: int32(ts), te: int32(len(dst)), ss: int32(start), se: int32(i), kind: kind, key: key})
 		}
 	}

@@ -14,17 +14,22 @@ import (
 // how its values behave at its place in the message, so the engine learns
 // that online, per source, with no configuration:
 //
-//   - Lines are grouped by skeleton: source, severity, the sequence of
-//     delimiters and token kinds, and the first word. Drain merges lines by
-//     token similarity and so merges "Failed password" with "Accepted
+//   - Lines are grouped by skeleton: source, severity, and the sequence of
+//     delimiters and tokens with every word left out. Drain merges lines
+//     by token similarity and so merges "Failed password" with "Accepted
 //     password"; a skeleton never does, since words are only ever masked
-//     at a place the group has learned to be variable.
+//     at a place the group has learned to be variable, and a place whose
+//     values recur never is.
 //   - Each word place of a group remembers the first placeSet distinct
-//     values it saw, each with a count. A place is variable once it has
-//     shown placeMinDistinct (16) distinct values of which at least two in
-//     three were seen only once: many different values, each of them
-//     rare. An enumeration (exit reasons, states, methods) has fewer
-//     values than that however they arrive, so it never turns variable.
+//     values it saw, each with a count, and a bitmap of all it saw. A
+//     place is variable once it has shown placeMinDistinct (16) distinct
+//     values and either three in four of them were seen once (many
+//     different values, each of them rare: pod names) or new values keep
+//     coming, placeFresh of the next placeEpoch observations (a long tail
+//     behind a few frequent values: URL paths, user names in a brute
+//     force). An enumeration (exit reasons, states, methods) has fewer
+//     values than that however they arrive, or runs out of new ones, so
+//     it never turns variable.
 //     A place whose values recur (a status, an exit reason, an exception
 //     class) never gets there, however long it lives, and the first
 //     occurrence of each of its values is written, even a tenth reason
@@ -35,7 +40,7 @@ import (
 //     the rare values become the parameter.
 //   - A message needs a skeleton to fold: learned masks apply only while
 //     the variable places are a minority of the group's word places that
-//     are not key names ("uid=", "user:"), so a line made mostly of varying
+//     are not key names ("uid=", "user="), so a line made mostly of varying
 //     words (free text, a chat relay) keeps its words and is written, and
 //     budgets, not dedupe, bound it.
 //
@@ -67,6 +72,13 @@ const (
 	// groupSample is.
 	groupDense  = 256
 	groupSample = 16
+	// placeBits is the size of a place's bitmap of values seen.
+	placeBits = 1024
+	// placeEpoch observations of a place with placeMinDistinct values are
+	// checked at a time; placeFresh new values among them make it
+	// variable.
+	placeEpoch = 16
+	placeFresh = 6
 	// doorkeeperSize is the number of slots of the table of skeletons seen
 	// once.
 	doorkeeperSize = 1 << 14
@@ -86,8 +98,15 @@ type groupKey struct {
 type place struct {
 	vals [placeSet]uint64
 	cnt  [placeSet]uint32
-	n    uint8 // distinct values remembered
-	once uint8 // of those, seen only once
+	// seen is a bitmap of the values' hashes, to tell a new value from
+	// one seen before past the first placeSet (a value whose bit another
+	// set counts as seen: newness is underestimated, never over).
+	seen  [placeBits / 64]uint64
+	n     uint8  // distinct values remembered in vals
+	once  uint8  // of those, seen only once
+	d     uint16 // distinct values seen, by the bitmap
+	epoch uint8  // observations since the last check of the new-value rate
+	fresh uint8  // of those, new values
 }
 
 // group is the learning state of one skeleton.
@@ -119,17 +138,14 @@ func wordIndex(idx []int8, toks []token) []int8 {
 }
 
 // skeleton returns the hash of a line's skeleton: the template with every
-// word but the first replaced by one mark, so that lines of one template
-// share it whatever their words. It hashes the template once.
+// word replaced by one mark, so that lines of one template share it
+// whatever their words. It hashes the template once.
 func (e *Engine) skeleton(tmpl []byte, toks []token, words []int8) uint64 {
 	d := &e.digest
 	d.Reset()
 	at := 0
-	for k, wi := range words {
+	for _, wi := range words {
 		t := &toks[wi]
-		if k == 0 {
-			continue
-		}
 		d.Write(tmpl[at:t.ts])
 		d.Write(paramMarkBytes)
 		at = int(t.te)
@@ -181,12 +197,35 @@ func (e *Engine) learn(src *source, sev uint64, tmpl []byte, toks []token, words
 }
 
 // observe counts value v at word place k and reports whether the place
-// has just become variable.
+// has just become variable: it has shown placeMinDistinct distinct values
+// and either three in four of them were seen once, or new values keep
+// coming (placeFresh in the next placeEpoch observations: a long tail
+// behind a few frequent values, as paths and user names have).
 func (g *group) observe(k int, v uint64) bool {
 	p := g.places[k]
 	if p == nil {
 		p = new(place)
 		g.places[k] = p
+	}
+	bit := v & (placeBits - 1)
+	fresh := p.seen[bit/64]&(1<<(bit%64)) == 0
+	if fresh {
+		p.seen[bit/64] |= 1 << (bit % 64)
+		if p.d < 0xffff {
+			p.d++
+		}
+	}
+	if p.d >= placeMinDistinct {
+		p.epoch++
+		if fresh {
+			p.fresh++
+		}
+		if p.epoch == placeEpoch {
+			if p.fresh >= placeFresh {
+				return true
+			}
+			p.epoch, p.fresh = 0, 0
+		}
 	}
 	n := int(p.n)
 	for i := range n {
@@ -201,12 +240,12 @@ func (g *group) observe(k int, v uint64) bool {
 		}
 	}
 	if n == placeSet {
-		return false // a place with many recurring values stays literal
+		return false
 	}
 	p.vals[n], p.cnt[n] = v, 1
 	p.n++
 	p.once++
-	return p.n >= placeMinDistinct && 3*int(p.once) >= 2*int(p.n)
+	return p.n >= placeMinDistinct && 4*int(p.once) >= 3*int(p.n)
 }
 
 // turnVariable makes word place k of g variable, protecting the values it

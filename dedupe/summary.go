@@ -68,7 +68,7 @@ func (e *Engine) emit(now time.Time, p *pattern) {
 	}
 	if o := e.opts.Observer; o != nil {
 		for _, q := range p.seqs {
-			o.Observe(floodgate.Fate{Seq: q.seq, Size: q.size, FP: s.FP, Template: p.readTpl})
+			o.Observe(floodgate.Fate{Seq: q.seq, Size: q.size, Kind: p.kind, FP: s.FP, Template: p.readTpl})
 		}
 		p.seqs = p.seqs[:0]
 	}
