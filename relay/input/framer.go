@@ -354,11 +354,17 @@ func (f *Framer) head(data []byte) (kind, n, h int) {
 		return headLine, 0, 0
 	}
 	h = run + 1
-	if signed || data[0] == '0' || digits > maxDigits {
-		return headBad, 0, h
-	}
-	if h == len(data) {
+	if h == len(data) && !(digits > maxDigits) {
 		return headMore, 0, 0
+	}
+	if signed {
+		if h < len(data) && data[h] == '<' {
+			return headBad, 0, h // "-5 <13>..."
+		}
+		return headLine, 0, 0 // "-1 is the answer"
+	}
+	if data[0] == '0' || digits > maxDigits {
+		return headBad, 0, h
 	}
 	if data[h] != '<' {
 		// Every syslog message starts with its <PRI>: a count followed
