@@ -852,3 +852,121 @@ func TestShutdownTakesTheBacklog(t *testing.T) {
 		cancel()
 	}
 }
+
+// On Shutdown, a client that stays connected but sends nothing, with no
+// partial frame, is done after DrainGrace: Shutdown returns without waiting
+// for the drain deadline, and everything the client sent arrives, what the
+// kernel still held when Shutdown began included.
+func TestShutdownIdleClient(t *testing.T) {
+	c := newCollector()
+	var st Stats
+	l := listen(t, Options{Type: "tcp", Address: "127.0.0.1:0"}, c, &st)
+	idle := dial(t, l)
+	write(t, idle, "<13>first\n")
+	c.waitN(t, 1)
+	var burst strings.Builder
+	for i := range 5000 {
+		fmt.Fprintf(&burst, "<13>burst %d\n", i)
+	}
+	write(t, idle, burst.String())
+
+	// The drain deadline is far off: only the grace can end the client.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- l.Shutdown(ctx) }()
+	idle.SetReadDeadline(time.Now().Add(wait))
+	if _, err := idle.Read(make([]byte, 1)); errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatal("idle client still connected")
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Shutdown = %v, want nil", err)
+		}
+	case <-time.After(wait):
+		t.Fatal("Shutdown still waits for an idle client")
+	}
+	got := c.all()
+	if len(got) != 5001 || got[5000] != "<13>burst 4999" {
+		t.Fatalf("got %d frames, last %q; want 5001, the burst whole", len(got), got[len(got)-1])
+	}
+	if s := st.Snapshot(); s.BadFrames != 0 || s.IdleTimeouts != 0 || s.ReadErrors != 0 {
+		t.Errorf("stats = %+v, want a clean end", s)
+	}
+}
+
+// On Shutdown, a client in the middle of a frame is not held to the grace:
+// it may complete the frame until the drain deadline.
+func TestShutdownClientMidFrame(t *testing.T) {
+	const grace = 20 * time.Millisecond
+	c := newCollector()
+	var st Stats
+	l := listen(t, Options{Type: "tcp", Address: "127.0.0.1:0", DrainGrace: grace}, c, &st)
+	conn := dial(t, l)
+	write(t, conn, "<13>whole\n<13>half")
+	c.waitN(t, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- l.Shutdown(ctx) }()
+	// Many graces pass; the client is still served.
+	time.Sleep(10 * grace)
+	write(t, conn, " and the rest\n")
+	got := c.waitN(t, 2)
+	if got[1] != "<13>half and the rest" {
+		t.Errorf("frame = %q, want it whole", got[1])
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Shutdown = %v, want nil", err)
+		}
+	case <-time.After(wait):
+		t.Fatal("Shutdown did not end the client after its frame")
+	}
+	if s := st.Snapshot(); s.BadFrames != 0 {
+		t.Errorf("bad frames = %d, want 0", s.BadFrames)
+	}
+}
+
+// A stdin input ends at EOF: Done is closed, with every frame delivered;
+// a socket input is not done until it is shut down.
+func TestStdinDone(t *testing.T) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newCollector()
+	l := newListener(Options{Type: "stdin"}, c, nil, nil)
+	l.serveReader(pr)
+	io.WriteString(pw, "<13>last words\n<13>no lf")
+	pw.Close()
+	select {
+	case <-l.Done():
+	case <-time.After(wait):
+		t.Fatal("stdin input not done at EOF")
+	}
+	if got, want := c.all(), []string{"<13>last words", "<13>no lf"}; !equalStrings(got, want) {
+		t.Errorf("frames = %q, want %q", got, want)
+	}
+	if c.inputs["stdin"] != 2 {
+		t.Errorf("batches named %v, want \"stdin\"", c.inputs)
+	}
+	if err := l.Shutdown(context.Background()); err != nil {
+		t.Errorf("Shutdown after EOF = %v", err)
+	}
+
+	tcp := listen(t, Options{Type: "tcp", Address: "127.0.0.1:0"}, c, nil)
+	select {
+	case <-tcp.Done():
+		t.Fatal("tcp input done before Shutdown")
+	default:
+	}
+	tcp.Shutdown(context.Background())
+	select {
+	case <-tcp.Done():
+	default:
+		t.Fatal("tcp input not done after Shutdown")
+	}
+}
