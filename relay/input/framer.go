@@ -89,6 +89,9 @@ type Framer struct {
 	// err is the sticky read error, returned once buffered input is
 	// framed.
 	err error
+	// done counts the frames finished, delivered or skipped, so that a
+	// reader can tell one pending frame from the next.
+	done uint64
 
 	stats *Stats
 }
@@ -170,6 +173,9 @@ func (f *Framer) next(mayRead bool) ([]byte, error) {
 			f.r += n
 			f.skip -= n
 			f.stats.SkippedBytes.Add(uint64(n))
+			if f.skip == 0 {
+				f.done++
+			}
 			if f.skip > 0 {
 				if err := f.more(mayRead); err != nil {
 					return nil, err
@@ -186,6 +192,7 @@ func (f *Framer) next(mayRead bool) ([]byte, error) {
 		if f.r < f.w {
 			frame, ok := f.frame(f.err != nil)
 			if ok {
+				f.done++
 				if len(frame) == 0 {
 					continue
 				}

@@ -618,6 +618,7 @@ type clientReader struct {
 	f           *Framer
 	idle, frame time.Duration
 	since       time.Time // when the pending frame began
+	done        uint64    // f.done then: a new frame is pending when it moved
 }
 
 func (r *clientReader) Read(p []byte) (int, error) {
@@ -627,8 +628,10 @@ func (r *clientReader) Read(p []byte) (int, error) {
 		var deadline time.Time
 		var why error
 		if r.f.pending() {
-			if r.since.IsZero() {
-				r.since = now
+			if r.since.IsZero() || r.done != r.f.done {
+				// A frame begun since the last read: its time
+				// starts now, not when the one before it began.
+				r.since, r.done = now, r.f.done
 			}
 			if r.frame > 0 {
 				deadline, why = r.since.Add(r.frame), errFrameTimeout

@@ -970,3 +970,30 @@ func TestStdinDone(t *testing.T) {
 		t.Fatal("tcp input not done after Shutdown")
 	}
 }
+
+// FrameTimeout times each frame, not the stream: a client that sends for
+// much longer than it, with every read ending in the middle of a frame,
+// is not closed.
+func TestFrameTimeoutPerFrame(t *testing.T) {
+	const frameTimeout = 100 * time.Millisecond
+	c := newCollector()
+	var st Stats
+	l := listen(t, Options{Type: "tcp", Address: "127.0.0.1:0", FrameTimeout: frameTimeout}, c, &st)
+	conn := dial(t, l)
+	tick := time.NewTicker(frameTimeout / 4)
+	defer tick.Stop()
+	const writes = 20 // five frame timeouts
+	write(t, conn, "<13>frame 0 fir")
+	for i := 1; i <= writes; i++ {
+		<-tick.C
+		write(t, conn, fmt.Sprintf("st half\n<13>frame %d fir", i))
+	}
+	write(t, conn, "st half\n")
+	got := c.waitN(t, writes+1)
+	if got[writes] != fmt.Sprintf("<13>frame %d first half", writes) {
+		t.Errorf("last frame = %q", got[writes])
+	}
+	if s := st.Snapshot(); s.FrameTimeouts != 0 || s.BadFrames != 0 {
+		t.Errorf("frame timeouts, bad frames = %d, %d; want 0, 0", s.FrameTimeouts, s.BadFrames)
+	}
+}
