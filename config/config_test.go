@@ -100,7 +100,7 @@ func TestParseContractKeys(t *testing.T) {
 	if len(c.Inputs) != 2 || c.Inputs[1].Type != "unixgram" || c.Inputs[1].Address != "/run/floodgate.sock" {
 		t.Errorf("inputs = %+v", c.Inputs)
 	}
-	if c.Inputs[0].MaxMessageSize != DefaultMaxMessageSize {
+	if c.Inputs[0].MaxMessageSize != 64<<10 {
 		t.Errorf("input default max_message_size not filled: %d", c.Inputs[0].MaxMessageSize)
 	}
 	if o := c.Outputs[0]; o.Format != "json" || o.Path != "out/{host}/{app}.log" {

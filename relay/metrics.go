@@ -25,6 +25,9 @@ const (
 	metricInputConnsAcc    = "floodgate_input_connections_accepted_total"
 	metricInputConnsRej    = "floodgate_input_connections_rejected_total"
 	metricInputIdle        = "floodgate_input_idle_timeouts_total"
+	metricInputFrameTO     = "floodgate_input_frame_timeouts_total"
+	metricInputEvicted     = "floodgate_input_connections_evicted_total"
+	metricInputSkipped     = "floodgate_input_skipped_bytes_total"
 	metricInputReadErrors  = "floodgate_input_read_errors_total"
 	metricInputKernelDrops = "floodgate_input_kernel_drops_total"
 	metricParsed           = "floodgate_messages_parsed_total"
@@ -53,8 +56,11 @@ var (
 	descInputBadFrames   = desc(metricInputBadFrames, "Frames that were not what they claimed (bad octet counts, cut short).", "input")
 	descInputConnsOpen   = desc(metricInputConnsOpen, "Stream clients connected now.", "input")
 	descInputConnsAcc    = desc(metricInputConnsAcc, "Stream clients accepted.", "input")
-	descInputConnsRej    = desc(metricInputConnsRej, "Stream clients refused because max_connections were open.", "input")
+	descInputConnsRej    = desc(metricInputConnsRej, "Stream clients refused because their peer had max_connections_per_peer open, all delivering.", "input")
 	descInputIdle        = desc(metricInputIdle, "Stream clients closed after idle_timeout.", "input")
+	descInputFrameTO     = desc(metricInputFrameTO, "Stream clients closed for not completing a frame within frame_timeout.", "input")
+	descInputEvicted     = desc(metricInputEvicted, "Stream clients that had delivered nothing, closed to make room for a new one.", "input")
+	descInputSkipped     = desc(metricInputSkipped, "Bytes discarded unread: oversize frames and the rest of lines too long.", "input")
 	descInputReadErrors  = desc(metricInputReadErrors, "Failed reads and accepts.", "input")
 	descInputKernelDrops = desc(metricInputKernelDrops, "Datagrams the kernel dropped on a UDP input's socket because floodgate did not read them in time (from /proc/net/udp).", "input")
 	descParsed           = desc(metricParsed, "Messages parsed by the shards.")
@@ -135,6 +141,7 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		descInputMessages, descInputBytes, descInputTruncated, descInputOversize, descInputBadFrames,
 		descInputConnsOpen, descInputConnsAcc, descInputConnsRej, descInputIdle, descInputReadErrors, descInputKernelDrops,
+		descInputFrameTO, descInputEvicted, descInputSkipped,
 		descParsed, descUnparsed, descRecords, descFolded,
 		descOutputRecords, descOutputBytes, descOutputErrors, descOutputLost, descOutputRotations, descDiskLevel,
 		descRestartLoops, descRestartLoopCount,
@@ -164,6 +171,9 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		counter(descInputConnsAcc, float64(c.ConnectionsAccepted), in.name)
 		counter(descInputConnsRej, float64(c.ConnectionsRejected), in.name)
 		counter(descInputIdle, float64(c.IdleTimeouts), in.name)
+		counter(descInputFrameTO, float64(c.FrameTimeouts), in.name)
+		counter(descInputEvicted, float64(c.ConnectionsEvicted), in.name)
+		counter(descInputSkipped, float64(c.SkippedBytes), in.name)
 		counter(descInputReadErrors, float64(c.ReadErrors), in.name)
 		if in.udpPort > 0 {
 			if d, ok := udpDrops(in.udpPort); ok {

@@ -140,7 +140,7 @@ func Replay(ctx context.Context, cfg *config.Config, o ReplayOptions, log *slog.
 	})
 	limit := o.MaxMessageSize
 	if limit <= 0 {
-		limit = config.DefaultMaxMessageSize
+		limit = input.DefaultOptions().MaxMessageSize
 		for _, in := range cfg.Inputs {
 			limit = max(limit, int(in.MaxMessageSize))
 		}

@@ -96,7 +96,7 @@ func shardBy(cfg *config.Config) func(*floodgate.Message) uint64 {
 func (s *Server) Start() error {
 	for _, ic := range s.cfg.Inputs {
 		st := &input.Stats{}
-		l, err := input.Listen(ic, s.pipe, st, s.log.With("component", "input", "input", ic.Name))
+		l, err := input.Listen(ic.Options(), s.pipe, st, s.log.With("component", "input", "input", ic.Name))
 		if err != nil {
 			s.Close()
 			return err
@@ -155,6 +155,21 @@ func (s *Server) flushLoop() {
 			}
 		}
 	}
+}
+
+// Done returns a channel that is closed when every input has ended on
+// its own: where stdin is the only input, at its end (a sidecar's pipe
+// closing), which the caller takes as a signal to shut down. A socket
+// input never ends on its own. Call it after Start.
+func (s *Server) Done() <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		for _, l := range s.listeners {
+			<-l.Done()
+		}
+		close(done)
+	}()
+	return done
 }
 
 // Addrs returns the bound address of each input, in config order.

@@ -180,10 +180,14 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	hups := make(chan os.Signal, 1)
 	signal.Notify(hups, syscall.SIGHUP)
 	defer signal.Stop(hups)
+	ended := srv.Done() // stdin alone, at its end
 wait:
 	for {
 		select {
 		case <-ctx.Done():
+			break wait
+		case <-ended:
+			log.Info("shutting down: every input has ended")
 			break wait
 		case s := <-sigs:
 			log.Info("shutting down", "signal", s.String(), "drain_timeout", cfg.Relay.DrainTimeout.String())

@@ -446,6 +446,64 @@ func TestShutdownLosesNothing(t *testing.T) {
 	}
 }
 
+// TestShutdownIdleClient: SIGTERM with a client that stays connected and
+// sends nothing (rsyslog's forwarding connection on a quiet host) exits 0
+// after the drain grace, not the drain timeout (5m here), with every message
+// the client sent accounted for.
+func TestShutdownIdleClient(t *testing.T) {
+	d := startDaemon(t, `
+[[input]]
+type = "tcp"
+address = "127.0.0.1:0"
+
+[[output]]
+type = "file"
+path = "{dir}/out/{host}/{app}.log"
+format = "json"
+
+[relay]
+drain_timeout = "5m"
+
+[metrics]
+address = ""
+`, 1)
+	c, err := net.Dial("tcp", d.addrs["tcp"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	const n = 20000
+	w := bufio.NewWriter(c)
+	for i := 0; i < n; i++ {
+		msg := fmt.Sprintf("<30>1 2026-11-27T10:00:%02d.%06dZ node%d kubelet %d - - status %d of pod-%d ok", i/1000%60, i%1000000, i%3, 1000+i%5, i, i%11)
+		fmt.Fprintf(w, "%d %s", len(msg), msg)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-d.done:
+		if err != nil {
+			t.Fatalf("exit: %v\n%s", err, d.stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no exit with an idle client connected:\n%s", d.stderr.String())
+	}
+	var total int64
+	for _, r := range d.records() {
+		total++
+		if r.Summary != nil {
+			total += r.Summary.Count - 1
+		}
+	}
+	if total != n {
+		t.Fatalf("sent %d, accounted %d\n%s", n, total, d.stderr.String())
+	}
+}
+
 // syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
 type syncBuffer struct {
 	mu  sync.Mutex
@@ -465,7 +523,8 @@ func (b *syncBuffer) String() string {
 }
 
 // TestSecondSignalAborts: the first SIGTERM drains, waiting for a
-// connected client up to the drain timeout; a second one aborts at once.
+// connected client in the middle of a frame up to the drain timeout; a
+// second one aborts at once.
 func TestSecondSignalAborts(t *testing.T) {
 	d := startDaemon(t, `
 [[input]]
@@ -487,7 +546,9 @@ address = ""
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if _, err := c.Write([]byte("<13>Nov 27 10:00:00 h app: still connected\n")); err != nil {
+	// No LF: a frame is pending, so the client is not done at the drain
+	// grace.
+	if _, err := c.Write([]byte("<13>Nov 27 10:00:00 h app: still connected")); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -567,5 +628,75 @@ func TestSIGHUPKeepsRunning(t *testing.T) {
 	old, _ := os.ReadFile(file + ".1")
 	if !strings.Contains(string(old), "before the rotation") || strings.Contains(string(old), "after the rotation") {
 		t.Errorf("rotated file holds %q", old)
+	}
+}
+
+// TestStdinEOF: a stdin input ends at EOF. Where it is the only input,
+// the relay then drains and exits 0 on its own, as a sidecar does when its
+// app's pipe closes; beside a socket input it just ends, and the relay
+// runs on until signalled.
+func TestStdinEOF(t *testing.T) {
+	tests := []struct {
+		name   string
+		inputs string
+		alone  bool
+	}{
+		{name: "stdin alone", inputs: "[[input]]\ntype = \"stdin\"\n", alone: true},
+		{name: "stdin and tcp", inputs: "[[input]]\ntype = \"stdin\"\n\n[[input]]\ntype = \"tcp\"\naddress = \"127.0.0.1:0\"\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := filepath.Join(dir, "floodgate.toml")
+			conf := tt.inputs + "\n[[output]]\ntype = \"stdout\"\nformat = \"json\"\n\n[metrics]\naddress = \"\"\n"
+			if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(binary, "run", "-config", cfg)
+			cmd.Stdin = strings.NewReader("<13>1 2026-11-27T10:00:00Z h app - - - first\n<13>1 2026-11-27T10:00:01Z h app - - - last, without LF")
+			var stdout bytes.Buffer
+			stderr := &syncBuffer{}
+			cmd.Stdout, cmd.Stderr = &stdout, stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			t.Cleanup(func() {
+				if cmd.ProcessState == nil {
+					_ = cmd.Process.Kill()
+					<-done
+				}
+			})
+			if !tt.alone {
+				deadline := time.Now().Add(20 * time.Second)
+				for !strings.Contains(stderr.String(), "floodgate running") {
+					if time.Now().After(deadline) {
+						t.Fatalf("not running:\n%s", stderr.String())
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+				select {
+				case err := <-done:
+					t.Fatalf("exited (%v) at stdin's EOF beside a tcp input:\n%s", err, stderr.String())
+				case <-time.After(300 * time.Millisecond):
+				}
+				if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+					t.Fatal(err)
+				}
+			}
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("exit: %v\n%s", err, stderr.String())
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatalf("no exit after stdin's EOF:\n%s", stderr.String())
+			}
+			out := stdout.String()
+			if !strings.Contains(out, `"msg":"first"`) || !strings.Contains(out, `"msg":"last, without LF"`) {
+				t.Errorf("stdout = %q, want both messages", out)
+			}
+		})
 	}
 }

@@ -10,8 +10,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/floodgate/floodgate/config"
 )
 
 // benchStream returns n typical journald-forwarded messages (about 110
@@ -103,7 +101,7 @@ func benchStreamInput(b *testing.B, typ, addr string) {
 		b.Run(bc.name, func(b *testing.B) {
 			data := benchStream(600, bc.octet)
 			sink := &countSink{done: make(chan struct{}, 1)}
-			cfg := config.Input{Type: typ, Address: addr, IdleTimeout: config.DefaultIdleTimeout}
+			cfg := Options{Type: typ, Address: addr, IdleTimeout: DefaultOptions().IdleTimeout}
 			l, err := Listen(cfg, sink, nil, nil)
 			if err != nil {
 				b.Fatal(err)
@@ -147,7 +145,7 @@ func BenchmarkUDP(b *testing.B) {
 	msg := []byte(`<30>Nov 27 10:02:37 web1 dockerd[12436]: level=info msg="container 4f3a9c started" id=1234`)
 	sink := &countSink{done: make(chan struct{}, 1)}
 	var st Stats
-	l, err := Listen(config.Input{Type: "udp", Address: "127.0.0.1:0"}, sink, &st, nil)
+	l, err := Listen(Options{Type: "udp", Address: "127.0.0.1:0"}, sink, &st, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -190,7 +188,7 @@ func BenchmarkUDPReceive(b *testing.B) {
 			got <- struct{}{}
 		}
 	})
-	l, err := Listen(config.Input{Type: "udp", Address: "127.0.0.1:0"}, sink, nil, nil)
+	l, err := Listen(Options{Type: "udp", Address: "127.0.0.1:0"}, sink, nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -8,15 +8,16 @@ import (
 
 // Framing limits.
 const (
-	// DefaultMaxSize is the maximum message size used when none is given.
-	DefaultMaxSize = 64 << 10
-	// MaxOctetCount is the largest octet count taken as a frame length.
-	// A larger count is absurd (no sender writes gigabyte messages): the
-	// frame is read as an LF line and counted as a bad frame, rather than
-	// discarding that much of the stream.
-	MaxOctetCount = 64 << 20
+	// maxOctetCount is the largest octet count ever taken as a frame
+	// length, whatever the maximum message size.
+	maxOctetCount = 64 << 20
+	// plausibleFactor: a count up to this many times the maximum message
+	// size (and at least minPlausible) is a frame too long, skipped; a
+	// larger one is no count at all and the stream is resynchronised.
+	plausibleFactor = 16
+	minPlausible    = 1 << 20
 
-	// maxDigits bounds the digits of an octet count (MaxOctetCount has 8).
+	// maxDigits bounds the digits of an octet count (maxOctetCount has 8).
 	maxDigits = 9
 	// headerRoom is what a frame may need beyond its body in the buffer:
 	// an octet count and its space, or a CR and the LF.
@@ -41,12 +42,25 @@ var errWouldRead = errors.New("frame needs more input")
 //
 // Memory is bounded by the maximum message size: a line longer than the
 // maximum is cut at the maximum and the rest of it skipped; an
-// octet-counted frame longer than the maximum is skipped without being
-// buffered; a count that is not followed by a space and '<', starts with
-// 0 or is absurd (over MaxOctetCount) makes the frame an LF line, so a
-// bare line such as "200 OK" is never cut by length. The stream carries
-// on after each of them, and each is counted in the Stats given to
-// SetStats. Empty frames (blank lines) are skipped.
+// octet-counted frame longer than the maximum, but plausibly a frame
+// (a count up to 16 times the maximum, and at least 1 MiB), is skipped
+// without being buffered.
+//
+// A count that cannot start a frame (a sign, a leading zero, too many
+// digits, a count far beyond the maximum, no '<' after its space) is
+// garbage, and the Framer resynchronises: the garbage, up to the next LF
+// or NUL or the next place where a frame plausibly starts ("LEN <PRI>"
+// with LEN within the maximum, followed where it can be seen by the start
+// of another frame), is delivered as a frame of its own (cut at the
+// maximum like any line) and counted bad, and framing goes on from
+// there. The rest of a line too long is skipped the same way, up to the
+// next LF, NUL or frame start, so a flood of bytes without LF costs the
+// frames after it nothing. A bare line such as "200 OK" that ends in LF
+// is delivered as it is.
+//
+// Every byte is thus delivered or counted: Stats counts truncated lines,
+// skipped oversize frames, bad frames and the bytes skipped.
+// Empty frames (blank lines) are dropped.
 //
 // Frames are slices of the Framer's buffer: steady state reads allocate
 // nothing. A Framer is not safe for concurrent use.
@@ -57,13 +71,16 @@ type Framer struct {
 	max   int
 	limit int // the buffer never grows beyond this
 
+	// mode is what the frame at r is: undecided, a line, or garbage
+	// after a bad count, to be resynchronised.
+	mode int
 	// scanned is how much of a pending line at r has been searched for
-	// its terminator already, so a line arriving byte by byte costs
-	// linear time.
-	scanned int
-	// line is set when the frame at r starts with a digit but is a line
-	// (bad octet count, counted once).
-	line bool
+	// its terminator already, and bscanned for a frame start, so a line
+	// arriving byte by byte costs linear time.
+	scanned, bscanned int
+	// from is where a frame start may begin in a line: past the bad
+	// count of a garbage frame, and never at the line's first byte.
+	from int
 	// skip is the number of bytes of an oversize octet-counted frame
 	// still to discard.
 	skip int
@@ -72,15 +89,25 @@ type Framer struct {
 	// err is the sticky read error, returned once buffered input is
 	// framed.
 	err error
+	// done counts the frames finished, delivered or skipped, so that a
+	// reader can tell one pending frame from the next.
+	done uint64
 
 	stats *Stats
 }
 
+// Framing modes of the frame at the read position.
+const (
+	modeHead   = iota // not decided yet
+	modeLine          // a line, ended by LF or NUL
+	modeResync        // garbage after a bad count
+)
+
 // NewFramer returns a Framer reading r with messages of at most maxSize
-// bytes (DefaultMaxSize when maxSize <= 0).
+// bytes (DefaultOptions' MaxMessageSize when maxSize <= 0).
 func NewFramer(r io.Reader, maxSize int) *Framer {
 	if maxSize <= 0 {
-		maxSize = DefaultMaxSize
+		maxSize = DefaultOptions().MaxMessageSize
 	}
 	limit := maxSize + headerRoom
 	return &Framer{
@@ -112,14 +139,6 @@ func (f *Framer) Next() ([]byte, error) {
 	return f.next(true)
 }
 
-// Buffered returns the next frame if it can be framed from input already
-// read, without reading; frames returned earlier stay valid. It lets a
-// reader collect every complete frame it holds into one batch.
-func (f *Framer) Buffered() ([]byte, bool) {
-	frame, err := f.next(false)
-	return frame, err == nil
-}
-
 // ReadBatch appends to dst the next frame, reading as needed, and then at
 // most limit-1 more frames that are already buffered. The frames are valid
 // until the following call to Next or ReadBatch. It returns an error only
@@ -140,6 +159,12 @@ func (f *Framer) ReadBatch(dst [][]byte, limit int) ([][]byte, error) {
 	return dst, nil
 }
 
+// pending reports whether the Framer is in the middle of a frame: it holds
+// part of one, or is discarding the rest of one.
+func (f *Framer) pending() bool {
+	return f.r < f.w || f.skip > 0 || f.skipLine
+}
+
 // next frames buffered input, reading more only when mayRead is set.
 func (f *Framer) next(mayRead bool) ([]byte, error) {
 	for {
@@ -147,6 +172,10 @@ func (f *Framer) next(mayRead bool) ([]byte, error) {
 			n := min(f.skip, f.w-f.r)
 			f.r += n
 			f.skip -= n
+			f.stats.SkippedBytes.Add(uint64(n))
+			if f.skip == 0 {
+				f.done++
+			}
 			if f.skip > 0 {
 				if err := f.more(mayRead); err != nil {
 					return nil, err
@@ -154,21 +183,16 @@ func (f *Framer) next(mayRead bool) ([]byte, error) {
 				continue
 			}
 		}
-		if f.skipLine {
-			i := indexTerm(f.buf[f.r:f.w])
-			if i < 0 {
-				f.r = f.w
-				if err := f.more(mayRead); err != nil {
-					return nil, err
-				}
-				continue
+		if f.skipLine && !f.skipRest() {
+			if err := f.more(mayRead); err != nil {
+				return nil, err
 			}
-			f.r += i + 1
-			f.skipLine = false
+			continue
 		}
 		if f.r < f.w {
 			frame, ok := f.frame(f.err != nil)
 			if ok {
+				f.done++
 				if len(frame) == 0 {
 					continue
 				}
@@ -179,6 +203,40 @@ func (f *Framer) next(mayRead bool) ([]byte, error) {
 			return nil, err
 		}
 	}
+}
+
+// skipRest discards the rest of a truncated line up to its LF or NUL, or
+// up to a frame start, whichever comes first; it reports whether it got
+// there.
+func (f *Framer) skipRest() bool {
+	data := f.buf[f.r:f.w]
+	lim := len(data)
+	end := indexTerm(data)
+	if end >= 0 {
+		lim = end
+	}
+	j, pending := f.boundary(data, 0, 0, lim)
+	switch {
+	case j >= 0:
+		f.discard(j)
+	case end >= 0:
+		f.discard(end + 1)
+	case pending >= 0 && f.err == nil:
+		// What may start a frame stays for the next read to decide.
+		f.discard(pending)
+		return false
+	default:
+		f.discard(len(data))
+		return false
+	}
+	f.skipLine = false
+	return true
+}
+
+// discard drops n buffered bytes, counted as skipped.
+func (f *Framer) discard(n int) {
+	f.r += n
+	f.stats.SkippedBytes.Add(uint64(n))
 }
 
 // more reads more input into the buffer, or says why it cannot.
@@ -222,21 +280,31 @@ func (f *Framer) more(mayRead bool) error {
 	return nil
 }
 
+// What a frame's first bytes say it is (head).
+const (
+	headMore     = iota // undecided until more input comes
+	headFrame           // an octet-counted frame within the maximum
+	headOversize        // a plausible octet-counted frame over the maximum
+	headBad             // a count that cannot start a frame: garbage
+	headLine            // a line
+)
+
 // frame takes the frame at buf[r:w] (not empty) if it is complete, or if
 // atEOF, whatever there is of it. An empty frame with ok set means the
 // input was consumed without a frame to show (skipped).
 func (f *Framer) frame(atEOF bool) (frame []byte, ok bool) {
 	data := f.buf[f.r:f.w]
-	if !f.line && isDigit(data[0]) {
-		n, h, st := octetCount(data)
-		switch st {
-		case countOK:
-			if n > f.max {
-				f.stats.OversizeSkipped.Add(1)
-				f.r += h
-				f.skip = n
-				return nil, true
+	if f.mode == modeHead {
+		kind, n, h := f.head(data)
+		switch kind {
+		case headMore:
+			if !atEOF {
+				return nil, false
 			}
+			// The stream ended inside what looked like a count.
+			f.stats.BadFrames.Add(1)
+			f.mode, f.from = modeLine, 1
+		case headFrame:
 			if len(data) >= h+n {
 				f.r += h + n
 				return trimLF(data[h : h+n]), true
@@ -248,99 +316,288 @@ func (f *Framer) frame(atEOF bool) (frame []byte, ok bool) {
 			f.stats.BadFrames.Add(1)
 			f.r = f.w
 			return data[h:], true
-		case countMore:
-			if !atEOF {
-				return nil, false
-			}
-		}
-		// Not a count: the frame is a line, garbage kept as it came.
-		if st != countLine {
+		case headOversize:
+			f.stats.OversizeSkipped.Add(1)
+			f.r += h
+			f.skip = n
+			return nil, true
+		case headBad:
 			f.stats.BadFrames.Add(1)
+			f.mode, f.from = modeResync, h
+		default:
+			f.mode, f.from = modeLine, 1
 		}
-		f.line = true
 	}
+	return f.line(data, atEOF)
+}
 
-	// A line: up to LF or NUL. Searching max+2 bytes is enough to know
-	// whether the line, without a trailing CR, fits.
+// head decides what the frame at the start of data is. For a frame it
+// returns the count n and the header's length h; for garbage, in h, where
+// the bad count ends.
+func (f *Framer) head(data []byte) (kind, n, h int) {
+	c := data[0]
+	signed := c == '+' || c == '-'
+	if !signed && !isDigit(c) {
+		return headLine, 0, 0
+	}
+	start := 0
+	if signed {
+		start = 1
+	}
+	run := start
+	for run < len(data) && isDigit(data[run]) {
+		run++
+	}
+	digits := run - start
+	if run == len(data) {
+		if digits > maxDigits {
+			return headBad, 0, run
+		}
+		return headMore, 0, 0
+	}
+	if data[run] != ' ' || digits == 0 {
+		// "2026-11-27 boot", "12:00", "-- a line": a line, and nothing
+		// wrong with it.
+		return headLine, 0, 0
+	}
+	h = run + 1
+	if h == len(data) && !(digits > maxDigits) {
+		return headMore, 0, 0
+	}
+	if signed {
+		if h < len(data) && data[h] == '<' {
+			return headBad, 0, h // "-5 <13>..."
+		}
+		return headLine, 0, 0 // "-1 is the answer"
+	}
+	if data[0] == '0' || digits > maxDigits {
+		return headBad, 0, h
+	}
+	if data[h] != '<' {
+		// Every syslog message starts with its <PRI>: a count followed
+		// by anything else is no count ("200 OK" in a capture).
+		return headBad, 0, h
+	}
+	n = atoi(data[:run])
+	switch {
+	case n > f.plausible():
+		return headBad, 0, h
+	case n > f.max:
+		return headOversize, n, h
+	}
+	return headFrame, n, h
+}
+
+// plausible is the largest count taken for a frame, skipped when over the
+// maximum; beyond it a count is garbage.
+func (f *Framer) plausible() int {
+	return min(maxOctetCount, max(plausibleFactor*f.max, minPlausible))
+}
+
+// line frames a line, or the garbage after a bad count, at the start of
+// data.
+func (f *Framer) line(data []byte, atEOF bool) ([]byte, bool) {
+	// Searching max+2 bytes is enough to know whether the line, without
+	// a trailing CR, fits.
 	window := data[:min(len(data), f.max+2)]
+	end := -1
 	if i := indexTerm(window[f.scanned:]); i >= 0 {
-		i += f.scanned
-		f.r += i + 1
-		f.scanned, f.line = 0, false
-		line := trimCR(data[:i])
+		end = f.scanned + i
+	} else {
+		f.scanned = len(window)
+	}
+	full := end < 0 && len(data) >= f.max+2
+	if f.mode == modeResync || full {
+		// Garbage ends where a frame starts; so does a line too long,
+		// which may be garbage that never ends in LF.
+		lim := len(window)
+		if end >= 0 {
+			lim = end
+		}
+		j, pending := f.boundary(data, f.from, max(f.from, f.bscanned), lim)
+		switch {
+		case j >= 0:
+			return f.cut(data, j), true
+		case pending >= 0 && full:
+			return f.cut(data, pending), true
+		case pending >= 0 && !atEOF:
+			f.bscanned = pending
+			return nil, false
+		}
+		f.bscanned = max(f.from, lim-1)
+	}
+	if end >= 0 {
+		f.r += end + 1
+		f.reset()
+		line := trimCR(data[:end])
 		if len(line) > f.max {
 			f.stats.Truncated.Add(1)
+			f.stats.SkippedBytes.Add(uint64(len(line) - f.max))
 			line = line[:f.max]
 		}
 		return line, true
 	}
-	f.scanned = len(window)
-	if len(data) >= f.max+2 {
+	if full {
 		// Too long: the first max bytes are the message, the rest of
 		// the line is skipped.
 		f.stats.Truncated.Add(1)
 		f.r += f.max
-		f.scanned, f.line, f.skipLine = 0, false, true
+		f.reset()
+		f.skipLine = true
 		return data[:f.max], true
 	}
 	if !atEOF {
 		return nil, false
 	}
 	f.r = f.w
-	f.scanned, f.line = 0, false
+	f.reset()
 	line := trimCR(data)
 	if len(line) > f.max {
 		f.stats.Truncated.Add(1)
+		f.stats.SkippedBytes.Add(uint64(len(line) - f.max))
 		line = line[:f.max]
 	}
 	return line, true
 }
 
-// Results of octetCount.
-const (
-	countOK = iota
-	countMore
-	countBad
-	// countLine: digits followed by something else than a space, such as
-	// an ISO timestamp at the start of a capture line: a line, and
-	// nothing wrong with it.
-	countLine
-)
-
-// octetCount reads an RFC 6587 MSG-LEN and its space at the start of data
-// (which starts with a digit): the count n, the header length h, and
-// whether it is a count at all or needs more input to tell. A count is
-// taken only when the message after it starts with '<', as every RFC 6587
-// frame does.
-func octetCount(data []byte) (n, h, status int) {
-	if data[0] == '0' {
-		return 0, 0, countBad
+// cut ends the line or garbage at the start of data where a frame starts,
+// at j, and returns it, cut at the maximum.
+func (f *Framer) cut(data []byte, j int) []byte {
+	if f.mode == modeLine {
+		// A line that ended without its LF: the stream is no LF
+		// stream here.
+		f.stats.BadFrames.Add(1)
 	}
-	for i, c := range data {
-		switch {
-		case isDigit(c):
-			if i == maxDigits {
-				return 0, 0, countBad
+	f.r += j
+	f.reset()
+	frame := data[:j]
+	if len(frame) > f.max {
+		f.stats.Truncated.Add(1)
+		f.stats.SkippedBytes.Add(uint64(len(frame) - f.max))
+		frame = frame[:f.max]
+	}
+	return frame
+}
+
+// reset readies the Framer for a new frame at r.
+func (f *Framer) reset() {
+	f.mode, f.scanned, f.bscanned, f.from = modeHead, 0, 0, 0
+}
+
+// spaceLT is what separates an octet count from its message.
+var spaceLT = []byte(" <")
+
+// boundary looks in data for the first place where an octet-counted frame
+// plausibly starts: a count of at most the maximum without a leading zero,
+// a space, a complete <PRI>, and, where those bytes have arrived, the
+// start of another frame (or an LF) right after the frame, which it waits
+// for while the stream goes on and the buffer has room. The count
+// begins at lo or later and before lim, its space at k or later. It
+// returns the place, or -1 and the place from which more input could
+// still complete a frame start (-1 for none).
+func (f *Framer) boundary(data []byte, lo, k, lim int) (j, pending int) {
+	// A count that starts before lim has its space within maxDigits.
+	hi := min(len(data), lim+maxDigits+1)
+	for k < hi {
+		i := bytes.Index(data[k:hi], spaceLT)
+		if i < 0 {
+			break
+		}
+		sp := k + i
+		k = sp + 1
+		s := sp
+		for s > lo && sp-s < maxDigits && isDigit(data[s-1]) {
+			s--
+		}
+		if s == sp || s >= lim {
+			continue
+		}
+		p := priLen(data[sp+1:])
+		if p < 0 {
+			continue
+		}
+		if p == 0 {
+			return -1, s // the <PRI> is still coming
+		}
+		// The longest count first: "...took 557 <13>" may be a frame of
+		// 557 bytes or, after a message ending in "5", one of 57.
+		for ; s < sp; s++ {
+			if data[s] == '0' {
+				continue
 			}
-			n = n*10 + int(c-'0')
-		case c == ' ' && n <= MaxOctetCount:
-			// Every syslog message starts with its <PRI>: a count
-			// followed by anything else is the start of a line
-			// ("200 OK" in a capture), not a frame to cut by length.
-			switch {
-			case i+1 == len(data):
-				return 0, 0, countMore
-			case data[i+1] != '<':
-				return 0, 0, countBad
+			n := atoi(data[s:sp])
+			if n > f.max {
+				continue
 			}
-			return n, i + 1, countOK
-		case c == ' ':
-			return 0, 0, countBad // a count, but an absurd one
-		default:
-			return 0, 0, countLine
+			e := sp + 1 + n
+			if e < len(data) {
+				if !frameStart(data[e]) {
+					continue
+				}
+				return s, -1
+			}
+			if f.err != nil || e-lo > f.limit {
+				// Nothing more will come to check it against, or
+				// the buffer cannot wait for it: take it.
+				return s, -1
+			}
+			return -1, s
 		}
 	}
-	return 0, 0, countMore
+	if hi < len(data) {
+		return -1, -1
+	}
+	// Digits, or digits and a space, at the end may be a count.
+	t := hi
+	if t > lo && data[t-1] == ' ' {
+		t--
+	}
+	s := t
+	for s > lo && t-s < maxDigits && isDigit(data[s-1]) {
+		s--
+	}
+	if s < t && s < lim {
+		return -1, s
+	}
+	return -1, -1
+}
+
+// priLen returns the length of the <PRI> at the start of b, 0 when b ends
+// before it does, or -1 when b does not start with one.
+func priLen(b []byte) int {
+	for i, c := range b {
+		switch {
+		case i == 0:
+			if c != '<' {
+				return -1
+			}
+		case isDigit(c) && i <= 3:
+		case c == '>' && i > 1:
+			if atoi(b[1:i]) > 191 {
+				return -1
+			}
+			return i + 1
+		default:
+			return -1
+		}
+	}
+	return 0
+}
+
+// frameStart reports whether c may begin the frame after an octet-counted
+// one: a count, a <PRI>, or a line end.
+func frameStart(c byte) bool {
+	return ('1' <= c && c <= '9') || c == '<' || c == '\n' || c == '\r' || c == 0
+}
+
+// atoi reads the decimal digits of b, which are few enough not to
+// overflow.
+func atoi(b []byte) int {
+	n := 0
+	for _, c := range b {
+		n = n*10 + int(c-'0')
+	}
+	return n
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }

@@ -111,6 +111,30 @@ func TestFramer(t *testing.T) {
 		{name: "count and space at eof", in: "a\n42 ", want: []string{"a", "42 "}, bad: 1},
 		{name: "octet cut by eof kept", in: "10 <abc", want: []string{"<abc"}, bad: 1},
 		{name: "empty octet frame", in: "2 <\n3 <ab", want: []string{"<", "<ab"}},
+
+		// After a count that cannot start a frame, the garbage ends where
+		// the next frame plausibly starts, not at an LF that may never
+		// come.
+		{name: "resync after signed count", in: "-5 <13>abc6 <13>ok6 <13>ok",
+			want: []string{"-5 <13>abc", "<13>ok", "<13>ok"}, bad: 1},
+		{name: "resync after leading zero", in: "05 <13>x6 <13>ok",
+			want: []string{"05 <13>x", "<13>ok"}, bad: 1},
+		{name: "resync after absurd count", in: "67108864 <13>abc6 <13>ok6 <13>ok",
+			want: []string{"67108864 <13>abc", "<13>ok", "<13>ok"}, bad: 1},
+		{name: "resync after count without pri", in: "7 hello 6 <13>ok",
+			want: []string{"7 hello ", "<13>ok"}, bad: 1},
+		{name: "resync needs a whole pri", in: "-5 <1 <x> 6 <13>ok",
+			want: []string{"-5 <1 <x> ", "<13>ok"}, bad: 1},
+		{name: "resync ignores a count the next bytes belie", in: "-5 <9>t 5 <3> ms\n6 <13>ok",
+			want: []string{"-5 <9>t 5 <3> ms", "<13>ok"}, bad: 1},
+		{name: "resync takes the count that fits", in: "-5 <13>n=56 <13>ok6 <13>ok",
+			want: []string{"-5 <13>n=5", "<13>ok", "<13>ok"}, bad: 1},
+		{name: "resync garbage cut at max", in: "-5 <13>0123456789abcdefghij6 <13>ok",
+			want: []string{"-5 <13>012345678", "<13>ok"}, bad: 1, truncated: 1},
+		{name: "long line without lf then frames", in: strings.Repeat("x", 100) + "6 <13>ok6 <13>ok",
+			want: []string{strings.Repeat("x", 16), "<13>ok", "<13>ok"}, truncated: 1},
+		{name: "line without lf then frame", in: "xxxxxxxxxx6 <13>ok\n" + strings.Repeat("y", 20),
+			want: []string{"xxxxxxxxxx", "<13>ok", strings.Repeat("y", 16)}, truncated: 1, bad: 1},
 	}
 	for _, tt := range tests {
 		for _, rd := range readers {

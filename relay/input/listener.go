@@ -7,12 +7,15 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/floodgate/floodgate/config"
+	"golang.org/x/time/rate"
+
+	"github.com/floodgate/floodgate/internal/logging"
 )
 
 // MaxBatch is the most frames one Batch carries.
@@ -21,7 +24,7 @@ const MaxBatch = 512
 // Batch is a run of frames one connection (or socket, or stream) read
 // together.
 type Batch struct {
-	// Input is the input's name (config Input.Name).
+	// Input is the input's name (Options.Name).
 	Input string
 	// Received is when the batch was read: one time.Now() per batch.
 	Received time.Time
@@ -48,13 +51,10 @@ func (f SinkFunc) Deliver(b *Batch) { f(b) }
 // Listener is one bound input: a socket, or stdin, and the goroutines
 // that serve it.
 type Listener struct {
-	name     string
-	maxSize  int
-	maxConns int
-	idle     time.Duration
-	sink     Sink
-	stats    *Stats
-	log      *rateLog
+	opts  Options
+	sink  Sink
+	stats *Stats
+	log   *slog.Logger
 
 	ln      net.Listener   // stream sockets
 	pc      net.PacketConn // datagram sockets
@@ -64,112 +64,139 @@ type Listener struct {
 	wg       sync.WaitGroup
 	quit     chan struct{} // closed when accepting stops
 	stopOnce sync.Once
-	draining atomic.Bool // datagram readers stop at the first empty read
+	// draining is set by Shutdown: datagram readers stop at the first
+	// empty read, stream clients at the first DrainGrace without data.
+	draining atomic.Bool
+	done     chan struct{} // closed by end
+	doneOnce sync.Once
 
 	mu      sync.Mutex
-	conns   map[io.Closer]struct{}
-	closing bool // new conns are closed at once
+	clients map[*client]struct{}
+	peers   map[netip.Addr]int // TCP clients per source address
+	closing bool               // new clients are closed at once
+	// waiting is set while the accept loop waits for a slot; freed
+	// wakes it.
+	waiting atomic.Bool
+	freed   chan struct{}
 }
 
-// Listen binds the socket cfg describes and serves it in goroutines the
+// client is one stream being read: a connection, or stdin.
+type client struct {
+	rc       io.ReadCloser
+	peer     netip.Addr // a TCP client's source address; zero otherwise
+	accepted time.Time
+	// delivered is set once the client has delivered a frame: such a
+	// client is never closed to make room. busy is set while its frames
+	// are with the Sink.
+	delivered atomic.Bool
+	busy      atomic.Bool
+}
+
+// evictAge is how long a client that has delivered nothing keeps its slot
+// for certain: long enough to read what a client that connected and sent
+// at once has in the kernel, short enough that silent clients cannot keep
+// a fresh one waiting.
+const evictAge = time.Second
+
+// Errors that end a stream client.
+var (
+	errIdleTimeout  = errors.New("idle timeout")
+	errFrameTimeout = errors.New("frame timeout")
+)
+
+// Listen binds the socket o describes and serves it in goroutines the
 // Listener owns, delivering frames to sink and counting into stats (which
-// may be nil). log is used as given (the caller scopes it with the input's
-// name), at most one record per 10 s, and may be nil. It returns only once the socket is bound, so a bind error
-// reaches the caller. cfg is expected to be validated and filled; a zero
-// max_message_size, max_connections or read_buffer gets the config
-// package's default, a zero idle_timeout means none.
+// may be nil). Fields of o left at zero take DefaultOptions' values. log
+// (nil for none) is used as given, scoped by the caller with the input's
+// name, and rate limited per message to one record every 10 s. Listen
+// returns only once the socket is bound, so a bind error reaches the
+// caller.
 //
 // Stream clients (tcp, unix) get a goroutine each, framed by a Framer;
 // datagram sockets (udp, unixgram) carry one message per datagram; stdin
 // is one stream.
-func Listen(cfg config.Input, sink Sink, stats *Stats, log *slog.Logger) (*Listener, error) {
-	l := newListener(cfg, sink, stats, log)
-	readBuffer := int(cfg.ReadBuffer)
-	if readBuffer <= 0 {
-		readBuffer = config.DefaultReadBuffer
-	}
-	mode := os.FileMode(cfg.FileMode())
-	if cfg.Mode == "" {
-		mode = 0o666
-	}
-
-	switch cfg.Type {
+func Listen(o Options, sink Sink, stats *Stats, log *slog.Logger) (*Listener, error) {
+	l := newListener(o, sink, stats, log)
+	o = l.opts
+	switch o.Type {
 	case "tcp":
-		ln, err := net.Listen("tcp", cfg.Address)
+		ln, err := net.Listen("tcp", o.Address)
 		if err != nil {
-			return nil, fmt.Errorf("listen tcp %s: %w", cfg.Address, err)
+			return nil, fmt.Errorf("listen tcp %s: %w", o.Address, err)
 		}
 		l.serveListener(ln)
 	case "unix":
-		ln, err := listenUnix(cfg.Address, mode)
+		ln, err := listenUnix(o.Address, o.Mode)
 		if err != nil {
 			return nil, err
 		}
 		l.serveListener(ln)
 	case "udp":
-		pc, err := net.ListenPacket("udp", cfg.Address)
+		pc, err := net.ListenPacket("udp", o.Address)
 		if err != nil {
-			return nil, fmt.Errorf("listen udp %s: %w", cfg.Address, err)
+			return nil, fmt.Errorf("listen udp %s: %w", o.Address, err)
 		}
-		l.servePacketConn(pc, readBuffer)
+		l.servePacketConn(pc, o.ReadBuffer)
 	case "unixgram":
-		pc, cleanup, err := listenUnixgram(cfg.Address, mode)
+		pc, cleanup, err := listenUnixgram(o.Address, o.Mode)
 		if err != nil {
 			return nil, err
 		}
 		l.cleanup = cleanup
-		l.servePacketConn(pc, readBuffer)
+		l.servePacketConn(pc, o.ReadBuffer)
 	case "stdin":
 		l.addr = stdinAddr{}
 		l.serveReader(openStdin())
 	default:
-		return nil, fmt.Errorf("listen %q: unknown input type", cfg.Type)
+		return nil, fmt.Errorf("listen %q: unknown input type", o.Type)
 	}
 	return l, nil
 }
 
-// newListener returns a Listener for cfg with nothing bound yet.
-func newListener(cfg config.Input, sink Sink, stats *Stats, log *slog.Logger) *Listener {
+// newListener returns a Listener for o with nothing bound yet.
+func newListener(o Options, sink Sink, stats *Stats, log *slog.Logger) *Listener {
 	if stats == nil {
 		stats = new(Stats)
 	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	var h slog.Handler = slog.DiscardHandler
+	if log != nil {
+		h = log.Handler()
 	}
-	name := cfg.Name
-	if name == "" {
-		name = cfg.Type + " " + cfg.Address
+	return &Listener{
+		opts:    o.withDefaults(),
+		sink:    sink,
+		stats:   stats,
+		log:     slog.New(logging.NewLimited(h, rate.Every(logInterval), 1)),
+		quit:    make(chan struct{}),
+		done:    make(chan struct{}),
+		clients: make(map[*client]struct{}),
+		peers:   make(map[netip.Addr]int),
+		freed:   make(chan struct{}, 1),
 	}
-	l := &Listener{
-		name:     name,
-		maxSize:  int(cfg.MaxMessageSize),
-		maxConns: cfg.MaxConnections,
-		idle:     cfg.IdleTimeout.D(),
-		sink:     sink,
-		stats:    stats,
-		log:      newRateLog(log),
-		quit:     make(chan struct{}),
-		conns:    make(map[io.Closer]struct{}),
-	}
-	if l.maxSize <= 0 {
-		l.maxSize = config.DefaultMaxMessageSize
-	}
-	if l.maxConns <= 0 {
-		l.maxConns = config.DefaultMaxConnections
-	}
-	return l
 }
+
+// logInterval is how often one kind of log record of an input may be
+// written; what is held back is counted on the next.
+const logInterval = 10 * time.Second
 
 // Addr returns the bound address: the port chosen for port 0, or the
 // socket path.
 func (l *Listener) Addr() net.Addr { return l.addr }
 
-// Name returns the input's name, as batches carry it.
-func (l *Listener) Name() string { return l.name }
+// Done returns a channel that is closed when the input has ended: a stdin
+// input at the end of its stream, any input once Shutdown or Close has
+// returned. A socket input never ends on its own.
+func (l *Listener) Done() <-chan struct{} { return l.done }
+
+// end closes Done.
+func (l *Listener) end() { l.doneOnce.Do(func() { close(l.done) }) }
 
 // Shutdown stops accepting new connections at once and lets connected
-// stream clients keep sending until they close or ctx is done; then it
-// closes them. Everything read is delivered, a frame cut short by the
+// stream clients keep sending until they close, or until they have sent
+// nothing for DrainGrace with no partial frame pending (what the kernel
+// held for them has been read by then), or until ctx is done; then it
+// closes them. A client in the middle of a frame gets until ctx is done
+// to complete it. Everything read is delivered, a frame cut short by the
 // close included. Datagram sockets stop reading once the datagrams they
 // already hold are read (best effort). Shutdown returns when every
 // goroutine of the Listener has exited: nil, or ctx's error when clients
@@ -191,7 +218,7 @@ func (l *Listener) Shutdown(ctx context.Context) error {
 		// A datagram reader still draining a flood, or held by the Sink.
 		l.pc.Close()
 	}
-	l.closeConns()
+	l.closeClients()
 	<-done
 	l.finish()
 	return ctx.Err()
@@ -207,7 +234,7 @@ func (l *Listener) Close() error {
 	if l.pc != nil {
 		l.pc.Close()
 	}
-	l.closeConns()
+	l.closeClients()
 	l.wg.Wait()
 	l.finish()
 	return nil
@@ -221,10 +248,11 @@ func (l *Listener) Close() error {
 const backlogGrace = 20 * time.Millisecond
 
 // stopAccepting stops the listening socket, after taking the connections
-// already waiting in its backlog, and asks datagram readers to drain and
-// stop.
+// already waiting in its backlog, asks datagram readers to drain and stop,
+// and stream clients to end at their first DrainGrace without data.
 func (l *Listener) stopAccepting() {
 	l.stopOnce.Do(func() {
+		l.draining.Store(true)
 		close(l.quit)
 		if l.ln != nil {
 			if d, ok := l.ln.(interface{ SetDeadline(time.Time) error }); ok && d.SetDeadline(time.Now().Add(backlogGrace)) == nil {
@@ -235,11 +263,19 @@ func (l *Listener) stopAccepting() {
 			}
 		}
 		if l.pc != nil {
-			l.draining.Store(true)
 			// Wake a reader waiting for datagrams; it drains what the
 			// socket holds without waiting and stops.
 			l.pc.SetReadDeadline(time.Now())
 		}
+		// Wake every stream client waiting for data, so that it waits
+		// again with the drain grace.
+		l.mu.Lock()
+		for c := range l.clients {
+			if d, ok := c.rc.(deadlineReader); ok {
+				d.SetReadDeadline(time.Now())
+			}
+		}
+		l.mu.Unlock()
 	})
 }
 
@@ -251,37 +287,181 @@ func (l *Listener) finish() {
 	if l.cleanup != nil {
 		l.cleanup()
 	}
+	l.end()
 }
 
-// track registers a stream client, or reports that it must be closed:
-// ok is false while shutting down, full when max_connections are open.
-func (l *Listener) track(c io.Closer) (ok, full bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closing {
-		return false, false
+// admit gives c a slot, waiting for one while every slot is held by
+// clients that deliver, or reports that c must be closed: while shutting
+// down for good, or when c's peer is at MaxConnectionsPerPeer with every
+// one of its clients delivering and none of them busy with the Sink.
+func (l *Listener) admit(c *client) bool {
+	for {
+		forced := false
+		select {
+		case <-l.quit:
+			// Shutting down: c came from the backlog with what it sent;
+			// read it whatever the limits.
+			forced = true
+		default:
+		}
+		// Set before looking, so that a slot freed after the look
+		// still wakes the wait.
+		l.waiting.Store(true)
+		l.mu.Lock()
+		if l.closing {
+			l.mu.Unlock()
+			l.waiting.Store(false)
+			return false
+		}
+		wait, ok := time.Duration(0), true
+		if !forced {
+			wait, ok = l.place(c, time.Now())
+		}
+		if ok {
+			l.clients[c] = struct{}{}
+			if c.peer.IsValid() {
+				l.peers[c.peer]++
+			}
+		}
+		l.mu.Unlock()
+		if ok || wait == 0 {
+			l.waiting.Store(false)
+		}
+		if ok {
+			return true
+		}
+		if wait == 0 {
+			l.stats.ConnectionsRejected.Add(1)
+			l.log.Warn("connection refused: its peer has max_connections_per_peer open, all delivering",
+				"max_connections_per_peer", l.opts.MaxConnectionsPerPeer, "remote", addrString(c.rc))
+			return false
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-l.freed:
+		case <-t.C:
+		case <-l.quit:
+		}
+		t.Stop()
 	}
-	if len(l.conns) >= l.maxConns {
-		return false, true
-	}
-	l.conns[c] = struct{}{}
-	return true, false
 }
 
-func (l *Listener) untrack(c io.Closer) {
+// forever stands for a wait that only a freed slot ends.
+const forever = time.Hour
+
+// place decides, with l.mu held, whether c can have a slot now, making
+// room from clients that delivered nothing if need be. It returns ok, or
+// how long to wait before asking again, or 0 for a refusal.
+func (l *Listener) place(c *client, now time.Time) (wait time.Duration, ok bool) {
+	if c.peer.IsValid() && l.peers[c.peer] >= l.opts.MaxConnectionsPerPeer {
+		v, at := l.victim(now, c.peer)
+		switch {
+		case v != nil:
+			l.evict(v)
+		case !at.IsZero():
+			return at.Sub(now), false
+		case l.peerBusy(c.peer):
+			// The Sink holds its clients back: they end when it
+			// lets them.
+			return forever, false
+		default:
+			return 0, false
+		}
+	}
+	if len(l.clients) >= l.opts.MaxConnections {
+		v, at := l.victim(now, netip.Addr{})
+		switch {
+		case v != nil:
+			l.evict(v)
+		case !at.IsZero():
+			return at.Sub(now), false
+		default:
+			return forever, false
+		}
+	}
+	return 0, true
+}
+
+// victim returns the client that has delivered nothing for longest, of
+// peer's clients when peer is valid, if it is older than evictAge; else
+// when the first such client will be (zero for none).
+func (l *Listener) victim(now time.Time, peer netip.Addr) (*client, time.Time) {
+	var oldest *client
+	for c := range l.clients {
+		if c.delivered.Load() || (peer.IsValid() && c.peer != peer) {
+			continue
+		}
+		if oldest == nil || c.accepted.Before(oldest.accepted) {
+			oldest = c
+		}
+	}
+	if oldest == nil {
+		return nil, time.Time{}
+	}
+	if at := oldest.accepted.Add(evictAge); now.Before(at) {
+		return nil, at
+	}
+	return oldest, time.Time{}
+}
+
+// peerBusy reports whether a client of peer is with the Sink.
+func (l *Listener) peerBusy(peer netip.Addr) bool {
+	for c := range l.clients {
+		if c.peer == peer && c.busy.Load() {
+			return true
+		}
+	}
+	return false
+}
+
+// evict closes c, with l.mu held, and gives its slot up at once. What it
+// sent of a frame is delivered, as when it closes itself.
+func (l *Listener) evict(c *client) {
+	l.release(c)
+	c.rc.Close()
+	l.stats.ConnectionsEvicted.Add(1)
+	l.log.Warn("connection closed to make room: it delivered nothing",
+		"age", time.Since(c.accepted).Round(time.Millisecond), "remote", addrString(c.rc))
+}
+
+// release frees c's slot, with l.mu held.
+func (l *Listener) release(c *client) {
+	if _, ok := l.clients[c]; !ok {
+		return
+	}
+	delete(l.clients, c)
+	if c.peer.IsValid() {
+		if l.peers[c.peer]--; l.peers[c.peer] <= 0 {
+			delete(l.peers, c.peer)
+		}
+	}
+}
+
+func (l *Listener) untrack(c *client) {
 	l.mu.Lock()
-	delete(l.conns, c)
+	l.release(c)
 	l.mu.Unlock()
+	l.signal()
 }
 
-// closeConns closes every stream client; their goroutines deliver what
+// signal wakes the accept loop if it waits for a slot.
+func (l *Listener) signal() {
+	if l.waiting.Load() {
+		select {
+		case l.freed <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// closeClients closes every stream client; their goroutines deliver what
 // they read and exit.
-func (l *Listener) closeConns() {
+func (l *Listener) closeClients() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.closing = true
-	for c := range l.conns {
-		c.Close()
+	for c := range l.clients {
+		c.rc.Close()
 	}
 }
 
@@ -299,7 +479,7 @@ func (l *Listener) serveListener(ln net.Listener) {
 func (l *Listener) accept() {
 	var backoff time.Duration
 	for {
-		c, err := l.ln.Accept()
+		conn, err := l.ln.Accept()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -313,7 +493,7 @@ func (l *Listener) accept() {
 			// net/http does, rather than spin.
 			l.stats.ReadErrors.Add(1)
 			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-			l.log.warn("accept failed", "err", err, "retry_in", backoff)
+			l.log.Warn("accept failed", "err", err, "retry_in", backoff)
 			t := time.NewTimer(backoff)
 			select {
 			case <-t.C:
@@ -324,13 +504,9 @@ func (l *Listener) accept() {
 			continue
 		}
 		backoff = 0
-		ok, full := l.track(c)
-		if !ok {
-			if full {
-				l.stats.ConnectionsRejected.Add(1)
-				l.log.warn("connection rejected: max_connections open", "max_connections", l.maxConns, "remote", addrString(c.RemoteAddr()))
-			}
-			c.Close()
+		c := &client{rc: conn, peer: peerOf(conn), accepted: time.Now()}
+		if !l.admit(c) {
+			conn.Close()
 			continue
 		}
 		l.stats.ConnectionsAccepted.Add(1)
@@ -340,37 +516,55 @@ func (l *Listener) accept() {
 			defer l.wg.Done()
 			defer l.stats.ConnectionsOpen.Add(-1)
 			defer l.untrack(c)
-			defer c.Close()
-			var r io.Reader = c
-			if l.idle > 0 {
-				r = &idleReader{c: c, idle: l.idle}
-			}
-			l.serveStream(r)
+			defer conn.Close()
+			l.serveStream(c, l.opts.IdleTimeout, l.opts.FrameTimeout)
 		}()
 	}
 }
 
-// serveReader reads one stream (stdin) until it ends or is closed.
+// peerOf returns a TCP connection's source address.
+func peerOf(c net.Conn) netip.Addr {
+	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		return a.AddrPort().Addr().Unmap()
+	}
+	return netip.Addr{}
+}
+
+// serveReader reads one stream (stdin) until it ends or is closed; at its
+// end the input is done.
 func (l *Listener) serveReader(rc io.ReadCloser) {
-	l.track(rc)
+	c := &client{rc: rc, accepted: time.Now()}
+	c.delivered.Store(true) // never made room from
+	l.mu.Lock()
+	l.clients[c] = struct{}{}
+	l.mu.Unlock()
 	l.wg.Add(1)
 	go func() {
 		defer l.wg.Done()
-		defer l.untrack(rc)
+		defer l.end()
+		defer l.untrack(c)
 		defer rc.Close()
-		l.serveStream(rc)
+		l.serveStream(c, 0, 0)
 	}()
 }
 
-// serveStream frames r and delivers batches until r ends.
-func (l *Listener) serveStream(r io.Reader) {
-	f := NewFramer(r, l.maxSize)
+// serveStream frames c and delivers batches until c ends. idle and frame
+// are the client's IdleTimeout and FrameTimeout (0 for none).
+func (l *Listener) serveStream(c *client, idle, frame time.Duration) {
+	f := NewFramer(c.rc, l.opts.MaxMessageSize)
+	if d, ok := c.rc.(deadlineReader); ok {
+		f.rd = &clientReader{l: l, c: d, f: f, idle: idle, frame: frame}
+	}
 	f.SetStats(l.stats)
-	b := &Batch{Input: l.name, Frames: make([][]byte, 0, MaxBatch)}
+	b := &Batch{Input: l.opts.Name, Frames: make([][]byte, 0, MaxBatch)}
 	for {
 		frames, err := f.ReadBatch(b.Frames[:0], MaxBatch)
 		if len(frames) > 0 {
+			c.delivered.Store(true)
+			c.busy.Store(true)
 			deliver(l.sink, l.stats, b, frames)
+			c.busy.Store(false)
+			l.signal()
 		}
 		if err != nil {
 			l.streamEnded(err)
@@ -383,11 +577,13 @@ func (l *Listener) serveStream(r io.Reader) {
 func (l *Listener) streamEnded(err error) {
 	switch {
 	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed), errors.Is(err, os.ErrClosed):
-	case errors.Is(err, os.ErrDeadlineExceeded):
+	case errors.Is(err, errIdleTimeout):
 		l.stats.IdleTimeouts.Add(1)
+	case errors.Is(err, errFrameTimeout):
+		l.stats.FrameTimeouts.Add(1)
 	default:
 		l.stats.ReadErrors.Add(1)
-		l.log.debug("read failed", "err", err)
+		l.log.Debug("read failed", "err", err)
 	}
 }
 
@@ -404,68 +600,83 @@ func deliver(sink Sink, stats *Stats, b *Batch, frames [][]byte) {
 	sink.Deliver(b)
 }
 
-// idleReader closes the read side of a client that sends nothing for idle:
-// each read gets a fresh deadline.
-type idleReader struct {
-	c    net.Conn
-	idle time.Duration
+// deadlineReader is a stream whose reads can be given a deadline: a
+// connection, or stdin where it is a pipe or terminal.
+type deadlineReader interface {
+	io.Reader
+	SetReadDeadline(t time.Time) error
 }
 
-func (r *idleReader) Read(p []byte) (int, error) {
-	if err := r.c.SetReadDeadline(time.Now().Add(r.idle)); err != nil {
-		return 0, err
+// clientReader gives each read of a stream client its deadline: between
+// frames, IdleTimeout from the read, or while draining DrainGrace; in the
+// middle of a frame, FrameTimeout from when the frame began, which bytes
+// dribbled in do not move. A read cut short by Shutdown's wake-up waits
+// again with the drain's deadline.
+type clientReader struct {
+	l           *Listener
+	c           deadlineReader
+	f           *Framer
+	idle, frame time.Duration
+	since       time.Time // when the pending frame began
+	done        uint64    // f.done then: a new frame is pending when it moved
+}
+
+func (r *clientReader) Read(p []byte) (int, error) {
+	for {
+		draining := r.l.draining.Load()
+		now := time.Now()
+		var deadline time.Time
+		var why error
+		if r.f.pending() {
+			if r.since.IsZero() || r.done != r.f.done {
+				// A frame begun since the last read: its time
+				// starts now, not when the one before it began.
+				r.since, r.done = now, r.f.done
+			}
+			if r.frame > 0 {
+				deadline, why = r.since.Add(r.frame), errFrameTimeout
+			}
+		} else {
+			r.since = time.Time{}
+			switch {
+			case draining && r.l.opts.DrainGrace > 0:
+				// Nothing for the grace: the client has sent what it
+				// will, and what the kernel held has been read.
+				deadline, why = now.Add(r.l.opts.DrainGrace), io.EOF
+			case r.idle > 0:
+				deadline, why = now.Add(r.idle), errIdleTimeout
+			}
+		}
+		if r.c.SetReadDeadline(deadline) != nil {
+			// A stream without deadlines (stdin from a file) never
+			// blocks for long.
+			deadline = time.Time{}
+		}
+		if !draining && r.l.draining.Load() {
+			continue // Shutdown began: take its deadline
+		}
+		n, err := r.c.Read(p)
+		if n > 0 || err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
+			return n, err
+		}
+		if deadline.IsZero() || time.Now().Before(deadline) {
+			continue // woken by Shutdown
+		}
+		return 0, why
 	}
-	return r.c.Read(p)
 }
 
-// addrString renders a peer address for a log; unix peers often have
-// none.
-func addrString(a net.Addr) string {
-	if a == nil {
+// addrString renders a client's peer address for a log; unix peers often
+// have none.
+func addrString(rc io.ReadCloser) string {
+	c, ok := rc.(net.Conn)
+	if !ok || c.RemoteAddr() == nil {
 		return ""
 	}
-	return a.String()
+	return c.RemoteAddr().String()
 }
 
 type stdinAddr struct{}
 
 func (stdinAddr) Network() string { return "stdin" }
 func (stdinAddr) String() string  { return "-" }
-
-// rateLog keeps the input's own logs from flooding: at most one record per
-// interval, with the number of records dropped before it.
-type rateLog struct {
-	log *slog.Logger
-
-	mu      sync.Mutex
-	next    time.Time
-	dropped int
-}
-
-const logInterval = 10 * time.Second
-
-func newRateLog(log *slog.Logger) *rateLog { return &rateLog{log: log} }
-
-func (r *rateLog) warn(msg string, args ...any)  { r.emit(slog.LevelWarn, msg, args) }
-func (r *rateLog) debug(msg string, args ...any) { r.emit(slog.LevelDebug, msg, args) }
-
-func (r *rateLog) emit(level slog.Level, msg string, args []any) {
-	if !r.log.Enabled(context.Background(), level) {
-		return
-	}
-	r.mu.Lock()
-	now := time.Now()
-	if now.Before(r.next) {
-		r.dropped++
-		r.mu.Unlock()
-		return
-	}
-	r.next = now.Add(logInterval)
-	dropped := r.dropped
-	r.dropped = 0
-	r.mu.Unlock()
-	if dropped > 0 {
-		args = append(args, "dropped_logs", dropped)
-	}
-	r.log.Log(context.Background(), level, msg, args...)
-}

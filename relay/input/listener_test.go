@@ -16,8 +16,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/floodgate/floodgate/config"
 )
 
 // wait bounds every wait for an event in these tests; none of them
@@ -101,10 +99,10 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 }
 
 // listen starts an input and closes it when the test ends.
-func listen(t *testing.T, cfg config.Input, sink Sink, stats *Stats) *Listener {
+func listen(t *testing.T, cfg Options, sink Sink, stats *Stats) *Listener {
 	t.Helper()
 	if cfg.MaxMessageSize == 0 {
-		cfg.MaxMessageSize = config.DefaultMaxMessageSize
+		cfg.MaxMessageSize = DefaultOptions().MaxMessageSize
 	}
 	l, err := Listen(cfg, sink, stats, nil)
 	if err != nil {
@@ -180,7 +178,7 @@ func TestListenLogger(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newCollector()
 			var st Stats
-			l := listen(t, config.Input{Type: tt.typ, Address: tt.addr, Name: tt.name}, c, &st)
+			l := listen(t, Options{Type: tt.typ, Address: tt.addr, Name: tt.name}, c, &st)
 			logger(t, lines, append(tt.args(l.Addr()), "-t", "fgtest", "-p", "daemon.err")...)
 			got := c.waitN(t, 3)
 			want := strings.Split(strings.TrimSuffix(lines, "\n"), "\n")
@@ -240,7 +238,7 @@ func TestStreamHostile(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newCollector()
 			var st Stats
-			l := listen(t, config.Input{Type: "tcp", Address: "127.0.0.1:0", MaxMessageSize: max}, c, &st)
+			l := listen(t, Options{Type: "tcp", Address: "127.0.0.1:0", MaxMessageSize: max}, c, &st)
 			conn := dial(t, l)
 			write(t, conn, tt.in)
 			conn.Close()
@@ -261,7 +259,7 @@ func TestStreamHostile(t *testing.T) {
 func TestStalledClient(t *testing.T) {
 	c := newCollector()
 	var st Stats
-	l := listen(t, config.Input{Type: "tcp", Address: "127.0.0.1:0"}, c, &st)
+	l := listen(t, Options{Type: "tcp", Address: "127.0.0.1:0"}, c, &st)
 	stalled := dial(t, l)
 	write(t, stalled, "<13>whole\n200 <13>half a fra")
 	c.waitN(t, 1)
@@ -296,7 +294,7 @@ func TestSlowSinkBlocksOnlyItsConnection(t *testing.T) {
 			<-release
 		}
 	}
-	l := listen(t, config.Input{Type: "tcp", Address: "127.0.0.1:0"}, c, nil)
+	l := listen(t, Options{Type: "tcp", Address: "127.0.0.1:0"}, c, nil)
 	slow := dial(t, l)
 	write(t, slow, "slow 1\n")
 	fast := dial(t, l)
@@ -309,59 +307,112 @@ func TestSlowSinkBlocksOnlyItsConnection(t *testing.T) {
 	}
 }
 
+// With every slot held by clients that deliver, a new client is not
+// refused: it waits in the accept queue, with what it sent, until a slot
+// frees.
 func TestMaxConnections(t *testing.T) {
 	c := newCollector()
 	var st Stats
-	l := listen(t, config.Input{Type: "tcp", Address: "127.0.0.1:0", MaxConnections: 2}, c, &st)
+	l := listen(t, Options{Type: "tcp", Address: "127.0.0.1:0", MaxConnections: 2}, c, &st)
 	a, b := dial(t, l), dial(t, l)
 	write(t, a, "a\n")
 	write(t, b, "b\n")
 	c.waitN(t, 2)
 
 	extra := dial(t, l)
-	extra.SetReadDeadline(time.Now().Add(wait))
-	if n, err := extra.Read(make([]byte, 1)); err == nil {
-		t.Fatalf("third connection read %d bytes, want it closed", n)
-	} else if errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatal("third connection still open")
+	write(t, extra, "extra\n")
+	// The third client is waiting, not refused: a fourth frame from a
+	// delivering client arrives, the third's does not.
+	write(t, b, "b2\n")
+	c.waitN(t, 3)
+	if got := c.all(); len(got) != 3 || got[2] != "b2" {
+		t.Fatalf("frames = %q, want the third client's to wait", got)
 	}
-	if s := st.Snapshot(); s.ConnectionsRejected != 1 || s.ConnectionsAccepted != 2 || s.ConnectionsOpen != 2 {
-		t.Errorf("rejected, accepted, open = %d, %d, %d; want 1, 2, 2", s.ConnectionsRejected, s.ConnectionsAccepted, s.ConnectionsOpen)
+	if s := st.Snapshot(); s.ConnectionsRejected != 0 || s.ConnectionsAccepted != 2 || s.ConnectionsOpen != 2 {
+		t.Errorf("rejected, accepted, open = %d, %d, %d; want 0, 2, 2", s.ConnectionsRejected, s.ConnectionsAccepted, s.ConnectionsOpen)
 	}
 
 	// A slot freed is a slot taken.
 	a.Close()
-	waitUntil(t, "a closed connection to be released", func() bool { return st.ConnectionsOpen.Load() == 1 })
-	d := dial(t, l)
-	write(t, d, "d\n")
-	c.waitFor(t, "frame from a new connection", func(f []string) bool { return len(f) == 3 && f[2] == "d" })
+	c.waitFor(t, "the waiting client's frame", func(f []string) bool { return len(f) == 4 && f[3] == "extra" })
+	if s := st.Snapshot(); s.ConnectionsRejected != 0 || s.ConnectionsAccepted != 3 {
+		t.Errorf("rejected, accepted = %d, %d; want 0, 3", s.ConnectionsRejected, s.ConnectionsAccepted)
+	}
 }
 
-func TestIdleTimeout(t *testing.T) {
+// A client that goes quiet between frames is closed after IdleTimeout; one
+// stalled in the middle of a frame after FrameTimeout, however slowly it
+// dribbles bytes in. What they sent arrives.
+func TestClientTimeouts(t *testing.T) {
 	tests := []struct {
 		name string
 		typ  string
 		addr string
+		// sent is written at once; then dribble, a byte every 20ms
+		// until the connection closes.
+		sent, dribble string
+		want          []string
+		idle, frame   uint64
 	}{
-		{name: "tcp", typ: "tcp", addr: "127.0.0.1:0"},
-		{name: "unix", typ: "unix", addr: filepath.Join(t.TempDir(), "s")},
+		{name: "tcp idle", typ: "tcp", addr: "127.0.0.1:0", sent: "<13>before going quiet\n",
+			want: []string{"<13>before going quiet"}, idle: 1},
+		{name: "unix idle", typ: "unix", addr: filepath.Join(t.TempDir(), "s"), sent: "<13>before going quiet\n",
+			want: []string{"<13>before going quiet"}, idle: 1},
+		{name: "tcp stalled frame", typ: "tcp", addr: "127.0.0.1:0", sent: "<13>whole\n<13>and a half",
+			want: []string{"<13>whole", "<13>and a half"}, frame: 1},
+		{name: "tcp dribbled frame", typ: "tcp", addr: "127.0.0.1:0", sent: "<13>whole\n<13>drib", dribble: strings.Repeat("x", 1000),
+			frame: 1},
+		{name: "unix dribbled frame", typ: "unix", addr: filepath.Join(t.TempDir(), "d"), sent: "<13>drib", dribble: strings.Repeat("x", 1000),
+			frame: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newCollector()
 			var st Stats
-			l := listen(t, config.Input{Type: tt.typ, Address: tt.addr, IdleTimeout: config.Duration(200 * time.Millisecond)}, c, &st)
+			// The idle timeout is longer than the frame timeout and
+			// far longer than the dribble's pace: only the frame
+			// timeout can end a dribble.
+			l := listen(t, Options{Type: tt.typ, Address: tt.addr, IdleTimeout: 400 * time.Millisecond, FrameTimeout: 300 * time.Millisecond}, c, &st)
 			conn := dial(t, l)
-			write(t, conn, "<13>before going quiet\n<13>and a half")
-			conn.SetReadDeadline(time.Now().Add(wait))
-			if _, err := conn.Read(make([]byte, 1)); errors.Is(err, os.ErrDeadlineExceeded) {
-				t.Fatal("idle connection not closed")
+			write(t, conn, tt.sent)
+			closed := make(chan struct{})
+			go func() {
+				defer close(closed)
+				conn.SetReadDeadline(time.Now().Add(wait))
+				conn.Read(make([]byte, 1))
+			}()
+			dribbled := 0
+			if tt.dribble != "" {
+				tick := time.NewTicker(20 * time.Millisecond)
+				defer tick.Stop()
+			loop:
+				for ; dribbled < len(tt.dribble); dribbled++ {
+					select {
+					case <-closed:
+						break loop
+					case <-tick.C:
+						conn.SetWriteDeadline(time.Now().Add(wait))
+						if _, err := conn.Write([]byte{tt.dribble[dribbled]}); err != nil {
+							break loop
+						}
+					}
+				}
 			}
-			got := c.waitN(t, 2)
-			if want := []string{"<13>before going quiet", "<13>and a half"}; !equalStrings(got, want) {
-				t.Errorf("frames = %q, want %q", got, want)
+			<-closed
+			if dribbled == len(tt.dribble) && tt.dribble != "" {
+				t.Fatal("dribbling client never closed")
 			}
-			waitUntil(t, "the idle timeout to be counted", func() bool { return st.IdleTimeouts.Load() == 1 })
+			waitUntil(t, "the timeout to be counted", func() bool {
+				return st.IdleTimeouts.Load()+st.FrameTimeouts.Load() > 0 && st.ConnectionsOpen.Load() == 0
+			})
+			if got := [2]uint64{st.IdleTimeouts.Load(), st.FrameTimeouts.Load()}; got != [2]uint64{tt.idle, tt.frame} {
+				t.Errorf("idle, frame timeouts = %v, want %v", got, [2]uint64{tt.idle, tt.frame})
+			}
+			if tt.want != nil {
+				if got := c.waitN(t, len(tt.want)); !equalStrings(got, tt.want) {
+					t.Errorf("frames = %q, want %q", got, tt.want)
+				}
+			}
 		})
 	}
 }
@@ -371,7 +422,7 @@ func TestIdleTimeout(t *testing.T) {
 // once the client has gone.
 func TestShutdownDrainsClient(t *testing.T) {
 	c := newCollector()
-	l := listen(t, config.Input{Type: "tcp", Address: "127.0.0.1:0"}, c, nil)
+	l := listen(t, Options{Type: "tcp", Address: "127.0.0.1:0"}, c, nil)
 	conn := dial(t, l)
 	write(t, conn, "<13>before\n")
 	c.waitN(t, 1)
@@ -405,7 +456,7 @@ func TestShutdownDrainsClient(t *testing.T) {
 func TestShutdownDeadline(t *testing.T) {
 	c := newCollector()
 	var st Stats
-	l := listen(t, config.Input{Type: "tcp", Address: "127.0.0.1:0"}, c, &st)
+	l := listen(t, Options{Type: "tcp", Address: "127.0.0.1:0"}, c, &st)
 	conn := dial(t, l)
 	var msgs strings.Builder
 	for i := range 5000 {
@@ -458,7 +509,7 @@ func TestShutdownDrainsDatagrams(t *testing.T) {
 					<-release
 				}
 			}
-			l := listen(t, config.Input{Type: tt.typ, Address: tt.addr}, c, nil)
+			l := listen(t, Options{Type: tt.typ, Address: tt.addr}, c, nil)
 			t.Cleanup(unblock) // runs before the listener's Close
 			conn := dial(t, l)
 			write(t, conn, "hold")
@@ -484,7 +535,7 @@ func TestShutdownDrainsDatagrams(t *testing.T) {
 func TestUDPTruncatesOversizeDatagram(t *testing.T) {
 	c := newCollector()
 	var st Stats
-	l := listen(t, config.Input{Type: "udp", Address: "127.0.0.1:0", MaxMessageSize: 480}, c, &st)
+	l := listen(t, Options{Type: "udp", Address: "127.0.0.1:0", MaxMessageSize: 480}, c, &st)
 	conn := dial(t, l)
 	big := strings.Repeat("x", 2000)
 	write(t, conn, big)
@@ -519,7 +570,7 @@ func TestUnixSocketFile(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "log.sock")
 			tt.prepare(t, path)
 			c := newCollector()
-			l, err := Listen(config.Input{Type: tt.typ, Address: path, Mode: "0620"}, c, nil, nil)
+			l, err := Listen(Options{Type: tt.typ, Address: path, Mode: 0o620}, c, nil, nil)
 			if tt.wantErr {
 				if err == nil {
 					l.Close()
@@ -609,13 +660,13 @@ func TestListenErrors(t *testing.T) {
 	defer busyUDP.Close()
 	tests := []struct {
 		name string
-		cfg  config.Input
+		cfg  Options
 	}{
-		{name: "tcp in use", cfg: config.Input{Type: "tcp", Address: busy.Addr().String()}},
-		{name: "udp in use", cfg: config.Input{Type: "udp", Address: busyUDP.LocalAddr().String()}},
-		{name: "bad address", cfg: config.Input{Type: "tcp", Address: "nonsense"}},
-		{name: "no directory", cfg: config.Input{Type: "unix", Address: "/nonexistent/dir/s.sock"}},
-		{name: "unknown type", cfg: config.Input{Type: "carrier-pigeon"}},
+		{name: "tcp in use", cfg: Options{Type: "tcp", Address: busy.Addr().String()}},
+		{name: "udp in use", cfg: Options{Type: "udp", Address: busyUDP.LocalAddr().String()}},
+		{name: "bad address", cfg: Options{Type: "tcp", Address: "nonsense"}},
+		{name: "no directory", cfg: Options{Type: "unix", Address: "/nonexistent/dir/s.sock"}},
+		{name: "unknown type", cfg: Options{Type: "carrier-pigeon"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -632,7 +683,7 @@ func TestListenErrors(t *testing.T) {
 func TestCloseAborts(t *testing.T) {
 	c := newCollector()
 	var st Stats
-	l := listen(t, config.Input{Type: "tcp", Address: "127.0.0.1:0"}, c, &st)
+	l := listen(t, Options{Type: "tcp", Address: "127.0.0.1:0"}, c, &st)
 	conn := dial(t, l)
 	write(t, conn, "<13>x\n")
 	c.waitN(t, 1)
@@ -656,7 +707,7 @@ func TestStdinStream(t *testing.T) {
 	}
 	defer pw.Close()
 	c := newCollector()
-	l := newListener(config.Input{Type: "stdin", Name: "stdin"}, c, nil, nil)
+	l := newListener(Options{Type: "stdin", Name: "stdin"}, c, nil, nil)
 	l.serveReader(pr)
 	io.WriteString(pw, "<13>from a sidecar\n14 <13>octet too\n<13>waiting")
 	c.waitN(t, 2)
@@ -706,43 +757,6 @@ func TestReadStream(t *testing.T) {
 type errReader struct{ err error }
 
 func (r errReader) Read([]byte) (int, error) { return 0, r.err }
-
-// The [[input]] keys this package reads, as floodgate check sees them.
-func TestConfigInput(t *testing.T) {
-	tests := []struct {
-		name    string
-		toml    string
-		wantErr string
-	}{
-		{name: "stdin", toml: "type = \"stdin\""},
-		{name: "tcp with limits", toml: "type = \"tcp\"\naddress = \"127.0.0.1:5514\"\nmax_message_size = \"1MiB\"\nmax_connections = 10\nidle_timeout = \"30s\"\nread_buffer = \"16MiB\""},
-		{name: "unixgram with mode", toml: "type = \"unixgram\"\naddress = \"/run/floodgate.sock\"\nmode = \"0620\""},
-		{name: "unknown type", toml: "type = \"pigeon\"\naddress = \"x\"", wantErr: "input[0].type"},
-		{name: "bad mode", toml: "type = \"unix\"\naddress = \"/tmp/s\"\nmode = \"rw-\"", wantErr: "input[0].mode"},
-		{name: "tiny max", toml: "type = \"tcp\"\naddress = \"127.0.0.1:5514\"\nmax_message_size = 100", wantErr: "input[0].max_message_size"},
-		{name: "huge read buffer", toml: "type = \"udp\"\naddress = \"127.0.0.1:5514\"\nread_buffer = \"2GiB\"", wantErr: "input[0].read_buffer"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, err := config.Parse(strings.NewReader("[[input]]\n" + tt.toml + "\n"))
-			if err == nil {
-				err = c.Validate()
-			}
-			if tt.wantErr == "" {
-				if err != nil {
-					t.Fatalf("config error: %v", err)
-				}
-				if c.Inputs[0].Name == "" || c.Inputs[0].MaxMessageSize == 0 {
-					t.Errorf("input not filled: %+v", c.Inputs[0])
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("error = %v, want one about %s", err, tt.wantErr)
-			}
-		})
-	}
-}
 
 // The stdin input, in a child process whose stdin is a pipe that stays
 // open: Shutdown at its deadline must interrupt the waiting read.
@@ -796,7 +810,7 @@ func stdinChild() {
 			}
 		}
 	})
-	l, err := Listen(config.Input{Type: "stdin"}, sink, nil, nil)
+	l, err := Listen(Options{Type: "stdin"}, sink, nil, nil)
 	if err != nil {
 		fmt.Println("listen:", err)
 		os.Exit(1)
@@ -822,7 +836,7 @@ func stdinChild() {
 func TestShutdownTakesTheBacklog(t *testing.T) {
 	for round := 0; round < 30; round++ {
 		c := newCollector()
-		l := listen(t, config.Input{Type: "tcp", Address: "127.0.0.1:0", Name: "tcp"}, c, &Stats{})
+		l := listen(t, Options{Type: "tcp", Address: "127.0.0.1:0", Name: "tcp"}, c, &Stats{})
 		conn := dial(t, l)
 		msg := fmt.Sprintf("<13>Nov 27 10:00:00 h app: round %d", round)
 		write(t, conn, msg+"\n")
@@ -836,5 +850,150 @@ func TestShutdownTakesTheBacklog(t *testing.T) {
 			t.Fatalf("round %d: Shutdown: %v", round, err)
 		}
 		cancel()
+	}
+}
+
+// On Shutdown, a client that stays connected but sends nothing, with no
+// partial frame, is done after DrainGrace: Shutdown returns without waiting
+// for the drain deadline, and everything the client sent arrives, what the
+// kernel still held when Shutdown began included.
+func TestShutdownIdleClient(t *testing.T) {
+	c := newCollector()
+	var st Stats
+	l := listen(t, Options{Type: "tcp", Address: "127.0.0.1:0"}, c, &st)
+	idle := dial(t, l)
+	write(t, idle, "<13>first\n")
+	c.waitN(t, 1)
+	var burst strings.Builder
+	for i := range 5000 {
+		fmt.Fprintf(&burst, "<13>burst %d\n", i)
+	}
+	write(t, idle, burst.String())
+
+	// The drain deadline is far off: only the grace can end the client.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- l.Shutdown(ctx) }()
+	idle.SetReadDeadline(time.Now().Add(wait))
+	if _, err := idle.Read(make([]byte, 1)); errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatal("idle client still connected")
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Shutdown = %v, want nil", err)
+		}
+	case <-time.After(wait):
+		t.Fatal("Shutdown still waits for an idle client")
+	}
+	got := c.all()
+	if len(got) != 5001 || got[5000] != "<13>burst 4999" {
+		t.Fatalf("got %d frames, last %q; want 5001, the burst whole", len(got), got[len(got)-1])
+	}
+	if s := st.Snapshot(); s.BadFrames != 0 || s.IdleTimeouts != 0 || s.ReadErrors != 0 {
+		t.Errorf("stats = %+v, want a clean end", s)
+	}
+}
+
+// On Shutdown, a client in the middle of a frame is not held to the grace:
+// it may complete the frame until the drain deadline.
+func TestShutdownClientMidFrame(t *testing.T) {
+	const grace = 20 * time.Millisecond
+	c := newCollector()
+	var st Stats
+	l := listen(t, Options{Type: "tcp", Address: "127.0.0.1:0", DrainGrace: grace}, c, &st)
+	conn := dial(t, l)
+	write(t, conn, "<13>whole\n<13>half")
+	c.waitN(t, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- l.Shutdown(ctx) }()
+	// Many graces pass; the client is still served.
+	time.Sleep(10 * grace)
+	write(t, conn, " and the rest\n")
+	got := c.waitN(t, 2)
+	if got[1] != "<13>half and the rest" {
+		t.Errorf("frame = %q, want it whole", got[1])
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Shutdown = %v, want nil", err)
+		}
+	case <-time.After(wait):
+		t.Fatal("Shutdown did not end the client after its frame")
+	}
+	if s := st.Snapshot(); s.BadFrames != 0 {
+		t.Errorf("bad frames = %d, want 0", s.BadFrames)
+	}
+}
+
+// A stdin input ends at EOF: Done is closed, with every frame delivered;
+// a socket input is not done until it is shut down.
+func TestStdinDone(t *testing.T) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newCollector()
+	l := newListener(Options{Type: "stdin"}, c, nil, nil)
+	l.serveReader(pr)
+	io.WriteString(pw, "<13>last words\n<13>no lf")
+	pw.Close()
+	select {
+	case <-l.Done():
+	case <-time.After(wait):
+		t.Fatal("stdin input not done at EOF")
+	}
+	if got, want := c.all(), []string{"<13>last words", "<13>no lf"}; !equalStrings(got, want) {
+		t.Errorf("frames = %q, want %q", got, want)
+	}
+	if c.inputs["stdin"] != 2 {
+		t.Errorf("batches named %v, want \"stdin\"", c.inputs)
+	}
+	if err := l.Shutdown(context.Background()); err != nil {
+		t.Errorf("Shutdown after EOF = %v", err)
+	}
+
+	tcp := listen(t, Options{Type: "tcp", Address: "127.0.0.1:0"}, c, nil)
+	select {
+	case <-tcp.Done():
+		t.Fatal("tcp input done before Shutdown")
+	default:
+	}
+	tcp.Shutdown(context.Background())
+	select {
+	case <-tcp.Done():
+	default:
+		t.Fatal("tcp input not done after Shutdown")
+	}
+}
+
+// FrameTimeout times each frame, not the stream: a client that sends for
+// much longer than it, with every read ending in the middle of a frame,
+// is not closed.
+func TestFrameTimeoutPerFrame(t *testing.T) {
+	const frameTimeout = 100 * time.Millisecond
+	c := newCollector()
+	var st Stats
+	l := listen(t, Options{Type: "tcp", Address: "127.0.0.1:0", FrameTimeout: frameTimeout}, c, &st)
+	conn := dial(t, l)
+	tick := time.NewTicker(frameTimeout / 4)
+	defer tick.Stop()
+	const writes = 20 // five frame timeouts
+	write(t, conn, "<13>frame 0 fir")
+	for i := 1; i <= writes; i++ {
+		<-tick.C
+		write(t, conn, fmt.Sprintf("st half\n<13>frame %d fir", i))
+	}
+	write(t, conn, "st half\n")
+	got := c.waitN(t, writes+1)
+	if got[writes] != fmt.Sprintf("<13>frame %d first half", writes) {
+		t.Errorf("last frame = %q", got[writes])
+	}
+	if s := st.Snapshot(); s.FrameTimeouts != 0 || s.BadFrames != 0 {
+		t.Errorf("frame timeouts, bad frames = %d, %d; want 0, 0", s.FrameTimeouts, s.BadFrames)
 	}
 }

@@ -28,7 +28,7 @@ func (l *Listener) servePacketConn(pc net.PacketConn, readBuffer int) {
 	if err := setReadBuffer(pc, readBuffer); err != nil {
 		// Deliberately not fatal: the relay works with a smaller buffer,
 		// it only drops sooner during a burst.
-		l.log.warn("socket receive buffer not set", "read_buffer", readBuffer, "err", err)
+		l.log.Warn("socket receive buffer not set", "read_buffer", readBuffer, "err", err)
 	}
 	l.wg.Add(1)
 	go func() {
@@ -76,14 +76,14 @@ func (l *Listener) readPackets() {
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
-		l.log.warn("datagram socket unusable", "err", err)
+		l.log.Warn("datagram socket unusable", "err", err)
 		return
 	}
 	// A datagram is read into room for one byte more than the maximum,
 	// so that a longer one shows as filling it.
-	slot := min(l.maxSize, maxDatagram) + 1
+	slot := min(l.opts.MaxMessageSize, maxDatagram) + 1
 	r := newPacketReader(slot, l.stats)
-	b := &Batch{Input: l.name, Frames: make([][]byte, 0, MaxBatch)}
+	b := &Batch{Input: l.opts.Name, Frames: make([][]byte, 0, MaxBatch)}
 	wait := true
 	for {
 		frames, empty, err := r.read(rc, b.Frames[:0], wait)
@@ -103,7 +103,7 @@ func (l *Listener) readPackets() {
 			return
 		default:
 			l.stats.ReadErrors.Add(1)
-			l.log.warn("read failed", "err", err)
+			l.log.Warn("read failed", "err", err)
 		}
 	}
 }

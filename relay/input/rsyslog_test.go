@@ -8,8 +8,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-
-	"github.com/floodgate/floodgate/config"
 )
 
 // rsyslog forwarding to floodgate over TCP, the way a node's rsyslog
@@ -30,7 +28,7 @@ func TestRsyslogForward(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newCollector()
 			var st Stats
-			l := listen(t, config.Input{Type: "tcp", Address: "127.0.0.1:0"}, c, &st)
+			l := listen(t, Options{Type: "tcp", Address: "127.0.0.1:0"}, c, &st)
 
 			dir := t.TempDir()
 			in := filepath.Join(dir, "in.sock")

@@ -17,20 +17,29 @@ type Stats struct {
 	// OversizeSkipped counts octet-counted frames longer than the maximum,
 	// discarded whole.
 	OversizeSkipped atomic.Uint64
-	// BadFrames counts frames that were not what they claimed: a digit not
-	// followed by a valid octet count (read as a line instead), or a frame
-	// cut short by the end of its stream.
+	// BadFrames counts frames that were not what they claimed: a count
+	// that cannot start a frame (the garbage up to the next frame start
+	// or LF delivered as a frame of its own), or a frame cut short by the
+	// end of its stream.
 	BadFrames atomic.Uint64
+	// SkippedBytes counts the bytes discarded unread: oversize frames and
+	// the rest of lines too long.
+	SkippedBytes atomic.Uint64
 	// ConnectionsOpen is the number of stream clients connected now.
 	ConnectionsOpen atomic.Int64
 	// ConnectionsAccepted counts stream clients accepted;
-	// ConnectionsRejected those closed at once because max_connections
-	// were open.
+	// ConnectionsRejected those closed at once because their peer had
+	// MaxConnectionsPerPeer open, all of them delivering.
 	ConnectionsAccepted atomic.Uint64
 	ConnectionsRejected atomic.Uint64
+	// ConnectionsEvicted counts stream clients closed, having delivered
+	// nothing, to make room for a new one.
+	ConnectionsEvicted atomic.Uint64
 	// IdleTimeouts counts stream clients closed for sending nothing for
-	// idle_timeout.
-	IdleTimeouts atomic.Uint64
+	// IdleTimeout; FrameTimeouts those that did not complete a frame
+	// within FrameTimeout.
+	IdleTimeouts  atomic.Uint64
+	FrameTimeouts atomic.Uint64
 	// ReadErrors counts failed reads and accepts other than a clean close
 	// (connection resets, for instance).
 	ReadErrors atomic.Uint64
@@ -43,10 +52,13 @@ type Counts struct {
 	Truncated           uint64
 	OversizeSkipped     uint64
 	BadFrames           uint64
+	SkippedBytes        uint64
 	ConnectionsOpen     int64
 	ConnectionsAccepted uint64
 	ConnectionsRejected uint64
+	ConnectionsEvicted  uint64
 	IdleTimeouts        uint64
+	FrameTimeouts       uint64
 	ReadErrors          uint64
 }
 
@@ -59,10 +71,13 @@ func (s *Stats) Snapshot() Counts {
 		Truncated:           s.Truncated.Load(),
 		OversizeSkipped:     s.OversizeSkipped.Load(),
 		BadFrames:           s.BadFrames.Load(),
+		SkippedBytes:        s.SkippedBytes.Load(),
 		ConnectionsOpen:     s.ConnectionsOpen.Load(),
 		ConnectionsAccepted: s.ConnectionsAccepted.Load(),
 		ConnectionsRejected: s.ConnectionsRejected.Load(),
+		ConnectionsEvicted:  s.ConnectionsEvicted.Load(),
 		IdleTimeouts:        s.IdleTimeouts.Load(),
+		FrameTimeouts:       s.FrameTimeouts.Load(),
 		ReadErrors:          s.ReadErrors.Load(),
 	}
 }
