@@ -5,7 +5,7 @@
 // The relay parses input into Messages, hands Records to a chain of
 // Handlers per shard (dedupe, then ratelimit, then the outputs), and every
 // stage either passes a record on or counts it into a Summary that it emits
-// later. That is how "nothing is lost" (CONTRACT.md) is kept stage by stage:
+// later. That is how "nothing is lost" (docs/output-format.md) is kept stage by stage:
 // for every source, verbatim records plus the sum of Summary.Count equal the
 // messages received.
 //
@@ -130,6 +130,10 @@ type Message struct {
 	Format         Format
 	// Input names the input the message came from ("tcp 127.0.0.1:5514").
 	Input string
+	// Event names what happened ("disk_low") on a record floodgate
+	// writes about itself (Format Internal, app "floodgate"); "" on every
+	// message received.
+	Event string
 	// Size is the number of bytes the message took on the wire (or the
 	// line in a capture); budgets charge it.
 	Size int
@@ -138,7 +142,7 @@ type Message struct {
 // Kind is the kind of a Summary.
 type Kind uint8
 
-// Summary kinds, as CONTRACT.md names them.
+// Summary kinds, as docs/output-format.md names them.
 const (
 	// Repeat: a single-line pattern repeated.
 	Repeat Kind = iota + 1

@@ -47,7 +47,7 @@
 // last probe after the corpus marks when the target is through it. When the output has been quiet for -settle, it stops the
 // target it started with SIGTERM (floodgate flushes its summaries then),
 // and accounts the output: verbatim lines plus the counts of floodgate's
-// summary lines (traditional, RFC 5424 and JSON forms of CONTRACT.md) and
+// summary lines (traditional, RFC 5424 and JSON forms of docs/output-format.md) and
 // of rsyslog's and syslog-ng's "repeated N times" lines. The report gives
 // messages per second (as sent and end to end), loss (sent minus
 // accounted), bytes in against bytes written and their ratio, latency

@@ -61,6 +61,9 @@ type Options struct {
 	// Disabled turns budgets off (enabled = false): no budget drops
 	// anything, and only the disk policy applies.
 	Disabled bool
+	// Host is the relay host's name, the host of floodgate's own records
+	// (the disk warnings); "" means InternalHost.
+	Host string
 }
 
 // Override is a budget for the sources that match it, such as a larger one
@@ -165,6 +168,7 @@ type Budgets struct {
 	flush    time.Duration
 	diskFn   func() floodgate.DiskLevel
 	disk     floodgate.DiskLevel
+	host     string // of floodgate's own records
 
 	sources *simplelru.LRU[key, *source]
 	// last caches the source of the previous record: floods come in runs
@@ -194,6 +198,10 @@ func New(opts Options, next floodgate.Handler) *Budgets {
 		flush:    opts.Flush,
 		diskFn:   opts.Disk,
 		over:     append([]Override(nil), opts.Overrides...),
+		host:     opts.Host,
+	}
+	if b.host == "" {
+		b.host = InternalHost
 	}
 	if b.flush <= 0 {
 		b.flush = DefaultFlush

@@ -24,8 +24,8 @@
 // while it stays over, when the source is evicted from the table, and at
 // the final Tick. Summary records from upstream are never refused by a
 // budget. For every source, messages passed on plus the counts of its
-// summaries equal the messages received, which is CONTRACT.md's "nothing
-// is lost" kept at this stage.
+// summaries equal the messages received, which is the "nothing is lost" rule
+// of docs/output-format.md kept at this stage.
 //
 // The disk policy comes from the file output's guard through Options.Disk:
 // under DiskLow only protected messages and summaries pass; under DiskFull

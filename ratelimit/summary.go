@@ -204,18 +204,26 @@ func humanBytes(n int64) string {
 	return strconv.FormatFloat(f, 'f', 1, 64) + " " + units[i:i+1] + "iB"
 }
 
-// Internal records, the disk watermark warnings, come from this host and
-// app.
+// Internal records, the disk watermark warnings, come from app
+// InternalApp and from the relay host named in Options.Host, or
+// InternalHost where none is given.
 const (
 	InternalHost = "floodgate"
 	InternalApp  = "floodgate"
 )
 
+// Events of floodgate's own records: which disk watermark was crossed.
+const (
+	EventDiskFull = "disk_full" // under hard_min_free
+	EventDiskLow  = "disk_low"  // under min_free
+	EventDiskOK   = "disk_ok"   // back over min_free
+)
+
 // readDisk reads the disk level once and, when it changed, passes on one
 // warning record saying which watermark was crossed.
 //
-// The warning has Format floodgate.Internal, host and app "floodgate",
-// facility syslog, and is no message received: it belongs to no source's
+// The warning has Format floodgate.Internal, app "floodgate", the relay
+// host's name, an Event naming the crossing, facility syslog, and is no message received: it belongs to no source's
 // accounting, so it is neither charged nor counted, and it is passed on
 // even under DiskFull, as the operator's one in-band signal per crossing
 // (the output's own guard may still refuse it).
@@ -231,9 +239,10 @@ func (b *Budgets) readDisk(now time.Time) {
 	b.disk = l
 	var sev floodgate.Severity
 	var text string
+	event := EventDiskLow
 	switch {
 	case l == floodgate.DiskFull:
-		sev = floodgate.Crit
+		sev, event = floodgate.Crit, EventDiskFull
 		text = "disk free space under hard_min_free: writing nothing, counting every message into suppressed summaries"
 	case l == floodgate.DiskLow && old == floodgate.DiskFull:
 		sev = floodgate.Warning
@@ -242,15 +251,16 @@ func (b *Budgets) readDisk(now time.Time) {
 		sev = floodgate.Warning
 		text = "disk free space under min_free: writing only " + b.protect.String() + " and worse and summaries, counting the rest"
 	default:
-		sev = floodgate.Notice
+		sev, event = floodgate.Notice, EventDiskOK
 		text = "disk free space back over min_free: writing everything again"
 	}
 	syslogFacility, _ := floodgate.ParseFacility("syslog")
 	b.stats.Warnings++
 	b.next.Handle(now, &floodgate.Record{Message: floodgate.Message{
 		Time:     now,
-		Host:     InternalHost,
+		Host:     b.host,
 		App:      InternalApp,
+		Event:    event,
 		Facility: syslogFacility,
 		Severity: sev,
 		Text:     text,

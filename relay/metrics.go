@@ -57,7 +57,7 @@ var (
 	descInputIdle        = desc(metricInputIdle, "Stream clients closed after idle_timeout.", "input")
 	descInputReadErrors  = desc(metricInputReadErrors, "Failed reads and accepts.", "input")
 	descInputKernelDrops = desc(metricInputKernelDrops, "Datagrams the kernel dropped on a UDP input's socket because floodgate did not read them in time (from /proc/net/udp).", "input")
-	descParsed           = desc(metricParsed, "Messages parsed by the shards.")
+	descParsed           = desc(metricParsed, "Messages framed and parsed by the inputs.")
 	descUnparsed         = desc(metricUnparsed, "Messages that fit no syslog format, kept verbatim.")
 	descRecords          = desc(metricRecords, "Records that reached the outputs, by kind (verbatim, internal, or a summary kind).", "kind")
 	descFolded           = desc(metricFolded, "Messages not written verbatim but counted in a summary, by summary kind.", "kind")

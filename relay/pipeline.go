@@ -1,9 +1,12 @@
 package relay
 
 import (
+	"math/bits"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/cespare/xxhash/v2"
 
 	"github.com/floodgate/floodgate"
 	"github.com/floodgate/floodgate/relay/input"
@@ -156,8 +159,15 @@ func (p *Pipeline) Deliver(b *input.Batch) {
 	}
 }
 
+// sourceHash hashes a (host, app) pair to pick its shard; (a, b) and
+// (b, a) hash apart.
+func sourceHash(host, app string) uint64 {
+	h := xxhash.Sum64String(host)
+	return bits.RotateLeft64(h*0x9e3779b97f4a7c15, 31) ^ xxhash.Sum64String(app)
+}
+
 // ShardByHostApp keeps each source, a (host, app) pair, on one shard.
-func ShardByHostApp(m *floodgate.Message) uint64 { return parse.KeyOf(m.Host, m.App) }
+func ShardByHostApp(m *floodgate.Message) uint64 { return sourceHash(m.Host, m.App) }
 
 // ShardByKey returns the ShardBy for a budget key (config ratelimit.key):
 // a key coarser than (host, app), such as ["host"], must keep all it
@@ -174,9 +184,9 @@ func ShardByKey(key []string) func(m *floodgate.Message) uint64 {
 	case host && app:
 		return ShardByHostApp
 	case host:
-		return func(m *floodgate.Message) uint64 { return parse.KeyOf(m.Host, "") }
+		return func(m *floodgate.Message) uint64 { return sourceHash(m.Host, "") }
 	case app:
-		return func(m *floodgate.Message) uint64 { return parse.KeyOf("", m.App) }
+		return func(m *floodgate.Message) uint64 { return sourceHash("", m.App) }
 	}
 	// A key of neither (["input"], ["facility"]): one bucket may charge
 	// messages of any source, so they all share one shard.

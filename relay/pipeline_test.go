@@ -197,3 +197,12 @@ func TestShardByKeyKeepsABudgetOnOneShard(t *testing.T) {
 		})
 	}
 }
+
+func TestSourceHashTellsHostFromApp(t *testing.T) {
+	if sourceHash("a", "b") == sourceHash("b", "a") {
+		t.Error("sourceHash is symmetric in host and app")
+	}
+	if sourceHash("a", "b") != sourceHash("a", "b") {
+		t.Error("sourceHash is not a function of host and app")
+	}
+}

@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -21,10 +22,12 @@ type chainBuilder struct {
 	disk   func() floodgate.DiskLevel
 	loops  *loopTable
 	counts []*sinkCounts
+	host   string // this machine's name, the host of floodgate's own records
 }
 
 func newChainBuilder(cfg *config.Config, shards int, outs []output.Output, loops *loopTable) *chainBuilder {
 	b := &chainBuilder{cfg: cfg, shards: shards, outs: outs, loops: loops}
+	b.host, _ = os.Hostname() // "" leaves ratelimit's own default
 	if cfg.RateLimit.GlobalRate > 0 {
 		b.global = ratelimit.NewGlobal(int64(cfg.RateLimit.GlobalRate), int64(cfg.RateLimit.GlobalBurst))
 	}
@@ -61,6 +64,7 @@ func (b *chainBuilder) chain(shard int) floodgate.Handler {
 		o := ratelimitOptions(r, b.shards)
 		o.Global = b.global
 		o.Disk = b.disk
+		o.Host = b.host
 		stages = append(stages, func(next floodgate.Handler) floodgate.Handler { return ratelimit.New(o, next) })
 	}
 	return floodgate.Chain(sink, stages...)

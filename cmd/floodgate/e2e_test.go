@@ -42,7 +42,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// record is one line of JSON output, as CONTRACT.md defines it.
+// record is one line of JSON output, as docs/output-format.md defines it.
 type record struct {
 	Time     string          `json:"time"`
 	Host     string          `json:"host"`

@@ -59,7 +59,7 @@ func TestReplayGolden(t *testing.T) {
 }
 
 // TestReplayKeepsTheContract replays generated floods of every kind and
-// checks what CONTRACT.md promises, as the external acceptance tests do:
+// checks what docs/output-format.md promises, as the external acceptance tests do:
 // nothing is lost per source, and the first occurrence of every distinct
 // line (numbers and hex masked) is written verbatim.
 func TestReplayKeepsTheContract(t *testing.T) {
@@ -101,7 +101,7 @@ func TestReplayKeepsTheContract(t *testing.T) {
 }
 
 // digits is contract-check's mask: runs of digits and 0x-hex values. It
-// tells first occurrences apart more finely than CONTRACT.md requires (a
+// tells first occurrences apart more finely than docs/output-format.md requires (a
 // hex id without 0x keeps its letters), and floodgate keeps to it.
 var digits = regexp.MustCompile(`0x[0-9a-fA-F]+|\d+`)
 

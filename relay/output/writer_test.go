@@ -157,7 +157,7 @@ func (p *partial) Write(b []byte) (int, error) {
 }
 
 // TestWriterAccountingRandom runs random sequences of writes, summaries,
-// flushes and outages, partial writes included, and checks CONTRACT.md's
+// flushes and outages, partial writes included, and checks the accounting
 // invariant at the end: for every source, written + counted = sent.
 func TestWriterAccountingRandom(t *testing.T) {
 	for _, seed := range []uint64{1, 2, 3, 4} {

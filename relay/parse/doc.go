@@ -54,8 +54,4 @@
 //     in their place, and the fields it finds are checked against the frame
 //     itself, so a line with an ANSI colour code keeps its host and app, and
 //     its text keeps the bytes as they came.
-//
-// SourceKey hashes (host, app) of a frame without a full parse, so that the
-// relay can shard frames across workers before parsing; it agrees with
-// Parse by construction: the same scanners first, the same parse after.
 package parse

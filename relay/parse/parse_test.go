@@ -1,7 +1,6 @@
 package parse
 
 import (
-	"sync"
 	"testing"
 	"time"
 
@@ -191,26 +190,6 @@ func TestLocation(t *testing.T) {
 	}
 }
 
-func TestSourceKey(t *testing.T) {
-	p := New(Options{Location: time.UTC})
-	for _, frame := range []string{
-		"Sep  9 10:02:37 ip-10-18-39-127 dockerd[12436]: goroutine 2648 [runnable]:",
-		"<13>Nov 27 10:00:00 myhost root: hello",
-		"<13>Nov 27 10:00:00 myhost app[12] brackets",
-		"<14>1 2026-11-27T10:00:00.123+00:00 host app 123 ID47 - text",
-		"garbage",
-	} {
-		var m floodgate.Message
-		p.Parse([]byte(frame), received, &m)
-		if got, want := SourceKey([]byte(frame)), KeyOf(m.Host, m.App); got != want {
-			t.Errorf("SourceKey(%q) = %x, want KeyOf(%q, %q) = %x", frame, got, m.Host, m.App, want)
-		}
-	}
-	if KeyOf("a", "b") == KeyOf("b", "a") {
-		t.Error("KeyOf is symmetric in host and app")
-	}
-}
-
 // TestAllocs checks that the common shapes cost one allocation, the text:
 // host, app, procid, msgid and structured data are interned, zones reused.
 func TestAllocs(t *testing.T) {
@@ -236,37 +215,6 @@ func TestAllocs(t *testing.T) {
 			}
 		})
 	}
-}
-
-// TestSourceKeyConcurrent runs SourceKey from several goroutines on frames
-// that take the full parse, for the race detector: the relay's inputs call
-// it concurrently.
-func TestSourceKeyConcurrent(t *testing.T) {
-	frames := [][]byte{
-		[]byte("<13>Nov 27 10:00:00 myhost app[12] brackets"),
-		[]byte("<14>1 2026-11-27T10:00:00Z host app 123 ID47 -bad sd"),
-		[]byte("Sep  9 10:02:37 ip-10-18-39-127 dockerd[12436]: x"),
-	}
-	want := make([]uint64, len(frames))
-	for i, f := range frames {
-		want[i] = SourceKey(f)
-	}
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range 200 {
-				for i, f := range frames {
-					if got := SourceKey(f); got != want[i] {
-						t.Errorf("SourceKey(%q) = %x, want %x", f, got, want[i])
-						return
-					}
-				}
-			}
-		}()
-	}
-	wg.Wait()
 }
 
 func TestVisible(t *testing.T) {

@@ -36,7 +36,7 @@ func records() []floodgate.Record {
 	noPid := msg("Started Session 12 of user root.")
 	noPid.App, noPid.ProcID, noPid.Time = "systemd", "", time.Date(2018, 9, 19, 8, 0, 1, 0, time.UTC)
 	unparsed := floodgate.Message{Time: t0, Host: "-", App: "-", Text: "garbage without a header", Format: floodgate.Unparsed, Facility: 1, Severity: floodgate.Notice}
-	internal := floodgate.Message{Time: t1, Host: "relay-1", App: "floodgate", Text: "output out/a.log: no space left on device", Format: floodgate.Internal, Facility: 5, Severity: floodgate.Warning}
+	internal := floodgate.Message{Time: t1, Host: "relay-1", App: "floodgate", Text: "output out/a.log: no space left on device", Format: floodgate.Internal, Event: "disk_full", Facility: 5, Severity: floodgate.Warning}
 	nasty := msg("tab\there, quote \" backslash \\ nl\nsecond line, cr\r, nul \x00, bad utf8 \xff\xfe, U+2028 \u2028, é, #011kept\n")
 	nasty.Host, nasty.App, nasty.ProcID = "bad host/..", "app[x]:y", "1]2"
 	empty := msg("")
