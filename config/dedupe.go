@@ -1,5 +1,7 @@
 package config
 
+import "github.com/floodgate/floodgate/dedupe"
+
 // Dedupe is the [dedupe] section.
 type Dedupe struct {
 	// Enabled false writes every message verbatim.
@@ -25,19 +27,21 @@ type Dedupe struct {
 	CycleMaxPeriod int `toml:"cycle_max_period"`
 }
 
+// defaultDedupe is dedupe's own defaults, enabled.
 func defaultDedupe() Dedupe {
+	d := dedupe.DefaultOptions()
 	return Dedupe{
 		Enabled:        true,
-		Window:         Duration(60e9),
-		Flush:          Duration(30e9),
-		MaxPatterns:    100000,
-		BlockIdle:      Duration(2e9),
-		BlockMaxLines:  500,
-		BlockMaxBytes:  256 << 10,
-		Repeats:        true,
-		Blocks:         true,
-		Cycles:         true,
-		CycleMaxPeriod: 32,
+		Window:         Duration(d.Window),
+		Flush:          Duration(d.Flush),
+		MaxPatterns:    d.MaxPatterns,
+		BlockIdle:      Duration(d.BlockIdle),
+		BlockMaxLines:  d.BlockMaxLines,
+		BlockMaxBytes:  Size(d.BlockMaxBytes),
+		Repeats:        d.Repeats,
+		Blocks:         d.Blocks,
+		Cycles:         d.Cycles,
+		CycleMaxPeriod: d.CycleMaxPeriod,
 	}
 }
 

@@ -2,11 +2,11 @@ package ratelimit
 
 import (
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/floodgate/floodgate"
+	"github.com/floodgate/floodgate/internal/bytesize"
 )
 
 // sampleMax bounds the sample line a suppressed summary quotes, so that a
@@ -127,7 +127,7 @@ func (b *Budgets) budgetOf(s *source, reason Reason, p *pending) string {
 		}
 		return "min_free"
 	}
-	return sizeString(l.rate) + "/s burst " + sizeString(l.burst)
+	return bytesize.Format(l.rate) + "/s burst " + bytesize.Format(l.burst)
 }
 
 // sentence is the summary's text, for a reader of the log.
@@ -148,7 +148,7 @@ func (b *Budgets) sentence(p *pending, reason Reason, budget string) string {
 		noun = "message"
 	}
 	return fmt.Sprintf("dropped %d %s (%s) from %s/%s %s; sample: %s",
-		p.count, noun, humanBytes(p.bytes), p.sample.Host, p.sample.App, why, sample(p.sample.Text))
+		p.count, noun, bytesize.Human(p.bytes), p.sample.Host, p.sample.App, why, sample(p.sample.Text))
 }
 
 // fingerprint is a stable short hex name of a source and a reason: the
@@ -174,34 +174,6 @@ func sample(text string) string {
 		i--
 	}
 	return text[:i] + "..."
-}
-
-// sizeString renders a budget the way config writes it: "64KiB", "1MiB",
-// "1500B".
-func sizeString(n int64) string {
-	switch {
-	case n != 0 && n%(1<<30) == 0:
-		return strconv.FormatInt(n>>30, 10) + "GiB"
-	case n != 0 && n%(1<<20) == 0:
-		return strconv.FormatInt(n>>20, 10) + "MiB"
-	case n != 0 && n%(1<<10) == 0:
-		return strconv.FormatInt(n>>10, 10) + "KiB"
-	}
-	return strconv.FormatInt(n, 10) + "B"
-}
-
-// humanBytes renders a count of bytes for people: "512 B", "5.1 MiB".
-func humanBytes(n int64) string {
-	const units = "KMGTPE"
-	if n < 1024 {
-		return strconv.FormatInt(n, 10) + " B"
-	}
-	f, i := float64(n)/1024, 0
-	for f >= 1024 && i < len(units)-1 {
-		f /= 1024
-		i++
-	}
-	return strconv.FormatFloat(f, 'f', 1, 64) + " " + units[i:i+1] + "iB"
 }
 
 // Internal records, the disk watermark warnings, come from app

@@ -34,7 +34,7 @@ const (
 	metricOutputRecords    = "floodgate_output_records_total"
 	metricOutputBytes      = "floodgate_output_bytes_total"
 	metricOutputErrors     = "floodgate_output_write_errors_total"
-	metricOutputLost       = "floodgate_output_records_lost_total"
+	metricOutputLost       = "floodgate_output_messages_lost_total"
 	metricOutputRotations  = "floodgate_output_rotations_total"
 	metricDiskLevel        = "floodgate_disk_level"
 	metricRestartLoops     = "floodgate_restart_loops"
@@ -64,7 +64,7 @@ var (
 	descOutputRecords    = desc(metricOutputRecords, "Records an output wrote.", "output")
 	descOutputBytes      = desc(metricOutputBytes, "Bytes an output wrote.", "output")
 	descOutputErrors     = desc(metricOutputErrors, "Write errors of an output (retried).", "output")
-	descOutputLost       = desc(metricOutputLost, "Records an output could not write after retrying (accounted in suppressed summaries).", "output")
+	descOutputLost       = desc(metricOutputLost, "Messages an output could not write: dropped while writes failed (each stood for by a suppressed summary) or still buffered when it closed.", "output")
 	descOutputRotations  = desc(metricOutputRotations, "Files an output rotated.", "output")
 	descDiskLevel        = desc(metricDiskLevel, "Free space of an output's filesystem: 0 ok, 1 under min_free, 2 under hard_min_free.", "output")
 	descRestartLoops     = desc(metricRestartLoops, "Restart loops recognised (units systemd keeps restarting).")
@@ -80,7 +80,7 @@ type metrics struct {
 	mu      sync.Mutex
 	inputs  []namedInput
 	outputs []namedOutput
-	pipe    *Pipeline
+	pipe    *pipeline
 	builder *chainBuilder
 	loops   *loopTable
 }
@@ -124,7 +124,7 @@ func (m *metrics) addOutput(name string, o output.Output, st *output.Stats) {
 	m.outputs = append(m.outputs, no)
 }
 
-func (m *metrics) pipeline(p *Pipeline, b *chainBuilder, loops *loopTable) {
+func (m *metrics) setPipeline(p *pipeline, b *chainBuilder, loops *loopTable) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.pipe, m.builder, m.loops = p, b, loops

@@ -31,17 +31,17 @@ func (r *recorder) Tick(now time.Time, final bool) {
 	}
 }
 
-func newRecorded(o PipelineOptions) (*Pipeline, []*recorder) {
+func newRecorded(o pipelineOptions) (*pipeline, []*recorder) {
 	recs := make([]*recorder, o.Shards)
 	o.Chain = func(i int) floodgate.Handler {
 		recs[i] = &recorder{shard: i}
 		return recs[i]
 	}
-	return NewPipeline(o), recs
+	return newPipeline(o), recs
 }
 
 func TestPipelineKeepsEverySourceInOrderOnOneShard(t *testing.T) {
-	p, recs := newRecorded(PipelineOptions{Shards: 4, Queue: 2, Tick: time.Hour, Clock: WallClock})
+	p, recs := newRecorded(pipelineOptions{Shards: 4, Queue: 2, Tick: time.Hour, clock: wallClock})
 	const sources, perSource = 37, 300
 	sent := 0
 	// Batches interleave every source, as one busy TCP connection would.
@@ -102,7 +102,7 @@ func TestPipelineKeepsEverySourceInOrderOnOneShard(t *testing.T) {
 }
 
 func TestReplayClockFollowsMessagesAndNeverGoesBack(t *testing.T) {
-	p, recs := newRecorded(PipelineOptions{Shards: 1, Tick: 10 * time.Second, Clock: MessageClock})
+	p, recs := newRecorded(pipelineOptions{Shards: 1, Tick: 10 * time.Second, clock: messageClock})
 	wall := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 	p.Deliver(&input.Batch{Input: "replay", Received: wall, Frames: [][]byte{
 		[]byte("not syslog at all, first"), // no clock yet: keeps the receive time
@@ -159,7 +159,7 @@ func TestShardByKeyKeepsABudgetOnOneShard(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, recs := newRecorded(PipelineOptions{Shards: 4, Tick: time.Hour, Clock: WallClock, ShardBy: ShardByKey(tt.key)})
+			p, recs := newRecorded(pipelineOptions{Shards: 4, Tick: time.Hour, clock: wallClock, shardBy: shardByKey(tt.key)})
 			b := &input.Batch{Input: "test", Received: time.Now()}
 			for h := 0; h < 6; h++ {
 				for a := 0; a < 6; a++ {

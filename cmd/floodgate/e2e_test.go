@@ -51,6 +51,7 @@ type record struct {
 	Facility string          `json:"facility"`
 	Severity string          `json:"severity"`
 	Msg      string          `json:"msg"`
+	Event    string          `json:"event"`
 	Summary  *summaryRecord  `json:"summary"`
 	Raw      json.RawMessage `json:"-"`
 }

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/floodgate/floodgate"
-	"github.com/floodgate/floodgate/config"
 )
 
 var t0 = time.Date(2018, 9, 9, 10, 2, 37, 0, time.UTC)
@@ -65,22 +64,20 @@ func fixture() []*floodgate.Record {
 	}
 }
 
-// fileConfig is a file output under dir with the config's defaults.
-func fileConfig(dir, path, format string) config.Output {
-	o := config.Output{Type: "file", Path: filepath.Join(dir, path), Format: format}
-	c := config.Default()
-	d := c.Outputs[0]
-	o.MaxSize, o.MaxFiles, o.MaxOpenFiles, o.MinFree, o.HardMinFree, o.MaxBuffer = d.MaxSize, d.MaxFiles, d.MaxOpenFiles, d.MinFree, d.HardMinFree, d.MaxBuffer
+// fileConfig is a file output under dir with the defaults.
+func fileConfig(dir, path, format string) Options {
+	o := DefaultOptions()
+	o.Type, o.Path, o.Format = "file", filepath.Join(dir, path), format
 	return o
 }
 
 // newTestFile starts a file output and closes it at the end of the test.
-func newTestFile(t *testing.T, cfg config.Output) (*File, *Stats) {
+func newTestFile(t *testing.T, cfg Options) (*Dest, *Stats) {
 	t.Helper()
 	stats := new(Stats)
-	f, err := NewFile(cfg, nil, stats)
+	f, err := New(cfg, nil, stats)
 	if err != nil {
-		t.Fatalf("NewFile: %v", err)
+		t.Fatalf("New: %v", err)
 	}
 	t.Cleanup(func() { f.Close() })
 	return f, stats
@@ -174,4 +171,17 @@ func accountDir(t *testing.T, dir string) (map[string]int64, int) {
 		return nil
 	})
 	return account(t, &all)
+}
+
+// newTestWriter is NewWriter with a smaller max_buffer.
+func newTestWriter(w io.Writer, format string, maxBuffer int, stats *Stats) *Dest {
+	o := NewWriter(w, format, stats)
+	o.maxBuffer = maxBuffer
+	return o
+}
+
+// inside reports whether path lies under base.
+func inside(base, path string) bool {
+	rel, err := filepath.Rel(base, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../") && !filepath.IsAbs(rel)
 }
