@@ -1,6 +1,13 @@
 // Package bench is floodgate's flood benchmark harness, the
-// "floodgate bench" command: it generates floods, replays captures to any
-// syslog endpoint, and measures what the target did with them.
+// floodgate-bench command (bench/cmd/floodgate-bench), which
+// "floodgate bench" runs: it generates floods, replays captures to any
+// syslog endpoint, and measures what the target did with them. It is a
+// binary of its own so that the relay carries none of it.
+//
+// A target started by "run" gets a process group of its own, so that a
+// terminal's Ctrl-C does not reach it before the harness has stopped it
+// cleanly: SIGINT and SIGTERM cancel the run, and the harness stops the
+// target (SIGTERM, then SIGKILL after -grace) on its way out.
 //
 // Replaying captured floods is one of floodgate's three jobs, and the
 // harness treats floodgate as one target among others: it talks to the

@@ -22,7 +22,9 @@ import (
 	"time"
 )
 
-var binary string // built once by TestMain
+// binary is floodgate, built once by TestMain, with the bench harness
+// floodgate-bench beside it, where `floodgate bench` looks first.
+var binary, benchBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "floodgate-e2e-")
@@ -35,6 +37,13 @@ func TestMain(m *testing.M) {
 	b.Stdout, b.Stderr = os.Stderr, os.Stderr
 	if err := b.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build floodgate:", err)
+		os.Exit(1)
+	}
+	benchBin = filepath.Join(dir, "floodgate-bench")
+	b = exec.Command("go", "build", "-o", benchBin, "../../bench/cmd/floodgate-bench")
+	b.Stdout, b.Stderr = os.Stderr, os.Stderr
+	if err := b.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build floodgate-bench:", err)
 		os.Exit(1)
 	}
 	code := m.Run()
