@@ -252,10 +252,6 @@ func (f HandlerFunc) Handle(now time.Time, r *Record) { f(now, r) }
 // Tick does nothing.
 func (f HandlerFunc) Tick(time.Time, bool) {}
 
-// Pass is a Stage that passes every record on unchanged: what dedupe or
-// ratelimit become when disabled.
-func Pass(next Handler) Handler { return next }
-
 // DiskLevel is how close the output filesystems are to full: the disk
 // guard in the file output measures it, the budget stage acts on it.
 type DiskLevel int32

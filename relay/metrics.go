@@ -31,6 +31,8 @@ const (
 	metricUnparsed         = "floodgate_messages_unparsed_total"
 	metricRecords          = "floodgate_records_written_total"
 	metricFolded           = "floodgate_messages_folded_total"
+	metricDropped          = "floodgate_messages_dropped_total"
+	metricDroppedBytes     = "floodgate_bytes_dropped_total"
 	metricOutputRecords    = "floodgate_output_records_total"
 	metricOutputBytes      = "floodgate_output_bytes_total"
 	metricOutputErrors     = "floodgate_output_write_errors_total"
@@ -61,6 +63,8 @@ var (
 	descUnparsed         = desc(metricUnparsed, "Messages that fit no syslog format, kept verbatim.")
 	descRecords          = desc(metricRecords, "Records that reached the outputs, by kind (verbatim, internal, or a summary kind).", "kind")
 	descFolded           = desc(metricFolded, "Messages not written verbatim but counted in a summary, by summary kind.", "kind")
+	descDropped          = desc(metricDropped, "Messages the budgets withheld (each counted in a suppressed summary), by reason: budget, protected budget, global budget, disk.", "reason")
+	descDroppedBytes     = desc(metricDroppedBytes, "Bytes of the messages the budgets withheld, by reason.", "reason")
 	descOutputRecords    = desc(metricOutputRecords, "Records an output wrote.", "output")
 	descOutputBytes      = desc(metricOutputBytes, "Bytes an output wrote.", "output")
 	descOutputErrors     = desc(metricOutputErrors, "Write errors of an output (retried).", "output")
@@ -135,7 +139,7 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		descInputMessages, descInputBytes, descInputTruncated, descInputOversize, descInputBadFrames,
 		descInputConnsOpen, descInputConnsAcc, descInputConnsRej, descInputIdle, descInputReadErrors, descInputKernelDrops,
-		descParsed, descUnparsed, descRecords, descFolded,
+		descParsed, descUnparsed, descRecords, descFolded, descDropped, descDroppedBytes,
 		descOutputRecords, descOutputBytes, descOutputErrors, descOutputLost, descOutputRotations, descDiskLevel,
 		descRestartLoops, descRestartLoopCount,
 	} {
@@ -185,6 +189,10 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		}
 		for k, v := range t.Folded {
 			counter(descFolded, float64(v), k)
+		}
+		for k, v := range t.Dropped {
+			counter(descDropped, float64(v), k)
+			counter(descDroppedBytes, float64(t.DroppedBytes[k]), k)
 		}
 	}
 	for _, o := range m.outputs {

@@ -65,7 +65,10 @@ func (b *chainBuilder) chain(shard int) floodgate.Handler {
 		o.Global = b.global
 		o.Disk = b.disk
 		o.Host = b.host
-		stages = append(stages, func(next floodgate.Handler) floodgate.Handler { return ratelimit.New(o, next) })
+		stages = append(stages, func(next floodgate.Handler) floodgate.Handler {
+			sink.budgets = ratelimit.New(o, next)
+			return sink.budgets
+		})
 	}
 	return floodgate.Chain(sink, stages...)
 }
@@ -111,12 +114,22 @@ type sinkCounts struct {
 	folded    [floodgate.Suppressed + 1]atomic.Int64 // messages they stand for
 	internal  atomic.Int64
 	errors    atomic.Int64
+	// dropped and droppedBytes are the budget stage's Stats by
+	// ratelimit.Reason, copied at every tick.
+	dropped, droppedBytes [numReasons]atomic.Int64
 }
+
+// numReasons bounds ratelimit.Reason, the index of Stats.Dropped.
+const numReasons = len(ratelimit.Stats{}.Dropped)
 
 // sinkHandler is the end of every chain: it writes records to the outputs.
 type sinkHandler struct {
 	outs   []output.Output
 	counts *sinkCounts
+	// budgets is the shard's budget stage, whose drop counts the sink
+	// publishes on every tick (its Stats may be read only by the shard's
+	// goroutine); nil without one.
+	budgets *ratelimit.Budgets
 }
 
 func (h *sinkHandler) Handle(_ time.Time, r *floodgate.Record) {
@@ -140,7 +153,18 @@ func (h *sinkHandler) Handle(_ time.Time, r *floodgate.Record) {
 	}
 }
 
-func (h *sinkHandler) Tick(time.Time, bool) {}
+// Tick runs after every stage before it has ticked, in the shard's
+// goroutine: the place to read the budget stage's counts.
+func (h *sinkHandler) Tick(time.Time, bool) {
+	if h.budgets == nil {
+		return
+	}
+	st := h.budgets.Stats()
+	for i := range st.Dropped {
+		h.counts.dropped[i].Store(st.Dropped[i])
+		h.counts.droppedBytes[i].Store(st.DroppedBytes[i])
+	}
+}
 
 // Totals are the pipeline's counts of what reached the outputs.
 type Totals struct {
@@ -148,13 +172,22 @@ type Totals struct {
 	Summaries map[string]int64 // summary records by kind
 	Folded    map[string]int64 // messages they stand for, by kind
 	Internal  int64
+	// Dropped and DroppedBytes are what the budgets withheld, by reason
+	// ("budget", "protected budget", "global budget", "disk"), as of the
+	// shards' last tick.
+	Dropped, DroppedBytes map[string]int64
 }
 
 func (b *chainBuilder) totals() Totals {
-	t := Totals{Summaries: map[string]int64{}, Folded: map[string]int64{}}
+	t := Totals{Summaries: map[string]int64{}, Folded: map[string]int64{}, Dropped: map[string]int64{}, DroppedBytes: map[string]int64{}}
 	for _, c := range b.counts {
 		t.Verbatim += c.verbatim.Load()
 		t.Internal += c.internal.Load()
+		for i := range c.dropped {
+			r := ratelimit.Reason(i).String()
+			t.Dropped[r] += c.dropped[i].Load()
+			t.DroppedBytes[r] += c.droppedBytes[i].Load()
+		}
 		for k := floodgate.Repeat; k <= floodgate.Suppressed; k++ {
 			t.Summaries[k.String()] += c.summaries[k].Load()
 			t.Folded[k.String()] += c.folded[k].Load()
