@@ -92,19 +92,23 @@ func ParseSeverity(name string) (Severity, bool) {
 	return 0, false
 }
 
-// Format says how a message arrived, so an output can keep what it can.
-type Format uint8
+// Syntax says how a message arrived (the syslog syntax it was read in),
+// so an output can keep what it can. It is not the output format, which
+// package relay/output/format names.
+type Syntax uint8
 
-// Input formats.
+// Syntaxes of a message.
 const (
-	// Unparsed is a message that fit no syslog format: Text holds the
+	// Unparsed is a message that fit no syslog syntax: Text holds the
 	// whole line, Host and App are "-".
-	Unparsed Format = iota
-	RFC3164
-	RFC5424
-	// Traditional is rsyslog's file format without <PRI>
+	Unparsed Syntax = iota
+	// SyntaxRFC3164 is `<PRI>` followed by an RFC 3164 header.
+	SyntaxRFC3164
+	// SyntaxRFC5424 is an RFC 5424 message.
+	SyntaxRFC5424
+	// SyntaxTraditional is rsyslog's file format without <PRI>
 	// (`Sep  9 10:02:37 host app[pid]: text`), as in /var/log/syslog.
-	Traditional
+	SyntaxTraditional
 	// Internal is a message floodgate wrote itself (a warning, an alarm).
 	Internal
 )
@@ -127,11 +131,11 @@ type Message struct {
 	// StructuredData is the RFC 5424 structured data as received, "" when
 	// absent.
 	StructuredData string
-	Format         Format
+	Syntax         Syntax
 	// Input names the input the message came from ("tcp 127.0.0.1:5514").
 	Input string
 	// Event names what happened ("disk_low") on a record floodgate
-	// writes about itself (Format Internal, app "floodgate"); "" on every
+	// writes about itself (Syntax Internal, app "floodgate"); "" on every
 	// message received.
 	Event string
 	// Size is the number of bytes the message took on the wire (or the

@@ -109,7 +109,7 @@ func TestCaptureReaderReadsEveryFormat(t *testing.T) {
 	}
 }
 
-func TestSourceKey(t *testing.T) {
+func TestHostApp(t *testing.T) {
 	tests := []struct {
 		name string
 		in   string
@@ -123,8 +123,8 @@ func TestSourceKey(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := strings.Join(strings.Fields(string(sourceKey([]byte(tc.in)))), " "); got != tc.want {
-				t.Errorf("sourceKey(%q) = %q, want %q", tc.in, got, tc.want)
+			if got := strings.Join(strings.Fields(string(hostApp([]byte(tc.in)))), " "); got != tc.want {
+				t.Errorf("hostApp(%q) = %q, want %q", tc.in, got, tc.want)
 			}
 		})
 	}
@@ -270,7 +270,7 @@ func TestSendToSink(t *testing.T) {
 			bySource := func(ms []string) map[string][]string {
 				out := map[string][]string{}
 				for _, m := range ms {
-					k := string(sourceKey([]byte(m)))
+					k := string(hostApp([]byte(m)))
 					out[k] = append(out[k], m)
 				}
 				return out

@@ -124,7 +124,7 @@ type Stats struct {
 	// Summaries counts suppressed summaries emitted; Warnings counts disk
 	// watermark warnings.
 	Summaries, Warnings int64
-	// InternalDropped counts floodgate's own records (Format Internal,
+	// InternalDropped counts floodgate's own records (Syntax Internal,
 	// not summaries) that the disk policy withheld. They are no messages
 	// received, so no summary counts them.
 	InternalDropped int64
@@ -282,14 +282,14 @@ func (b *Budgets) Handle(now time.Time, r *floodgate.Record) {
 	}
 	protected := r.Severity <= b.protect
 	if b.disk == floodgate.DiskFull || b.disk == floodgate.DiskLow && !protected {
-		if r.Format == floodgate.Internal {
+		if r.Syntax == floodgate.Internal {
 			b.stats.InternalDropped++
 			return
 		}
 		b.drop(now, b.source(now, r), r, ReasonDisk)
 		return
 	}
-	if b.disabled || r.Format == floodgate.Internal {
+	if b.disabled || r.Syntax == floodgate.Internal {
 		b.pass(now, r)
 		return
 	}

@@ -251,7 +251,7 @@ func TestInternalRecordsSkipBudget(t *testing.T) {
 	b := ratelimit.New(ratelimit.Options{Rate: 1 << 10, Burst: 1 << 10, Protect: floodgate.Err}, out)
 	for range 10 {
 		r := msg("floodgate", "relay", floodgate.Info, 1<<10, t0)
-		r.Format = floodgate.Internal
+		r.Syntax = floodgate.Internal
 		b.Handle(t0, r)
 	}
 	if len(out.recs) != 10 {
@@ -332,7 +332,7 @@ func TestDiskPolicy(t *testing.T) {
 		b.Handle(t0, st.rec)
 		var passed bool
 		for _, r := range out.recs[before:] {
-			if r.Format != floodgate.Internal && (r.Summary == nil || r.Summary.Kind != floodgate.Suppressed) {
+			if r.Syntax != floodgate.Internal && (r.Summary == nil || r.Summary.Kind != floodgate.Suppressed) {
 				passed = true
 			}
 		}
@@ -606,7 +606,7 @@ func TestInternalRecordsUnderDiskPressure(t *testing.T) {
 			out := &sink{}
 			b := ratelimit.New(ratelimit.Options{Protect: floodgate.Err, Disk: disk.get}, out)
 			r := msg("node1", "relay", tt.sev, 100, t0)
-			r.Format = floodgate.Internal
+			r.Syntax = floodgate.Internal
 			b.Handle(t0, r)
 			b.Tick(t0, true)
 			passed := false
@@ -637,7 +637,7 @@ func TestDiskWarningsNameTheirEvent(t *testing.T) {
 		before := len(out.recs)
 		b.Tick(t0, false)
 		for _, r := range out.recs[before:] {
-			if r.Format != floodgate.Internal || r.Summary != nil {
+			if r.Syntax != floodgate.Internal || r.Summary != nil {
 				continue
 			}
 			if r.Host != "relay-1" || r.App != ratelimit.InternalApp {

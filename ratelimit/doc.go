@@ -32,7 +32,7 @@
 // nothing does, and what is held back is counted for the reason "disk"
 // (a summary by its Count; floodgate's own internal records, which are no
 // messages received, only in Stats). Each change of level passes on one
-// warning record of Format floodgate.Internal from host "floodgate",
+// warning record of Syntax floodgate.Internal from the relay host,
 // which belongs to no source's accounting.
 //
 // The package is pure: time is passed in as the pipeline's clock (message

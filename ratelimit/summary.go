@@ -83,7 +83,7 @@ func (b *Budgets) emit(now time.Time, s *source, reason Reason) {
 			Facility: sm.Facility,
 			Severity: p.worst,
 			Text:     text,
-			Format:   sm.Format,
+			Syntax:   sm.Syntax,
 			Input:    sm.Input,
 			Size:     len(text),
 		},
@@ -194,7 +194,7 @@ const (
 // readDisk reads the disk level once and, when it changed, passes on one
 // warning record saying which watermark was crossed.
 //
-// The warning has Format floodgate.Internal, app "floodgate", the relay
+// The warning has Syntax floodgate.Internal, app "floodgate", the relay
 // host's name, an Event naming the crossing, facility syslog, and is no message received: it belongs to no source's
 // accounting, so it is neither charged nor counted, and it is passed on
 // even under DiskFull, as the operator's one in-band signal per crossing
@@ -236,7 +236,7 @@ func (b *Budgets) readDisk(now time.Time) {
 		Facility: syslogFacility,
 		Severity: sev,
 		Text:     text,
-		Format:   floodgate.Internal,
+		Syntax:   floodgate.Internal,
 		Size:     len(text),
 	}})
 }

@@ -135,7 +135,7 @@ func (p *pipeline) Deliver(b *input.Batch) {
 	for _, f := range b.Frames {
 		m = floodgate.Message{Input: b.Input}
 		pr.Parse(f, b.Received, &m)
-		if m.Format == floodgate.Unparsed {
+		if m.Syntax == floodgate.Unparsed {
 			unparsed++
 		} else if isLocal && m.Host == "-" {
 			m.Host = local
@@ -270,7 +270,7 @@ func (s *shard) process(w *work) {
 		r.Message, r.Summary = w.msgs[i], nil
 		now := wall
 		if s.clock == messageClock {
-			if r.Format == floodgate.Unparsed {
+			if r.Syntax == floodgate.Unparsed {
 				// A line without a timestamp of its own takes the
 				// message clock's, so it cannot throw the clock ahead
 				// to the wall time.

@@ -128,8 +128,8 @@ func TestReplayClockFollowsMessagesAndNeverGoesBack(t *testing.T) {
 	if !r.nows[2].Equal(at("Sep  9 10:02:37")) {
 		t.Errorf("out-of-order message moved the clock back: now %v", r.nows[2])
 	}
-	if !r.recs[3].Time.Equal(at("Sep  9 10:02:37")) || r.recs[3].Format != floodgate.Unparsed {
-		t.Errorf("unparsed line: time %v format %v, want the replay clock", r.recs[3].Time, r.recs[3].Format)
+	if !r.recs[3].Time.Equal(at("Sep  9 10:02:37")) || r.recs[3].Syntax != floodgate.Unparsed {
+		t.Errorf("unparsed line: time %v syntax %v, want the replay clock", r.recs[3].Time, r.recs[3].Syntax)
 	}
 	if !r.nows[4].Equal(at("Sep  9 10:02:59")) {
 		t.Errorf("clock = %v, want the last message's time", r.nows[4])

@@ -139,7 +139,7 @@ func (h *sinkHandler) Handle(_ time.Time, r *floodgate.Record) {
 			h.counts.summaries[k].Add(1)
 			h.counts.folded[k].Add(r.Summary.Count)
 		}
-	case r.Format == floodgate.Internal:
+	case r.Syntax == floodgate.Internal:
 		h.counts.internal.Add(1)
 	default:
 		h.counts.verbatim.Add(1)

@@ -80,7 +80,7 @@ type extraCount struct {
 func (fl *file) buffer(line []byte, r *floodgate.Record) {
 	fl.buf = append(fl.buf, line...)
 	msgs := r.Messages()
-	if r.Summary == nil && r.Format == floodgate.Internal {
+	if r.Summary == nil && r.Syntax == floodgate.Internal {
 		msgs = 0 // floodgate's own record stands for no message received
 	}
 	if n := msgs - 1; n != 0 {

@@ -23,7 +23,7 @@ var t0 = time.Date(2018, 9, 9, 10, 2, 37, 0, time.UTC)
 func rec(host, app string, i int) *floodgate.Record {
 	return &floodgate.Record{Message: floodgate.Message{
 		Time: t0.Add(time.Duration(i) * time.Millisecond), Host: host, App: app, ProcID: "12436",
-		Facility: 3, Severity: floodgate.Info, Format: floodgate.Traditional,
+		Facility: 3, Severity: floodgate.Info, Syntax: floodgate.SyntaxTraditional,
 		Text: "syscall.Syscall6(0x101, 0xffffffffffffff9c, 0xc457325700, 0x800c2) #" + itoa(i),
 	}}
 }
@@ -47,9 +47,9 @@ func fixture() []*floodgate.Record {
 		return r
 	}
 	rfc := rec("web-1", "nginx", 1)
-	rfc.Format, rfc.MsgID, rfc.StructuredData = floodgate.RFC5424, "ACCESS", `[meta@32473 status="500"]`
+	rfc.Syntax, rfc.MsgID, rfc.StructuredData = floodgate.SyntaxRFC5424, "ACCESS", `[meta@32473 status="500"]`
 	unparsed := &floodgate.Record{Message: floodgate.Message{Time: t0, Host: "-", App: "-", Text: "not syslog at all", Facility: 1, Severity: floodgate.Notice}}
-	internal := &floodgate.Record{Message: floodgate.Message{Time: t0, Host: "relay-1", App: "floodgate", Text: "disk low", Facility: 5, Severity: floodgate.Warning, Format: floodgate.Internal}}
+	internal := &floodgate.Record{Message: floodgate.Message{Time: t0, Host: "relay-1", App: "floodgate", Text: "disk low", Facility: 5, Severity: floodgate.Warning, Syntax: floodgate.Internal}}
 	return []*floodgate.Record{
 		rec("ip-10-18-39-127", "dockerd", 0),
 		rfc,

@@ -130,7 +130,7 @@ func (l losses) take() []floodgate.Record {
 				Time: e.last, Host: k.host, App: k.app,
 				Facility: e.facility, Severity: e.severity,
 				Text:   fmt.Sprintf("floodgate could not write %d messages (%d bytes): %s", e.count, e.bytes, lostReason),
-				Format: floodgate.Internal,
+				Syntax: floodgate.Internal,
 			},
 			Summary: &floodgate.Summary{
 				Kind: floodgate.Suppressed, FP: lostFP, Count: e.count, First: e.first, Last: e.last,

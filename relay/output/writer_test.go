@@ -216,7 +216,7 @@ func TestCloseCountsLostMessages(t *testing.T) {
 		if err := o.Write(r); err != nil {
 			t.Fatalf("Write: %v", err)
 		}
-		if r.Summary != nil || r.Format != floodgate.Internal {
+		if r.Summary != nil || r.Syntax != floodgate.Internal {
 			want += r.Messages()
 		}
 	}
