@@ -167,7 +167,11 @@ func startDaemonWithMetrics(t *testing.T, config string, inputs int) *daemon {
 		if time.Now().After(deadline) {
 			t.Fatalf("no metrics address in the log:\n%s", d.stderr.String())
 		}
-		time.Sleep(10 * time.Millisecond)
+		select {
+		case err := <-d.done:
+			t.Fatalf("floodgate exited: %v\n%s", err, d.stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 }
 
