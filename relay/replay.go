@@ -105,14 +105,15 @@ func Replay(ctx context.Context, cfg *config.Config, o ReplayOptions, log *slog.
 		if name != "-" {
 			f, err := os.Open(name)
 			if err != nil {
-				readErr = fmt.Errorf("open capture: %w", err)
+				readErr = err // "open FILE: ...", already
 				break
 			}
 			r = f
 			defer f.Close()
 			if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
 				// RFC 3164 and traditional lines have no year: infer it
-				// from when the capture was last written, not from today.
+				// from when the capture was last written, not from today;
+				// a line is at most parse.MaxSkew ahead of that.
 				sink = receivedAt{p, fi.ModTime()}
 			}
 		}

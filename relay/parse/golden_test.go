@@ -15,8 +15,8 @@ import (
 )
 
 // received is the fixed receive time of the tests: the seed capture is of
-// September 2018, so its lines get 2018.
-var received = time.Date(2018, 9, 10, 0, 0, 0, 0, time.UTC)
+// September 2018 and its last line of Sep 11 01:24, so its lines get 2018.
+var received = time.Date(2018, 9, 12, 0, 0, 0, 0, time.UTC)
 
 var formatNames = [...]string{
 	floodgate.Unparsed:          "unparsed",

@@ -86,8 +86,8 @@ func newMachine3164() syslog.Machine {
 // Parse fills *m from one frame, a message without its framing (a trailing
 // CR or LF is trimmed). It never fails: a frame that fits no format becomes
 // an Unparsed message holding the whole frame. received is the time the
-// frame arrived: RFC 3164 and traditional timestamps get the year that puts
-// them nearest to it, and a message without a timestamp gets it. m.Size is
+// frame arrived: RFC 3164 and traditional timestamps get the latest year
+// that puts them at most MaxSkew after it, and a message without a timestamp gets it. m.Size is
 // len(frame); m.Input is left as the caller set it. Parse keeps nothing of
 // frame after it returns.
 func (p *Parser) Parse(frame []byte, received time.Time, m *floodgate.Message) {

@@ -36,8 +36,8 @@ func TestParse(t *testing.T) {
 			want{"host", "app", "", "", user, floodgate.Notice, floodgate.SyntaxTraditional, utc(2018, 9, 9, 10, 2, 37, 0), "x", ""}},
 		{"traditional trailing CRLF trimmed", "Sep  9 10:02:37 host app: x\r\n",
 			want{"host", "app", "", "", user, floodgate.Notice, floodgate.SyntaxTraditional, utc(2018, 9, 9, 10, 2, 37, 0), "x", ""}},
-		{"rfc3164 logger", "<13>Nov 27 10:00:00 myhost root: hello",
-			want{"myhost", "root", "", "", user, floodgate.Notice, floodgate.SyntaxRFC3164, utc(2018, 11, 27, 10, 0, 0, 0), "hello", ""}},
+		{"rfc3164 logger, a stamp from the future is last year's", "<13>Nov 27 10:00:00 myhost root: hello",
+			want{"myhost", "root", "", "", user, floodgate.Notice, floodgate.SyntaxRFC3164, utc(2017, 11, 27, 10, 0, 0, 0), "hello", ""}},
 		{"rfc3164 journald forward without host", "<30>Sep  9 10:00:00 app[12]: hello",
 			want{"-", "app", "12", "", daemon, floodgate.Info, floodgate.SyntaxRFC3164, utc(2018, 9, 9, 10, 0, 0, 0), "hello", ""}},
 		{"rfc3164 raw tab kept", "<13>Sep  9 10:00:00 h a: x\ty",
@@ -138,6 +138,10 @@ func TestYear(t *testing.T) {
 		{"leap day in leap year", "Feb 29 12:00:00 h a: x", time.Date(2020, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2020, 2, 29, 12, 0, 0, 0, time.UTC)},
 		{"leap day far from a leap year", "Feb 29 12:00:00 h a: x", time.Date(2018, 9, 10, 0, 0, 0, 0, time.UTC), time.Date(2016, 2, 29, 12, 0, 0, 0, time.UTC)},
 		{"slow path too", "<13>Dec 31 23:59:59 h a[]: x", time.Date(2019, 1, 1, 0, 0, 1, 0, time.UTC), time.Date(2018, 12, 31, 23, 59, 59, 0, time.UTC)},
+		{"capture written in november", "Mar  1 00:00:00 h a: x", time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC), time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)},
+		{"a day ahead is this year", "Nov 30 00:00:00 h a: x", time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)},
+		{"beyond a day ahead is last year", "Nov 30 00:00:01 h a: x", time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC), time.Date(2025, 11, 30, 0, 0, 1, 0, time.UTC)},
+		{"slow path never from the future", "<13>Dec  1 10:00:00 h a[]: x", time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC), time.Date(2025, 12, 1, 10, 0, 0, 0, time.UTC)},
 	}
 	p := New(Options{Location: time.UTC})
 	for _, tt := range tests {
