@@ -5,7 +5,7 @@
 // The relay parses input into Messages, hands Records to a chain of
 // Handlers per shard (dedupe, then ratelimit, then the outputs), and every
 // stage either passes a record on or counts it into a Summary that it emits
-// later. That is how "nothing is lost" (CONTRACT.md) is kept stage by stage:
+// later. That is how "nothing is lost" (docs/output-format.md) is kept stage by stage:
 // for every source, verbatim records plus the sum of Summary.Count equal the
 // messages received.
 //
@@ -92,19 +92,23 @@ func ParseSeverity(name string) (Severity, bool) {
 	return 0, false
 }
 
-// Format says how a message arrived, so an output can keep what it can.
-type Format uint8
+// Syntax says how a message arrived (the syslog syntax it was read in),
+// so an output can keep what it can. It is not the output format, which
+// package relay/output/format names.
+type Syntax uint8
 
-// Input formats.
+// Syntaxes of a message.
 const (
-	// Unparsed is a message that fit no syslog format: Text holds the
+	// Unparsed is a message that fit no syslog syntax: Text holds the
 	// whole line, Host and App are "-".
-	Unparsed Format = iota
-	RFC3164
-	RFC5424
-	// Traditional is rsyslog's file format without <PRI>
+	Unparsed Syntax = iota
+	// SyntaxRFC3164 is `<PRI>` followed by an RFC 3164 header.
+	SyntaxRFC3164
+	// SyntaxRFC5424 is an RFC 5424 message.
+	SyntaxRFC5424
+	// SyntaxTraditional is rsyslog's file format without <PRI>
 	// (`Sep  9 10:02:37 host app[pid]: text`), as in /var/log/syslog.
-	Traditional
+	SyntaxTraditional
 	// Internal is a message floodgate wrote itself (a warning, an alarm).
 	Internal
 )
@@ -127,9 +131,13 @@ type Message struct {
 	// StructuredData is the RFC 5424 structured data as received, "" when
 	// absent.
 	StructuredData string
-	Format         Format
+	Syntax         Syntax
 	// Input names the input the message came from ("tcp 127.0.0.1:5514").
 	Input string
+	// Event names what happened ("disk_low") on a record floodgate
+	// writes about itself (Syntax Internal, app "floodgate"); "" on every
+	// message received.
+	Event string
 	// Size is the number of bytes the message took on the wire (or the
 	// line in a capture); budgets charge it.
 	Size int
@@ -141,7 +149,7 @@ type Message struct {
 // Kind is the kind of a Summary.
 type Kind uint8
 
-// Summary kinds, as CONTRACT.md names them.
+// Summary kinds, as docs/output-format.md names them.
 const (
 	// Repeat: a single-line pattern repeated.
 	Repeat Kind = iota + 1
@@ -283,10 +291,6 @@ func (f HandlerFunc) Handle(now time.Time, r *Record) { f(now, r) }
 
 // Tick does nothing.
 func (f HandlerFunc) Tick(time.Time, bool) {}
-
-// Pass is a Stage that passes every record on unchanged: what dedupe or
-// ratelimit become when disabled.
-func Pass(next Handler) Handler { return next }
 
 // DiskLevel is how close the output filesystems are to full: the disk
 // guard in the file output measures it, the budget stage acts on it.

@@ -11,7 +11,7 @@ import (
 )
 
 // Accounting is what a target wrote, read back from its files: the
-// "nothing is lost" sum of CONTRACT.md, for any daemon.
+// "nothing is lost" sum of docs/output-format.md, for any daemon.
 type Accounting struct {
 	Files int64 `json:"files"`
 	Bytes int64 `json:"bytes"`

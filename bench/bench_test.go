@@ -109,7 +109,7 @@ func TestCaptureReaderReadsEveryFormat(t *testing.T) {
 	}
 }
 
-func TestSourceKey(t *testing.T) {
+func TestHostApp(t *testing.T) {
 	tests := []struct {
 		name string
 		in   string
@@ -123,8 +123,8 @@ func TestSourceKey(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := strings.Join(strings.Fields(string(sourceKey([]byte(tc.in)))), " "); got != tc.want {
-				t.Errorf("sourceKey(%q) = %q, want %q", tc.in, got, tc.want)
+			if got := strings.Join(strings.Fields(string(hostApp([]byte(tc.in)))), " "); got != tc.want {
+				t.Errorf("hostApp(%q) = %q, want %q", tc.in, got, tc.want)
 			}
 		})
 	}
@@ -182,13 +182,15 @@ func TestCount(t *testing.T) {
 }
 
 // startSink runs a Sink on e writing to a file in dir until the test ends.
-func startSink(t *testing.T, e Endpoint, dir string) (*Sink, Endpoint) {
+// startSink serves a sink writing dir/sink.log; stop ends it, flushed,
+// and the test's cleanup stops it too.
+func startSink(t *testing.T, e Endpoint, dir string) (s *Sink, _ Endpoint, stop func()) {
 	t.Helper()
 	f, err := os.Create(filepath.Join(dir, "sink.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := ListenSink(e, f)
+	s, err = ListenSink(e, f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,8 +207,10 @@ func startSink(t *testing.T, e Endpoint, dir string) (*Sink, Endpoint) {
 		}
 		f.Close()
 	}()
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	return s, e
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); wg.Wait() }) }
+	t.Cleanup(stop)
+	return s, e, stop
 }
 
 // waitFor polls cond, for what arrives asynchronously; it fails after a
@@ -245,7 +249,7 @@ func TestSendToSink(t *testing.T) {
 			if tc.network == "unix" || tc.network == "unixgram" {
 				e.Address = filepath.Join(dir, "s.sock")
 			}
-			s, e := startSink(t, e, dir)
+			s, e, stopSink := startSink(t, e, dir)
 			const n = 3000
 			want := readAll(t, NewGenSource(gen.NewMix(1, n), gen.RFC5424))
 			res, err := Send(context.Background(), NewGenSource(gen.NewMix(1, n), gen.RFC5424),
@@ -261,7 +265,7 @@ func TestSendToSink(t *testing.T) {
 				return // UDP may drop: the harness measures that, the test cannot expect none
 			}
 			waitFor(t, "every message", func() bool { return s.Received() == n })
-			time.Sleep(150 * time.Millisecond) // one flush interval of the sink
+			stopSink() // Serve returns once it has flushed the file
 			got := sinkLines(t, filepath.Join(dir, "sink.log"))
 			if len(got) != n {
 				t.Fatalf("sink wrote %d lines, want %d", len(got), n)
@@ -270,7 +274,7 @@ func TestSendToSink(t *testing.T) {
 			bySource := func(ms []string) map[string][]string {
 				out := map[string][]string{}
 				for _, m := range ms {
-					k := string(sourceKey([]byte(m)))
+					k := string(hostApp([]byte(m)))
 					out[k] = append(out[k], m)
 				}
 				return out
@@ -310,7 +314,7 @@ func TestRunAgainstSink(t *testing.T) {
 	if err := os.Mkdir(out, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	s, e := startSink(t, Endpoint{"tcp", "127.0.0.1:0"}, out)
+	s, e, _ := startSink(t, Endpoint{"tcp", "127.0.0.1:0"}, out)
 	jsonPath, svgPath := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.svg")
 	stdout, _, err := runMain(t, "run", "-to", e.String(), "-out", out, "-kind", "incident", "-n", "20000",
 		"-goroutines", "300", "-settle", "300ms", "-probe", "1ms", "-interval", "20ms", "-json", jsonPath, "-svg", svgPath, "-name", "sink")

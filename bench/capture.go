@@ -162,11 +162,11 @@ func (m *multiSource) Next() ([]byte, error) {
 	return nil, io.EOF
 }
 
-// sourceKey returns the host and app fields of a wire message, which
+// hostApp returns the host and app fields of a wire message, which
 // decide its connection: messages of one source stay in order on one
 // connection. It is a cheap scan, not a parse; what it cannot find is
 // empty, which still keys consistently.
-func sourceKey(msg []byte) []byte {
+func hostApp(msg []byte) []byte {
 	i := 0
 	if len(msg) > 0 && msg[0] == '<' {
 		for i < len(msg) && msg[i] != '>' {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/floodgate/floodgate/bench/gen"
+	"github.com/floodgate/floodgate/internal/bytesize"
 )
 
 func init() {
@@ -131,7 +132,7 @@ func cmdSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	stopProgress()
 	<-done
 	fmt.Fprintf(stdout, "sent %d messages (%s) from %s to %s in %.2fs: %s msg/s\n",
-		res.Msgs, sizeString(res.Bytes), name, cfg.To, res.Elapsed.Seconds(), countString(float64(res.Msgs)/res.Elapsed.Seconds()))
+		res.Msgs, bytesize.Human(res.Bytes), name, cfg.To, res.Elapsed.Seconds(), countString(float64(res.Msgs)/res.Elapsed.Seconds()))
 	return err
 }
 
@@ -539,7 +540,7 @@ func Machine() string {
 	fmt.Fprintf(&b, "- CPUs: %d (%s)\n", runtime.NumCPU(), procField("/proc/cpuinfo", "model name"))
 	mem := procField("/proc/meminfo", "MemTotal")
 	if kb, err := strconv.ParseInt(strings.TrimSuffix(mem, " kB"), 10, 64); err == nil {
-		mem = sizeString(kb << 10)
+		mem = bytesize.Human(kb << 10)
 	}
 	fmt.Fprintf(&b, "- RAM: %s\n", mem)
 	if k, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {

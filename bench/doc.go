@@ -1,6 +1,13 @@
 // Package bench is floodgate's flood benchmark harness, the
-// "floodgate bench" command: it generates floods, replays captures to any
-// syslog endpoint, and measures what the target did with them.
+// floodgate-bench command (bench/cmd/floodgate-bench), which
+// "floodgate bench" runs: it generates floods, replays captures to any
+// syslog endpoint, and measures what the target did with them. It is a
+// binary of its own so that the relay carries none of it.
+//
+// A target started by "run" gets a process group of its own, so that a
+// terminal's Ctrl-C does not reach it before the harness has stopped it
+// cleanly: SIGINT and SIGTERM cancel the run, and the harness stops the
+// target (SIGTERM, then SIGKILL after -grace) on its way out.
 //
 // Replaying captured floods is one of floodgate's three jobs, and the
 // harness treats floodgate as one target among others: it talks to the
@@ -47,7 +54,7 @@
 // last probe after the corpus marks when the target is through it. When the output has been quiet for -settle, it stops the
 // target it started with SIGTERM (floodgate flushes its summaries then),
 // and accounts the output: verbatim lines plus the counts of floodgate's
-// summary lines (traditional, RFC 5424 and JSON forms of CONTRACT.md) and
+// summary lines (traditional, RFC 5424 and JSON forms of docs/output-format.md) and
 // of rsyslog's and syslog-ng's "repeated N times" lines. The report gives
 // messages per second (as sent and end to end), loss (sent minus
 // accounted), bytes in against bytes written and their ratio, latency

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # peers.sh: floodgate, rsyslog and syslog-ng on one flood, one table.
 #
-# Sends the same corpus (by default the incident of seed-incident.md, a
+# Sends the same corpus (by default the incident of docs/incident.md, a
 # million messages, RFC 5424 in RFC 6587 octet-counted frames over TCP on
 # loopback) to each daemon in the foreground with its own config: plain,
 # with duplicate suppression (rsyslog $RepeatedMsgReduction, syslog-ng
@@ -39,6 +39,7 @@ ONLY=${ONLY:-}
 MD=${MD:-BENCHMARKS.md}
 CHARTS=${CHARTS:-bench/charts}
 mkdir -p "$WORK"
+WORK_NOTE=$WORK # as given, relative to the repository by default: BENCHMARKS.md names no path of this machine
 WORK=$(cd "$WORK" && pwd)
 
 cleanup() {
@@ -245,7 +246,7 @@ for kind in $KINDS; do
 			-note "" \
 			-note "Versions: $versions. The machine is shared with other work: figures vary between runs by up to 2x." \
 			-note "" \
-			-note "Charts of bytes/s in and written: $CHARTS/KIND-TARGET.svg. JSON reports with the time series: $WORK/KIND/TARGET.json." \
+			-note "Charts of bytes/s in and written: $CHARTS/KIND-TARGET.svg. JSON reports with the time series: $WORK_NOTE/KIND/TARGET.json (written by the run, not committed)." \
 			-note "" \
 			-note "Configs: rsyslog imtcp + omfile (traditional format); -dedupe adds \`\$RepeatedMsgReduction on\`; -ratelimit sets imtcp \`ratelimit.interval=1 ratelimit.burst=20000\`. syslog-ng syslog() source with flow control + file(); -dedupe adds \`suppress(30)\`; -ratelimit uses \`throttle(20000)\` without flow control. floodgate: tcp input, file output per {host}/{app}, dedupe on, budgets off (-dedupe) or 64KiB/s burst 1MiB per source (-ratelimit), metrics off. sink: the harness's own receiver, one line per message, no parsing." \
 			"${reports[@]}"

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,9 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/prometheus/procfs"
 )
 
 // ProcStats are what the kernel says a target process cost.
@@ -21,41 +21,25 @@ type ProcStats struct {
 	PeakRSS int64         // bytes
 }
 
-// clockTicks is USER_HZ, the unit of /proc/PID/stat's times: 100 on every
-// Linux architecture Go runs on.
-const clockTicks = 100
-
 // ReadProc reads a running process's CPU time from /proc/PID/stat and its
 // peak resident set (VmHWM) from /proc/PID/status: the figures for a
 // target the harness did not start and so cannot wait4.
 func ReadProc(pid int) (ProcStats, error) {
 	var st ProcStats
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	p, err := procfs.NewProc(pid)
 	if err != nil {
 		return st, fmt.Errorf("read process %d: %w", pid, err)
 	}
-	// Fields after the command name, which may hold spaces and parens.
-	i := bytes.LastIndexByte(stat, ')')
-	if i < 0 {
-		return st, fmt.Errorf("read process %d: malformed stat", pid)
-	}
-	f := strings.Fields(string(stat[i+1:]))
-	if len(f) < 13 {
-		return st, fmt.Errorf("read process %d: short stat", pid)
-	}
-	utime, _ := strconv.ParseInt(f[11], 10, 64) // field 14
-	stime, _ := strconv.ParseInt(f[12], 10, 64) // field 15
-	st.CPU = time.Duration(utime+stime) * time.Second / clockTicks
-	status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	stat, err := p.Stat()
 	if err != nil {
 		return st, fmt.Errorf("read process %d: %w", pid, err)
 	}
-	for _, line := range strings.Split(string(status), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			st.PeakRSS = kb << 10
-		}
+	st.CPU = time.Duration(stat.CPUTime() * float64(time.Second))
+	status, err := p.NewStatus()
+	if err != nil {
+		return st, fmt.Errorf("read process %d: %w", pid, err)
 	}
+	st.PeakRSS = int64(status.VmHWM)
 	return st, nil
 }
 
@@ -180,13 +164,28 @@ func ready(e Endpoint) bool {
 		if err != nil {
 			return false
 		}
-		hex := fmt.Sprintf(":%04X ", p)
-		for _, f := range []string{"/proc/net/udp", "/proc/net/udp6"} {
-			if b, err := os.ReadFile(f); err == nil && bytes.Contains(b, []byte(hex)) {
+		return udpBound(p)
+	}
+	return true
+}
+
+// udpBound reports whether a UDP socket is bound to port, from
+// /proc/net/udp and /proc/net/udp6.
+func udpBound(port int) bool {
+	fs, err := procfs.NewDefaultFS()
+	if err != nil {
+		return false
+	}
+	for _, read := range []func() (procfs.NetUDP, error){fs.NetUDP, fs.NetUDP6} {
+		table, err := read()
+		if err != nil {
+			continue
+		}
+		for _, s := range table {
+			if s.LocalPort == uint64(port) {
 				return true
 			}
 		}
-		return false
 	}
-	return true
+	return false
 }

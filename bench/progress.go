@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/floodgate/floodgate/internal/bytesize"
 )
 
 // isTerminal reports whether w is a character device: the progress bar
@@ -38,9 +40,9 @@ func progress(ctx context.Context, w io.Writer, live *Counters, total int64, out
 		}
 		written := ""
 		if out != nil {
-			written = ", written " + sizeString(out())
+			written = ", written " + bytesize.Human(out())
 		}
-		fmt.Fprintf(w, "\r%s%d msgs, %s msg/s, sent %s%s\033[K", bar, n, countString(float64(n)/el), sizeString(live.Bytes.Load()), written)
+		fmt.Fprintf(w, "\r%s%d msgs, %s msg/s, sent %s%s\033[K", bar, n, countString(float64(n)/el), bytesize.Human(live.Bytes.Load()), written)
 	}
 	for {
 		select {

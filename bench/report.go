@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/floodgate/floodgate/internal/bytesize"
 )
 
 // Report is the result of one run, as the JSON the harness writes: what
@@ -72,10 +74,10 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("target", "%s", r.Name)
 	row("corpus", "%s", r.Corpus)
 	row("endpoint", "%s (%s, %d conns, rate %s)", r.Endpoint, r.Framing, r.Conns, rateString(r.Rate))
-	row("sent", "%d msgs, %s in %.2fs: %s msg/s", r.Sent, sizeString(r.SentBytes), r.SendSecs, countString(r.SendRate))
+	row("sent", "%d msgs, %s in %.2fs: %s msg/s", r.Sent, bytesize.Human(r.SentBytes), r.SendSecs, countString(r.SendRate))
 	row("end to end", "%s msg/s over %.2fs (to the %s)", countString(r.E2ERate), r.E2ESecs, r.E2EBy)
 	row("written", "%d lines (%d verbatim, %d summaries for %d msgs), %s in %d files",
-		r.Output.Lines, r.Output.Verbatim, r.Output.Summaries, r.Output.Summarized, sizeString(r.Output.Bytes), r.Output.Files)
+		r.Output.Lines, r.Output.Verbatim, r.Output.Summaries, r.Output.Summarized, bytesize.Human(r.Output.Bytes), r.Output.Files)
 	row("accounted", "%d of %d sent: lost %d (%.3f%%)", r.Accounted, r.Sent, r.Lost, r.LossPct)
 	row("reduction", "%.1fx (bytes in / bytes written)", r.Reduction)
 	if r.Latency.Sent > 0 {
@@ -83,7 +85,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 			r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.Max, r.Latency.Seen, r.Latency.Sent)
 	}
 	if r.ProcSource != "" {
-		row("target cost", "%.2f CPU s, peak RSS %s (%s)", r.CPUSecs, sizeString(r.PeakRSS), r.ProcSource)
+		row("target cost", "%.2f CPU s, peak RSS %s (%s)", r.CPUSecs, bytesize.Human(r.PeakRSS), r.ProcSource)
 	}
 	return tw.Flush()
 }
@@ -99,8 +101,8 @@ func WriteComparison(w io.Writer, reports []*Report) error {
 			lat = fmt.Sprintf("%.0f ms", r.Latency.P99)
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %.2f | %s | %d | %s | %.1fx | %d (%.2f%%) | %s |\n",
-			r.Name, countString(r.SendRate), countString(r.E2ERate), r.CPUSecs, sizeString(r.PeakRSS),
-			r.Output.Lines, sizeString(r.Output.Bytes), r.Reduction, r.Lost, r.LossPct, lat)
+			r.Name, countString(r.SendRate), countString(r.E2ERate), r.CPUSecs, bytesize.Human(r.PeakRSS),
+			r.Output.Lines, bytesize.Human(r.Output.Bytes), r.Reduction, r.Lost, r.LossPct, lat)
 	}
 	return nil
 }
@@ -120,18 +122,6 @@ func countString(v float64) string {
 		return fmt.Sprintf("%.1fk", v/1e3)
 	}
 	return fmt.Sprintf("%.0f", v)
-}
-
-func sizeString(b int64) string {
-	switch {
-	case b >= 1<<30:
-		return fmt.Sprintf("%.2f GiB", float64(b)/(1<<30))
-	case b >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
-	case b >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(b)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", b)
 }
 
 // WriteSVG draws bytes per second in (sent) and written (the target's
@@ -197,7 +187,7 @@ func WriteSVG(w io.Writer, title string, samples []Sample) error {
 	fmt.Fprintf(&b, `<text x="%d" y="20" font-size="14">%s</text>`+"\n", left, xmlEscape(title))
 	for _, v := range ticks {
 		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#ddd"/>`+"\n", left, width-right, y(v), y(v))
-		label := sizeString(int64(v))
+		label := bytesize.Human(int64(v))
 		if logScale {
 			label = siString(v)
 		}

@@ -222,7 +222,7 @@ func Send(ctx context.Context, src Source, c SendConfig, live *Counters) (SendRe
 		if err != nil {
 			break
 		}
-		if !add(int(xxhash.Sum64(sourceKey(msg))%uint64(conns)), msg) {
+		if !add(int(xxhash.Sum64(hostApp(msg))%uint64(conns)), msg) {
 			break
 		}
 		res.Msgs++
@@ -233,7 +233,7 @@ func Send(ctx context.Context, src Source, c SendConfig, live *Counters) (SendRe
 		now := time.Now()
 		if probing && !now.Before(nextProbe) {
 			probe = c.Probes.next(probe[:0], now)
-			i := int(xxhash.Sum64(sourceKey(probe)) % uint64(conns))
+			i := int(xxhash.Sum64(hostApp(probe)) % uint64(conns))
 			if !add(i, probe) || !dispatch(i) {
 				break
 			}
@@ -269,7 +269,7 @@ func Send(ctx context.Context, src Source, c SendConfig, live *Counters) (SendRe
 	// A last probe after the corpus marks when the target is through it.
 	if probing && err == nil && ctx.Err() == nil {
 		probe = c.Probes.next(probe[:0], time.Now())
-		if add(int(xxhash.Sum64(sourceKey(probe))%uint64(conns)), probe) {
+		if add(int(xxhash.Sum64(hostApp(probe))%uint64(conns)), probe) {
 			res.Msgs++
 			res.Probes++
 			res.Bytes += int64(len(probe))

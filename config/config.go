@@ -51,7 +51,7 @@ type Relay struct {
 	DrainTimeout Duration `toml:"drain_timeout"`
 }
 
-// Default returns the built-in configuration of CONTRACT.md: UDP and TCP on
+// Default returns the built-in configuration the README documents: UDP and TCP on
 // 127.0.0.1:5514, traditional files under ./floodgate-logs, dedupe and
 // budgets on, metrics on 127.0.0.1:9514.
 func Default() *Config {

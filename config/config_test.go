@@ -60,7 +60,7 @@ func TestDefault(t *testing.T) {
 	}
 }
 
-// The keys of CONTRACT.md, exactly as the acceptance tests write them.
+// The keys the README documents, exactly as the acceptance tests write them.
 const contractConfig = `[[input]]
 type = "tcp"
 address = "127.0.0.1:5514"

@@ -1,6 +1,9 @@
 package config
 
-import "github.com/floodgate/floodgate"
+import (
+	"github.com/floodgate/floodgate"
+	"github.com/floodgate/floodgate/dedupe"
+)
 
 // Dedupe is the [dedupe] section.
 type Dedupe struct {
@@ -33,20 +36,22 @@ type Dedupe struct {
 	ExemptApps     []string `toml:"exempt_apps"`
 }
 
+// defaultDedupe is dedupe's own defaults, enabled.
 func defaultDedupe() Dedupe {
+	d := dedupe.DefaultOptions()
 	return Dedupe{
 		Enabled:        true,
-		Window:         Duration(3600e9),
-		Flush:          Duration(30e9),
-		FlushMax:       Duration(3600e9),
-		MaxPatterns:    100000,
-		BlockIdle:      Duration(2e9),
-		BlockMaxLines:  500,
-		BlockMaxBytes:  256 << 10,
-		Repeats:        true,
-		Blocks:         true,
-		Cycles:         true,
-		CycleMaxPeriod: 32,
+		Window:         Duration(d.Window),
+		Flush:          Duration(d.Flush),
+		FlushMax:       Duration(d.FlushMax),
+		MaxPatterns:    d.MaxPatterns,
+		BlockIdle:      Duration(d.BlockIdle),
+		BlockMaxLines:  d.BlockMaxLines,
+		BlockMaxBytes:  Size(d.BlockMaxBytes),
+		Repeats:        d.Repeats,
+		Blocks:         d.Blocks,
+		Cycles:         d.Cycles,
+		CycleMaxPeriod: d.CycleMaxPeriod,
 	}
 }
 

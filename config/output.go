@@ -2,6 +2,8 @@ package config
 
 import (
 	"strings"
+
+	"github.com/floodgate/floodgate/relay/output"
 )
 
 // Output is one [[output]]: where records are written.
@@ -41,27 +43,29 @@ type Output struct {
 // Output formats.
 var formats = []string{"traditional", "rfc5424", "json"}
 
+// fill takes what the output leaves unset from output's own defaults.
 func (o *Output) fill() {
+	d := output.DefaultOptions()
 	if o.Format == "" {
-		o.Format = "traditional"
+		o.Format = d.Format
 	}
 	if o.MaxSize == 0 && o.Type == "file" {
-		o.MaxSize = 256 << 20
+		o.MaxSize = Size(d.MaxSize)
 	}
 	if o.MaxFiles == 0 {
-		o.MaxFiles = 5
+		o.MaxFiles = d.MaxFiles
 	}
 	if o.MaxOpenFiles == 0 {
-		o.MaxOpenFiles = 256
+		o.MaxOpenFiles = d.MaxOpenFiles
 	}
 	if o.MaxBuffer == 0 {
-		o.MaxBuffer = 8 << 20
+		o.MaxBuffer = Size(d.MaxBuffer)
 	}
 	if o.MinFree.IsZero() {
-		o.MinFree = Space{Percent: 5}
+		o.MinFree = Space{Bytes: Size(d.MinFree.Bytes), Percent: d.MinFree.Percent}
 	}
 	if o.HardMinFree.IsZero() {
-		o.HardMinFree = Space{Percent: 1}
+		o.HardMinFree = Space{Bytes: Size(d.HardMinFree.Bytes), Percent: d.HardMinFree.Percent}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/floodgate/floodgate"
+	"github.com/floodgate/floodgate/ratelimit"
 )
 
 // RateLimit is the [ratelimit] section: per-source byte budgets.
@@ -44,17 +45,19 @@ type Override struct {
 	Burst Size   `toml:"burst"`
 }
 
+// defaultRateLimit is ratelimit's own defaults, enabled.
 func defaultRateLimit() RateLimit {
+	d := ratelimit.DefaultOptions()
 	return RateLimit{
 		Enabled:      true,
-		Rate:         64 << 10,
-		Burst:        1 << 20,
-		Protect:      "err",
-		ProtectRate:  1 << 20,
-		ProtectBurst: 16 << 20,
-		Key:          []string{"host", "app"},
-		MaxSources:   10000,
-		Flush:        Duration(30e9),
+		Rate:         Size(d.Rate),
+		Burst:        Size(d.Burst),
+		Protect:      d.Protect.String(),
+		ProtectRate:  Size(d.ProtectRate),
+		ProtectBurst: Size(d.ProtectBurst),
+		Key:          d.Key,
+		MaxSources:   d.MaxSources,
+		Flush:        Duration(d.Flush),
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/floodgate/floodgate/internal/bytesize"
 )
 
 // Size is a number of bytes. In TOML it is a string with a unit ("64KiB",
@@ -60,17 +62,7 @@ func (z *Size) UnmarshalText(b []byte) error {
 }
 
 // String renders the size with the largest binary unit that divides it.
-func (z Size) String() string {
-	switch {
-	case z != 0 && z%(1<<30) == 0:
-		return fmt.Sprintf("%dGiB", z>>30)
-	case z != 0 && z%(1<<20) == 0:
-		return fmt.Sprintf("%dMiB", z>>20)
-	case z != 0 && z%(1<<10) == 0:
-		return fmt.Sprintf("%dKiB", z>>10)
-	}
-	return fmt.Sprintf("%dB", int64(z))
-}
+func (z Size) String() string { return bytesize.Format(int64(z)) }
 
 // Duration is a time.Duration written as "30s", "5m", "1h30m". A bare
 // integer is an error: TOML has no unit for it, and nanoseconds are never

@@ -178,7 +178,7 @@ func New(opts Options, next floodgate.Handler) *Engine {
 // Handle takes one record: it writes it, holds it in a block, or counts
 // it.
 func (e *Engine) Handle(now time.Time, r *floodgate.Record) {
-	if r.Summary != nil || r.Format == floodgate.Internal {
+	if r.Summary != nil || r.Syntax == floodgate.Internal {
 		e.next.Handle(now, r)
 		return
 	}

@@ -322,7 +322,7 @@ func TestPassThrough(t *testing.T) {
 	sum := &floodgate.Summary{Kind: floodgate.Suppressed, Count: 3}
 	for range 3 {
 		e.Handle(t0, &floodgate.Record{Message: floodgate.Message{Host: "h", App: "a", Text: "x"}, Summary: sum})
-		e.Handle(t0, &floodgate.Record{Message: floodgate.Message{Host: "h", App: "a", Text: "warning", Format: floodgate.Internal}})
+		e.Handle(t0, &floodgate.Record{Message: floodgate.Message{Host: "h", App: "a", Text: "warning", Syntax: floodgate.Internal}})
 	}
 	e.Tick(t0, true)
 	if len(c.recs) != 6 {

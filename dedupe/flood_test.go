@@ -103,7 +103,7 @@ const sickHost = "ip-10-18-39-127"
 func (g *floodGen) msg(host, app, procid, text string, sev floodgate.Severity) floodgate.Message {
 	return floodgate.Message{
 		Time: g.t, Host: host, App: app, ProcID: procid, Text: text,
-		Facility: 3, Severity: sev, Format: floodgate.Traditional,
+		Facility: 3, Severity: sev, Syntax: floodgate.SyntaxTraditional,
 		// The line as rsyslog writes it: "Sep 11 01:24:50 host app[pid]: text".
 		Size: 16 + len(host) + 1 + len(app) + 2 + len(procid) + 3 + len(text) + 1,
 	}

@@ -29,7 +29,7 @@ func parseTraditional(t testing.TB, line string) floodgate.Message {
 	}
 	return floodgate.Message{
 		Time: ts, Host: m[2], App: m[3], ProcID: m[4], Text: m[5],
-		Facility: 3, Severity: floodgate.Info, Format: floodgate.Traditional, Size: len(line),
+		Facility: 3, Severity: floodgate.Info, Syntax: floodgate.SyntaxTraditional, Size: len(line),
 	}
 }
 

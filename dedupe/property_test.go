@@ -113,7 +113,7 @@ func TestPropertyInvariants(t *testing.T) {
 			s := propStreams[chunks[c].stream]
 			now = now.Add(rapid.SampledFrom([]time.Duration{0, 10 * time.Millisecond, 700 * time.Millisecond, 3 * time.Second}).Draw(t, "dt"))
 			text := chunks[c].lines[0]
-			in = append(in, floodgate.Message{Time: now, Host: s.host, App: s.app, ProcID: s.procid, Text: text, Format: floodgate.Traditional, Size: len(text)})
+			in = append(in, floodgate.Message{Time: now, Host: s.host, App: s.app, ProcID: s.procid, Text: text, Syntax: floodgate.SyntaxTraditional, Size: len(text)})
 			if chunks[c].lines = chunks[c].lines[1:]; len(chunks[c].lines) == 0 {
 				chunks = append(chunks[:c], chunks[c+1:]...)
 			}

@@ -61,7 +61,7 @@ func (e *Engine) emit(now time.Time, p *pattern) {
 			Facility: p.facility,
 			Severity: p.severity,
 			Text:     text,
-			Format:   floodgate.Internal,
+			Syntax:   floodgate.Internal,
 			Size:     len(text),
 		},
 		Summary: s,

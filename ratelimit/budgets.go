@@ -7,20 +7,24 @@ import (
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
 
-// Defaults for Options fields left at zero; they match config.Default.
-const (
-	DefaultRate         = 64 << 10
-	DefaultBurst        = 1 << 20
-	DefaultProtectRate  = 1 << 20
-	DefaultProtectBurst = 16 << 20
-	DefaultMaxSources   = 10000
-	DefaultFlush        = 30 * time.Second
-)
+// DefaultOptions returns the budgets of the built-in configuration; the
+// config package builds its defaults on them.
+func DefaultOptions() Options {
+	return Options{
+		Rate:         64 << 10,
+		Burst:        1 << 20,
+		Protect:      floodgate.Err,
+		ProtectRate:  1 << 20,
+		ProtectBurst: 16 << 20,
+		Key:          []string{"host", "app"},
+		MaxSources:   10000,
+		Flush:        30 * time.Second,
+	}
+}
 
-// Options configure one Budgets. They mirror config.RateLimit with plain
-// types so that this package needs nothing of the config package; fields
-// left at zero take the Default values above (except Protect, whose zero
-// value is emerg).
+// Options configure one Budgets, with plain types so that this package
+// needs nothing of the config package. Fields left at zero take
+// DefaultOptions' values, except Protect, whose zero value is emerg.
 type Options struct {
 	// Rate (bytes per second) and Burst (bytes) are each source's budget
 	// for severities less severe than Protect.
@@ -61,6 +65,9 @@ type Options struct {
 	// Disabled turns budgets off (enabled = false): no budget drops
 	// anything, and only the disk policy applies.
 	Disabled bool
+	// Host is the relay host's name, the host of floodgate's own records
+	// (the disk warnings); "" means InternalHost.
+	Host string
 }
 
 // Override is a budget for the sources that match it, such as a larger one
@@ -117,7 +124,7 @@ type Stats struct {
 	// Summaries counts suppressed summaries emitted; Warnings counts disk
 	// watermark warnings.
 	Summaries, Warnings int64
-	// InternalDropped counts floodgate's own records (Format Internal,
+	// InternalDropped counts floodgate's own records (Syntax Internal,
 	// not summaries) that the disk policy withheld. They are no messages
 	// received, so no summary counts them.
 	InternalDropped int64
@@ -165,6 +172,7 @@ type Budgets struct {
 	flush    time.Duration
 	diskFn   func() floodgate.DiskLevel
 	disk     floodgate.DiskLevel
+	host     string // of floodgate's own records
 
 	sources *simplelru.LRU[key, *source]
 	// last caches the source of the previous record: floods come in runs
@@ -184,26 +192,31 @@ var _ floodgate.Handler = (*Budgets)(nil)
 // New returns the budget stage for one shard, passing what it lets through
 // to next.
 func New(opts Options, next floodgate.Handler) *Budgets {
+	def := DefaultOptions()
 	b := &Budgets{
 		next:     next,
 		disabled: opts.Disabled,
 		protect:  opts.Protect,
-		lim:      newLimit(orDefault(opts.Rate, DefaultRate), orDefault(opts.Burst, DefaultBurst)),
-		plim:     newLimit(orDefault(opts.ProtectRate, DefaultProtectRate), orDefault(opts.ProtectBurst, DefaultProtectBurst)),
+		lim:      newLimit(orDefault(opts.Rate, def.Rate), orDefault(opts.Burst, def.Burst)),
+		plim:     newLimit(orDefault(opts.ProtectRate, def.ProtectRate), orDefault(opts.ProtectBurst, def.ProtectBurst)),
 		global:   opts.Global,
 		flush:    opts.Flush,
 		diskFn:   opts.Disk,
 		over:     append([]Override(nil), opts.Overrides...),
+		host:     opts.Host,
+	}
+	if b.host == "" {
+		b.host = InternalHost
 	}
 	if b.flush <= 0 {
-		b.flush = DefaultFlush
+		b.flush = def.Flush
 	}
 	for _, o := range b.over {
-		b.olims = append(b.olims, newLimit(orDefault(o.Rate, DefaultRate), orDefault(o.Burst, DefaultBurst)))
+		b.olims = append(b.olims, newLimit(orDefault(o.Rate, def.Rate), orDefault(o.Burst, def.Burst)))
 	}
 	names := opts.Key
 	if len(names) == 0 {
-		names = []string{"host", "app"}
+		names = def.Key
 	}
 	for _, n := range names {
 		switch n {
@@ -221,7 +234,7 @@ func New(opts Options, next floodgate.Handler) *Budgets {
 	}
 	max := opts.MaxSources
 	if max <= 0 {
-		max = DefaultMaxSources
+		max = def.MaxSources
 	}
 	// NewLRU fails only for a size below 1.
 	b.sources, _ = simplelru.NewLRU(max, b.evicted)
@@ -269,14 +282,14 @@ func (b *Budgets) Handle(now time.Time, r *floodgate.Record) {
 	}
 	protected := r.Severity <= b.protect
 	if b.disk == floodgate.DiskFull || b.disk == floodgate.DiskLow && !protected {
-		if r.Format == floodgate.Internal {
+		if r.Syntax == floodgate.Internal {
 			b.stats.InternalDropped++
 			return
 		}
 		b.drop(now, b.source(now, r), r, ReasonDisk)
 		return
 	}
-	if b.disabled || r.Format == floodgate.Internal {
+	if b.disabled || r.Syntax == floodgate.Internal {
 		b.pass(now, r)
 		return
 	}

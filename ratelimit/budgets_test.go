@@ -1,6 +1,7 @@
 package ratelimit_test
 
 import (
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -250,7 +251,7 @@ func TestInternalRecordsSkipBudget(t *testing.T) {
 	b := ratelimit.New(ratelimit.Options{Rate: 1 << 10, Burst: 1 << 10, Protect: floodgate.Err}, out)
 	for range 10 {
 		r := msg("floodgate", "relay", floodgate.Info, 1<<10, t0)
-		r.Format = floodgate.Internal
+		r.Syntax = floodgate.Internal
 		b.Handle(t0, r)
 	}
 	if len(out.recs) != 10 {
@@ -331,7 +332,7 @@ func TestDiskPolicy(t *testing.T) {
 		b.Handle(t0, st.rec)
 		var passed bool
 		for _, r := range out.recs[before:] {
-			if r.Format != floodgate.Internal && (r.Summary == nil || r.Summary.Kind != floodgate.Suppressed) {
+			if r.Syntax != floodgate.Internal && (r.Summary == nil || r.Summary.Kind != floodgate.Suppressed) {
 				passed = true
 			}
 		}
@@ -605,7 +606,7 @@ func TestInternalRecordsUnderDiskPressure(t *testing.T) {
 			out := &sink{}
 			b := ratelimit.New(ratelimit.Options{Protect: floodgate.Err, Disk: disk.get}, out)
 			r := msg("node1", "relay", tt.sev, 100, t0)
-			r.Format = floodgate.Internal
+			r.Syntax = floodgate.Internal
 			b.Handle(t0, r)
 			b.Tick(t0, true)
 			passed := false
@@ -621,5 +622,32 @@ func TestInternalRecordsUnderDiskPressure(t *testing.T) {
 				t.Errorf("an internal record was counted in %d summaries as if received", n)
 			}
 		})
+	}
+}
+
+// A watermark crossed is told by one record of floodgate's own: app
+// floodgate, the relay host's name, and an event naming the crossing.
+func TestDiskWarningsNameTheirEvent(t *testing.T) {
+	disk := &diskVar{}
+	out := &sink{}
+	b := ratelimit.New(ratelimit.Options{Protect: floodgate.Err, Disk: disk.get, Host: "relay-1"}, out)
+	var got []string
+	for _, l := range []floodgate.DiskLevel{floodgate.DiskLow, floodgate.DiskFull, floodgate.DiskLow, floodgate.DiskOK} {
+		disk.l = l
+		before := len(out.recs)
+		b.Tick(t0, false)
+		for _, r := range out.recs[before:] {
+			if r.Syntax != floodgate.Internal || r.Summary != nil {
+				continue
+			}
+			if r.Host != "relay-1" || r.App != ratelimit.InternalApp {
+				t.Errorf("warning from %s/%s, want relay-1/%s", r.Host, r.App, ratelimit.InternalApp)
+			}
+			got = append(got, r.Event)
+		}
+	}
+	want := []string{ratelimit.EventDiskLow, ratelimit.EventDiskFull, ratelimit.EventDiskLow, ratelimit.EventDiskOK}
+	if !slices.Equal(got, want) {
+		t.Errorf("events %q, want %q", got, want)
 	}
 }

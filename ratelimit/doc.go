@@ -24,15 +24,15 @@
 // while it stays over, when the source is evicted from the table, and at
 // the final Tick. Summary records from upstream are never refused by a
 // budget. For every source, messages passed on plus the counts of its
-// summaries equal the messages received, which is CONTRACT.md's "nothing
-// is lost" kept at this stage.
+// summaries equal the messages received, which is the "nothing is lost" rule
+// of docs/output-format.md kept at this stage.
 //
 // The disk policy comes from the file output's guard through Options.Disk:
 // under DiskLow only protected messages and summaries pass; under DiskFull
 // nothing does, and what is held back is counted for the reason "disk"
 // (a summary by its Count; floodgate's own internal records, which are no
 // messages received, only in Stats). Each change of level passes on one
-// warning record of Format floodgate.Internal from host "floodgate",
+// warning record of Syntax floodgate.Internal from the relay host,
 // which belongs to no source's accounting.
 //
 // The package is pure: time is passed in as the pipeline's clock (message

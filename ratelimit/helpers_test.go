@@ -40,7 +40,7 @@ func (s *sink) summaries() []floodgate.Record {
 func (s *sink) warnings() []floodgate.Record {
 	var out []floodgate.Record
 	for _, r := range s.recs {
-		if r.Summary == nil && r.Format == floodgate.Internal && r.Host == "floodgate" {
+		if r.Summary == nil && r.Syntax == floodgate.Internal && r.Host == "floodgate" {
 			out = append(out, r)
 		}
 	}
@@ -58,7 +58,7 @@ type tally struct {
 func (s *sink) tallies() map[string]tally {
 	m := map[string]tally{}
 	for _, r := range s.recs {
-		if r.Summary == nil && r.Format == floodgate.Internal {
+		if r.Summary == nil && r.Syntax == floodgate.Internal {
 			continue
 		}
 		k := r.Host + "/" + r.App
@@ -84,7 +84,7 @@ func msg(host, app string, sev floodgate.Severity, size int, at time.Time) *floo
 		Facility: 3,
 		Severity: sev,
 		Text:     strings.Repeat("x", min(size, 64)),
-		Format:   floodgate.RFC3164,
+		Syntax:   floodgate.SyntaxRFC3164,
 		Input:    "tcp 127.0.0.1:5514",
 		Size:     size,
 	}}

@@ -81,7 +81,7 @@ func TestAccountingInvariant(t *testing.T) {
 				// floodgate's own record: outside the accounting, passed
 				// or counted in Stats.
 				r := msg(host, "floodgate", floodgate.Severity(rapid.IntRange(0, 7).Draw(t, "severity")), 100, now)
-				r.Format = floodgate.Internal
+				r.Syntax = floodgate.Internal
 				b.Handle(now, r)
 				internal++
 			case op < 15:
@@ -103,7 +103,7 @@ func TestAccountingInvariant(t *testing.T) {
 		got := map[string]tally{}
 		for _, out := range outs {
 			for _, r := range out.recs {
-				if r.Summary == nil && r.Format == floodgate.Internal {
+				if r.Summary == nil && r.Syntax == floodgate.Internal {
 					if r.Host != "floodgate" {
 						internal-- // passed on
 					}
@@ -147,7 +147,7 @@ func TestAccountingInvariant(t *testing.T) {
 		for _, out := range outs {
 			written := map[string][2]int64{} // unprotected, protected bytes
 			for _, r := range out.recs {
-				if r.Summary != nil || r.Format == floodgate.Internal {
+				if r.Summary != nil || r.Syntax == floodgate.Internal {
 					continue
 				}
 				w := written[r.Host+"/"+r.App]

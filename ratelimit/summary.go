@@ -2,11 +2,11 @@ package ratelimit
 
 import (
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/floodgate/floodgate"
+	"github.com/floodgate/floodgate/internal/bytesize"
 )
 
 // sampleMax bounds the sample line a suppressed summary quotes, so that a
@@ -83,7 +83,7 @@ func (b *Budgets) emit(now time.Time, s *source, reason Reason) {
 			Facility: sm.Facility,
 			Severity: p.worst,
 			Text:     text,
-			Format:   sm.Format,
+			Syntax:   sm.Syntax,
 			Input:    sm.Input,
 			Size:     len(text),
 		},
@@ -127,7 +127,7 @@ func (b *Budgets) budgetOf(s *source, reason Reason, p *pending) string {
 		}
 		return "min_free"
 	}
-	return sizeString(l.rate) + "/s burst " + sizeString(l.burst)
+	return bytesize.Format(l.rate) + "/s burst " + bytesize.Format(l.burst)
 }
 
 // sentence is the summary's text, for a reader of the log.
@@ -148,7 +148,7 @@ func (b *Budgets) sentence(p *pending, reason Reason, budget string) string {
 		noun = "message"
 	}
 	return fmt.Sprintf("dropped %d %s (%s) from %s/%s %s; sample: %s",
-		p.count, noun, humanBytes(p.bytes), p.sample.Host, p.sample.App, why, sample(p.sample.Text))
+		p.count, noun, bytesize.Human(p.bytes), p.sample.Host, p.sample.App, why, sample(p.sample.Text))
 }
 
 // fingerprint is a stable short hex name of a source and a reason: the
@@ -176,46 +176,26 @@ func sample(text string) string {
 	return text[:i] + "..."
 }
 
-// sizeString renders a budget the way config writes it: "64KiB", "1MiB",
-// "1500B".
-func sizeString(n int64) string {
-	switch {
-	case n != 0 && n%(1<<30) == 0:
-		return strconv.FormatInt(n>>30, 10) + "GiB"
-	case n != 0 && n%(1<<20) == 0:
-		return strconv.FormatInt(n>>20, 10) + "MiB"
-	case n != 0 && n%(1<<10) == 0:
-		return strconv.FormatInt(n>>10, 10) + "KiB"
-	}
-	return strconv.FormatInt(n, 10) + "B"
-}
-
-// humanBytes renders a count of bytes for people: "512 B", "5.1 MiB".
-func humanBytes(n int64) string {
-	const units = "KMGTPE"
-	if n < 1024 {
-		return strconv.FormatInt(n, 10) + " B"
-	}
-	f, i := float64(n)/1024, 0
-	for f >= 1024 && i < len(units)-1 {
-		f /= 1024
-		i++
-	}
-	return strconv.FormatFloat(f, 'f', 1, 64) + " " + units[i:i+1] + "iB"
-}
-
-// Internal records, the disk watermark warnings, come from this host and
-// app.
+// Internal records, the disk watermark warnings, come from app
+// InternalApp and from the relay host named in Options.Host, or
+// InternalHost where none is given.
 const (
 	InternalHost = "floodgate"
 	InternalApp  = "floodgate"
 )
 
+// Events of floodgate's own records: which disk watermark was crossed.
+const (
+	EventDiskFull = "disk_full" // under hard_min_free
+	EventDiskLow  = "disk_low"  // under min_free
+	EventDiskOK   = "disk_ok"   // back over min_free
+)
+
 // readDisk reads the disk level once and, when it changed, passes on one
 // warning record saying which watermark was crossed.
 //
-// The warning has Format floodgate.Internal, host and app "floodgate",
-// facility syslog, and is no message received: it belongs to no source's
+// The warning has Syntax floodgate.Internal, app "floodgate", the relay
+// host's name, an Event naming the crossing, facility syslog, and is no message received: it belongs to no source's
 // accounting, so it is neither charged nor counted, and it is passed on
 // even under DiskFull, as the operator's one in-band signal per crossing
 // (the output's own guard may still refuse it).
@@ -231,9 +211,10 @@ func (b *Budgets) readDisk(now time.Time) {
 	b.disk = l
 	var sev floodgate.Severity
 	var text string
+	event := EventDiskLow
 	switch {
 	case l == floodgate.DiskFull:
-		sev = floodgate.Crit
+		sev, event = floodgate.Crit, EventDiskFull
 		text = "disk free space under hard_min_free: writing nothing, counting every message into suppressed summaries"
 	case l == floodgate.DiskLow && old == floodgate.DiskFull:
 		sev = floodgate.Warning
@@ -242,19 +223,20 @@ func (b *Budgets) readDisk(now time.Time) {
 		sev = floodgate.Warning
 		text = "disk free space under min_free: writing only " + b.protect.String() + " and worse and summaries, counting the rest"
 	default:
-		sev = floodgate.Notice
+		sev, event = floodgate.Notice, EventDiskOK
 		text = "disk free space back over min_free: writing everything again"
 	}
 	syslogFacility, _ := floodgate.ParseFacility("syslog")
 	b.stats.Warnings++
 	b.next.Handle(now, &floodgate.Record{Message: floodgate.Message{
 		Time:     now,
-		Host:     InternalHost,
+		Host:     b.host,
 		App:      InternalApp,
+		Event:    event,
 		Facility: syslogFacility,
 		Severity: sev,
 		Text:     text,
-		Format:   floodgate.Internal,
+		Syntax:   floodgate.Internal,
 		Size:     len(text),
 	}})
 }

@@ -2,12 +2,14 @@
 // parses it, spreads sources over shards, runs each shard's chain of stages
 // (dedupe, then budgets) and writes what comes out.
 //
-//	inputs ─► frame ─► source key ─► shard ─► parse ─► dedupe ─► budgets ─► outputs
+//	inputs ─► frame ─► parse ─► shard by source ─► dedupe ─► budgets ─► outputs
+//	└──── the input's goroutine ────┘    └──────── the shard's goroutine ────────┘
 //
-// Framing is cheap and parsing is not, so inputs only frame, and hash the
-// host and app of each frame (parse.SourceKey) to pick its shard; each
-// shard's goroutine parses what it owns. That spreads the parse over every
-// core even when all messages arrive on one TCP connection, and keeps
+// An input's goroutine frames what it reads and parses every frame, then
+// hands each message to the shard its source hashes to. Each shard's
+// goroutine runs the stages over what it owns. Parsing where frames are
+// read and deduplicating in the shard makes the two a pipeline across
+// cores, even when every message arrives on one TCP connection, and keeps
 // every source's messages in order, because a source always lands on the
 // same shard. A shard owns its stages' state, so dedupe and ratelimit need
 // no locks.
@@ -19,5 +21,6 @@
 // not queue.
 //
 // Server runs the relay live with its sockets and metrics; Replay runs the
-// same pipeline over capture files.
+// same pipeline over capture files. docs/design.md in the repository
+// describes the whole design.
 package relay

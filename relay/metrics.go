@@ -34,10 +34,12 @@ const (
 	metricUnparsed         = "floodgate_messages_unparsed_total"
 	metricRecords          = "floodgate_records_written_total"
 	metricFolded           = "floodgate_messages_folded_total"
+	metricDropped          = "floodgate_messages_dropped_total"
+	metricDroppedBytes     = "floodgate_bytes_dropped_total"
 	metricOutputRecords    = "floodgate_output_records_total"
 	metricOutputBytes      = "floodgate_output_bytes_total"
 	metricOutputErrors     = "floodgate_output_write_errors_total"
-	metricOutputLost       = "floodgate_output_records_lost_total"
+	metricOutputLost       = "floodgate_output_messages_lost_total"
 	metricOutputRotations  = "floodgate_output_rotations_total"
 	metricDiskLevel        = "floodgate_disk_level"
 	metricRestartLoops     = "floodgate_restart_loops"
@@ -63,14 +65,16 @@ var (
 	descInputSkipped     = desc(metricInputSkipped, "Bytes discarded unread: oversize frames and the rest of lines too long.", "input")
 	descInputReadErrors  = desc(metricInputReadErrors, "Failed reads and accepts.", "input")
 	descInputKernelDrops = desc(metricInputKernelDrops, "Datagrams the kernel dropped on a UDP input's socket because floodgate did not read them in time (from /proc/net/udp).", "input")
-	descParsed           = desc(metricParsed, "Messages parsed by the shards.")
+	descParsed           = desc(metricParsed, "Messages framed and parsed by the inputs.")
 	descUnparsed         = desc(metricUnparsed, "Messages that fit no syslog format, kept verbatim.")
 	descRecords          = desc(metricRecords, "Records that reached the outputs, by kind (verbatim, internal, or a summary kind).", "kind")
 	descFolded           = desc(metricFolded, "Messages not written verbatim but counted in a summary, by summary kind.", "kind")
+	descDropped          = desc(metricDropped, "Messages the budgets withheld (each counted in a suppressed summary), by reason: budget, protected budget, global budget, disk.", "reason")
+	descDroppedBytes     = desc(metricDroppedBytes, "Bytes of the messages the budgets withheld, by reason.", "reason")
 	descOutputRecords    = desc(metricOutputRecords, "Records an output wrote.", "output")
 	descOutputBytes      = desc(metricOutputBytes, "Bytes an output wrote.", "output")
 	descOutputErrors     = desc(metricOutputErrors, "Write errors of an output (retried).", "output")
-	descOutputLost       = desc(metricOutputLost, "Records an output could not write after retrying (accounted in suppressed summaries).", "output")
+	descOutputLost       = desc(metricOutputLost, "Messages an output could not write: dropped while writes failed (each stood for by a suppressed summary) or still buffered when it closed.", "output")
 	descOutputRotations  = desc(metricOutputRotations, "Files an output rotated.", "output")
 	descDiskLevel        = desc(metricDiskLevel, "Free space of an output's filesystem: 0 ok, 1 under min_free, 2 under hard_min_free.", "output")
 	descRestartLoops     = desc(metricRestartLoops, "Restart loops recognised (units systemd keeps restarting).")
@@ -86,7 +90,7 @@ type metrics struct {
 	mu      sync.Mutex
 	inputs  []namedInput
 	outputs []namedOutput
-	pipe    *Pipeline
+	pipe    *pipeline
 	builder *chainBuilder
 	loops   *loopTable
 }
@@ -130,7 +134,7 @@ func (m *metrics) addOutput(name string, o output.Output, st *output.Stats) {
 	m.outputs = append(m.outputs, no)
 }
 
-func (m *metrics) pipeline(p *Pipeline, b *chainBuilder, loops *loopTable) {
+func (m *metrics) setPipeline(p *pipeline, b *chainBuilder, loops *loopTable) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.pipe, m.builder, m.loops = p, b, loops
@@ -142,7 +146,7 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 		descInputMessages, descInputBytes, descInputTruncated, descInputOversize, descInputBadFrames,
 		descInputConnsOpen, descInputConnsAcc, descInputConnsRej, descInputIdle, descInputReadErrors, descInputKernelDrops,
 		descInputFrameTO, descInputEvicted, descInputSkipped,
-		descParsed, descUnparsed, descRecords, descFolded,
+		descParsed, descUnparsed, descRecords, descFolded, descDropped, descDroppedBytes,
 		descOutputRecords, descOutputBytes, descOutputErrors, descOutputLost, descOutputRotations, descDiskLevel,
 		descRestartLoops, descRestartLoopCount,
 	} {
@@ -195,6 +199,10 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		}
 		for k, v := range t.Folded {
 			counter(descFolded, float64(v), k)
+		}
+		for k, v := range t.Dropped {
+			counter(descDropped, float64(v), k)
+			counter(descDroppedBytes, float64(t.DroppedBytes[k]), k)
 		}
 	}
 	for _, o := range m.outputs {

@@ -1,28 +1,32 @@
 package relay
 
 import (
+	"math/bits"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/cespare/xxhash/v2"
+
 	"github.com/floodgate/floodgate"
+	"github.com/floodgate/floodgate/config"
 	"github.com/floodgate/floodgate/relay/input"
 	"github.com/floodgate/floodgate/relay/parse"
 )
 
-// Clock says where the pipeline's time comes from.
-type Clock int
+// clockKind says where the pipeline's time comes from.
+type clockKind int
 
 const (
-	// WallClock: wall time; stages are ticked on a wall-clock interval.
-	WallClock Clock = iota
-	// MessageClock: the messages' own timestamps, never going backwards; stages
+	// wallClock: wall time; stages are ticked on a wall-clock interval.
+	wallClock clockKind = iota
+	// messageClock: the messages' own timestamps, never going backwards; stages
 	// are ticked as message time passes.
-	MessageClock
+	messageClock
 )
 
-// PipelineOptions configure a Pipeline.
-type PipelineOptions struct {
+// pipelineOptions configure a pipeline.
+type pipelineOptions struct {
 	Shards int
 	// Queue is how many batches a shard may have waiting before Deliver
 	// blocks the input that feeds it.
@@ -30,15 +34,15 @@ type PipelineOptions struct {
 	// Tick is how often stages are ticked (wall time live, message time
 	// in replay).
 	Tick  time.Duration
-	Clock Clock
+	clock clockKind
 	Parse parse.Options
 	// Chain builds shard i's handler chain; it is called once per shard.
 	Chain func(shard int) floodgate.Handler
-	// ShardBy returns the hash that picks a message's shard. Every
+	// shardBy returns the hash that picks a message's shard. Every
 	// message of one (host, app) must hash alike, since dedupe keeps a
 	// source's state in one shard; so must every message that one budget
-	// bucket charges. Nil means ShardByHostApp.
-	ShardBy func(m *floodgate.Message) uint64
+	// bucket charges. Nil means shardByHostApp.
+	shardBy func(m *floodgate.Message) uint64
 	// LocalHost names, per input, the host of messages that carry none:
 	// what arrives on a local socket (logger -u, /dev/log, journald's
 	// forwarding socket) comes without a hostname, and is this machine's,
@@ -46,7 +50,7 @@ type PipelineOptions struct {
 	LocalHost map[string]string
 }
 
-// Pipeline parses framed messages in the goroutine that delivers them,
+// pipeline parses framed messages in the goroutine that delivers them,
 // spreads them over shards by source and runs each shard's chain in a
 // goroutine of its own. It implements input.Sink.
 //
@@ -54,7 +58,7 @@ type PipelineOptions struct {
 // the two a pipeline across cores: a flood from one source on one
 // connection (the incident's dockerd) uses one core to read and parse and
 // another to dedupe, where parsing in the shard would put both on one.
-type Pipeline struct {
+type pipeline struct {
 	shards  []*shard
 	pool    sync.Pool // *work
 	parsers sync.Pool // *parse.Parser: not safe for concurrent use
@@ -66,27 +70,27 @@ type Pipeline struct {
 	messages, unparsed atomic.Int64
 }
 
-var _ input.Sink = (*Pipeline)(nil)
+var _ input.Sink = (*pipeline)(nil)
 
 // work is one batch of parsed messages for one shard.
 type work struct {
 	msgs []floodgate.Message
 }
 
-// NewPipeline starts the shards' goroutines; Close stops them.
-func NewPipeline(o PipelineOptions) *Pipeline {
+// newPipeline starts the shards' goroutines; Close stops them.
+func newPipeline(o pipelineOptions) *pipeline {
 	if o.Shards < 1 {
 		o.Shards = 1
 	}
 	if o.Queue < 1 {
-		o.Queue = 64
+		o.Queue = config.Default().Relay.Queue
 	}
 	if o.Tick <= 0 {
 		o.Tick = time.Second
 	}
-	p := &Pipeline{local: o.LocalHost, shardBy: o.ShardBy}
+	p := &pipeline{local: o.LocalHost, shardBy: o.shardBy}
 	if p.shardBy == nil {
-		p.shardBy = ShardByHostApp
+		p.shardBy = shardByHostApp
 	}
 	p.pool.New = func() any { return &work{msgs: make([]floodgate.Message, 0, 256)} }
 	p.parsers.New = func() any { return parse.New(o.Parse) }
@@ -94,7 +98,7 @@ func NewPipeline(o PipelineOptions) *Pipeline {
 		s := &shard{
 			in:    make(chan *work, o.Queue),
 			head:  o.Chain(i),
-			clock: o.Clock,
+			clock: o.clock,
 			tick:  o.Tick,
 			pool:  &p.pool,
 		}
@@ -111,7 +115,7 @@ func NewPipeline(o PipelineOptions) *Pipeline {
 // Deliver parses the batch's frames and queues them on their sources'
 // shards. It blocks while a shard's queue is full, which slows only the
 // caller's connection.
-func (p *Pipeline) Deliver(b *input.Batch) {
+func (p *pipeline) Deliver(b *input.Batch) {
 	if len(b.Frames) == 0 || p.closed.Load() {
 		return
 	}
@@ -131,7 +135,7 @@ func (p *Pipeline) Deliver(b *input.Batch) {
 	for _, f := range b.Frames {
 		m = floodgate.Message{Input: b.Input}
 		pr.Parse(f, b.Received, &m)
-		if m.Format == floodgate.Unparsed {
+		if m.Syntax == floodgate.Unparsed {
 			unparsed++
 		} else if isLocal && m.Host == "-" {
 			m.Host = local
@@ -156,15 +160,22 @@ func (p *Pipeline) Deliver(b *input.Batch) {
 	}
 }
 
-// ShardByHostApp keeps each source, a (host, app) pair, on one shard.
-func ShardByHostApp(m *floodgate.Message) uint64 { return parse.KeyOf(m.Host, m.App) }
+// sourceHash hashes a (host, app) pair to pick its shard; (a, b) and
+// (b, a) hash apart.
+func sourceHash(host, app string) uint64 {
+	h := xxhash.Sum64String(host)
+	return bits.RotateLeft64(h*0x9e3779b97f4a7c15, 31) ^ xxhash.Sum64String(app)
+}
 
-// ShardByKey returns the ShardBy for a budget key (config ratelimit.key):
+// shardByHostApp keeps each source, a (host, app) pair, on one shard.
+func shardByHostApp(m *floodgate.Message) uint64 { return sourceHash(m.Host, m.App) }
+
+// shardByKey returns the shardBy for a budget key (config ratelimit.key):
 // a key coarser than (host, app), such as ["host"], must keep all it
 // charges on one shard, or each shard's bucket would grant the whole
 // budget again. Only host and app take part: fields finer than a source
 // (procid, facility, input) must not split one.
-func ShardByKey(key []string) func(m *floodgate.Message) uint64 {
+func shardByKey(key []string) func(m *floodgate.Message) uint64 {
 	host, app := false, false
 	for _, k := range key {
 		host = host || k == "host"
@@ -172,11 +183,11 @@ func ShardByKey(key []string) func(m *floodgate.Message) uint64 {
 	}
 	switch {
 	case host && app:
-		return ShardByHostApp
+		return shardByHostApp
 	case host:
-		return func(m *floodgate.Message) uint64 { return parse.KeyOf(m.Host, "") }
+		return func(m *floodgate.Message) uint64 { return sourceHash(m.Host, "") }
 	case app:
-		return func(m *floodgate.Message) uint64 { return parse.KeyOf("", m.App) }
+		return func(m *floodgate.Message) uint64 { return sourceHash("", m.App) }
 	}
 	// A key of neither (["input"], ["facility"]): one bucket may charge
 	// messages of any source, so they all share one shard.
@@ -185,7 +196,7 @@ func ShardByKey(key []string) func(m *floodgate.Message) uint64 {
 
 // Stats returns the messages parsed so far and how many of them fit no
 // syslog format.
-func (p *Pipeline) Stats() (messages, unparsed int64) {
+func (p *pipeline) Stats() (messages, unparsed int64) {
 	return p.messages.Load(), p.unparsed.Load()
 }
 
@@ -193,7 +204,7 @@ func (p *Pipeline) Stats() (messages, unparsed int64) {
 // queued, ticks every stage one last time with final set (every pending
 // summary is emitted), and waits for the shards to exit. Deliver must not
 // be called concurrently with or after Close.
-func (p *Pipeline) Close() {
+func (p *pipeline) Close() {
 	if p.closed.Swap(true) {
 		return
 	}
@@ -207,7 +218,7 @@ func (p *Pipeline) Close() {
 type shard struct {
 	in    chan *work
 	head  floodgate.Handler
-	clock Clock
+	clock clockKind
 	tick  time.Duration
 	pool  *sync.Pool
 
@@ -218,7 +229,7 @@ type shard struct {
 
 func (s *shard) loop() {
 	var tc <-chan time.Time
-	if s.clock == WallClock {
+	if s.clock == wallClock {
 		t := time.NewTicker(s.tick)
 		defer t.Stop()
 		tc = t.C
@@ -241,7 +252,7 @@ func (s *shard) loop() {
 }
 
 func (s *shard) finalTime() time.Time {
-	if s.clock == MessageClock {
+	if s.clock == messageClock {
 		return s.now
 	}
 	return time.Now()
@@ -250,7 +261,7 @@ func (s *shard) finalTime() time.Time {
 func (s *shard) process(w *work) {
 	r := &s.rec
 	var wall time.Time
-	if s.clock == WallClock && len(w.msgs) > 0 {
+	if s.clock == wallClock && len(w.msgs) > 0 {
 		// One clock read per batch: time.Now costs as much as a budget
 		// check.
 		wall = time.Now()
@@ -258,8 +269,8 @@ func (s *shard) process(w *work) {
 	for i := range w.msgs {
 		r.Message, r.Summary = w.msgs[i], nil
 		now := wall
-		if s.clock == MessageClock {
-			if r.Format == floodgate.Unparsed {
+		if s.clock == messageClock {
+			if r.Syntax == floodgate.Unparsed {
 				// A line without a timestamp of its own takes the
 				// message clock's, so it cannot throw the clock ahead
 				// to the wall time.
@@ -277,7 +288,7 @@ func (s *shard) process(w *work) {
 			}
 		}
 		s.head.Handle(now, r)
-		if s.clock == MessageClock && !s.lastTick.IsZero() && now.Sub(s.lastTick) >= s.tick {
+		if s.clock == messageClock && !s.lastTick.IsZero() && now.Sub(s.lastTick) >= s.tick {
 			s.head.Tick(now, false)
 			s.lastTick = now
 		}

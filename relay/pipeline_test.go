@@ -31,17 +31,17 @@ func (r *recorder) Tick(now time.Time, final bool) {
 	}
 }
 
-func newRecorded(o PipelineOptions) (*Pipeline, []*recorder) {
+func newRecorded(o pipelineOptions) (*pipeline, []*recorder) {
 	recs := make([]*recorder, o.Shards)
 	o.Chain = func(i int) floodgate.Handler {
 		recs[i] = &recorder{shard: i}
 		return recs[i]
 	}
-	return NewPipeline(o), recs
+	return newPipeline(o), recs
 }
 
 func TestPipelineKeepsEverySourceInOrderOnOneShard(t *testing.T) {
-	p, recs := newRecorded(PipelineOptions{Shards: 4, Queue: 2, Tick: time.Hour, Clock: WallClock})
+	p, recs := newRecorded(pipelineOptions{Shards: 4, Queue: 2, Tick: time.Hour, clock: wallClock})
 	const sources, perSource = 37, 300
 	sent := 0
 	// Batches interleave every source, as one busy TCP connection would.
@@ -102,7 +102,7 @@ func TestPipelineKeepsEverySourceInOrderOnOneShard(t *testing.T) {
 }
 
 func TestReplayClockFollowsMessagesAndNeverGoesBack(t *testing.T) {
-	p, recs := newRecorded(PipelineOptions{Shards: 1, Tick: 10 * time.Second, Clock: MessageClock})
+	p, recs := newRecorded(pipelineOptions{Shards: 1, Tick: 10 * time.Second, clock: messageClock})
 	wall := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 	p.Deliver(&input.Batch{Input: "replay", Received: wall, Frames: [][]byte{
 		[]byte("not syslog at all, first"), // no clock yet: keeps the receive time
@@ -128,8 +128,8 @@ func TestReplayClockFollowsMessagesAndNeverGoesBack(t *testing.T) {
 	if !r.nows[2].Equal(at("Sep  9 10:02:37")) {
 		t.Errorf("out-of-order message moved the clock back: now %v", r.nows[2])
 	}
-	if !r.recs[3].Time.Equal(at("Sep  9 10:02:37")) || r.recs[3].Format != floodgate.Unparsed {
-		t.Errorf("unparsed line: time %v format %v, want the replay clock", r.recs[3].Time, r.recs[3].Format)
+	if !r.recs[3].Time.Equal(at("Sep  9 10:02:37")) || r.recs[3].Syntax != floodgate.Unparsed {
+		t.Errorf("unparsed line: time %v syntax %v, want the replay clock", r.recs[3].Time, r.recs[3].Syntax)
 	}
 	if !r.nows[4].Equal(at("Sep  9 10:02:59")) {
 		t.Errorf("clock = %v, want the last message's time", r.nows[4])
@@ -159,7 +159,7 @@ func TestShardByKeyKeepsABudgetOnOneShard(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, recs := newRecorded(PipelineOptions{Shards: 4, Tick: time.Hour, Clock: WallClock, ShardBy: ShardByKey(tt.key)})
+			p, recs := newRecorded(pipelineOptions{Shards: 4, Tick: time.Hour, clock: wallClock, shardBy: shardByKey(tt.key)})
 			b := &input.Batch{Input: "test", Received: time.Now()}
 			for h := 0; h < 6; h++ {
 				for a := 0; a < 6; a++ {
@@ -195,5 +195,14 @@ func TestShardByKeyKeepsABudgetOnOneShard(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestSourceHashTellsHostFromApp(t *testing.T) {
+	if sourceHash("a", "b") == sourceHash("b", "a") {
+		t.Error("sourceHash is symmetric in host and app")
+	}
+	if sourceHash("a", "b") != sourceHash("a", "b") {
+		t.Error("sourceHash is not a function of host and app")
 	}
 }

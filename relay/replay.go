@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/floodgate/floodgate/config"
+	"github.com/floodgate/floodgate/internal/bytesize"
 	"github.com/floodgate/floodgate/relay/input"
 	"github.com/floodgate/floodgate/relay/output"
 )
@@ -46,7 +48,7 @@ func (r *Report) Print(w io.Writer) {
 		out += n
 	}
 	fmt.Fprintf(w, "replay: %d messages (%d unparsed), %s in; %d records out (%d verbatim, %d summaries), %s written",
-		r.Messages, r.Unparsed, human(r.BytesIn), out, r.Verbatim, out-r.Verbatim, human(r.BytesOut))
+		r.Messages, r.Unparsed, bytesize.Human(r.BytesIn), out, r.Verbatim, out-r.Verbatim, bytesize.Human(r.BytesOut))
 	if r.BytesOut > 0 {
 		fmt.Fprintf(w, ", %.1fx smaller", float64(r.BytesIn)/float64(r.BytesOut))
 	}
@@ -56,88 +58,34 @@ func (r *Report) Print(w io.Writer) {
 		r.Elapsed.Seconds(), float64(r.Messages)/max(r.Elapsed.Seconds(), 1e-9))
 }
 
-func human(b int64) string {
-	switch {
-	case b >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30))
-	case b >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
-	case b >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(b)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", b)
-}
-
 // Replay runs captured syslog through the pipeline with the messages' own
 // timestamps as the clock, flushes everything and reports. Replay uses one
 // shard unless the config sets relay.shards, so its output order is
 // deterministic.
 func Replay(ctx context.Context, cfg *config.Config, o ReplayOptions, log *slog.Logger) (*Report, error) {
 	start := time.Now()
-	var outs []output.Output
-	var stats []*output.Stats
-	closeAll := func() error {
-		var first error
-		for _, out := range outs {
-			if err := out.Close(); err != nil && first == nil {
-				first = err
-			}
-		}
-		return first
-	}
+	outs := configuredOutputs(cfg)
 	if o.Output != "" {
-		format := "traditional"
-		if len(cfg.Outputs) > 0 {
-			format = cfg.Outputs[0].Format
-		}
-		st := &output.Stats{}
-		if o.Output == "-" {
-			outs = append(outs, output.NewWriter(o.Stdout, format, st))
-		} else {
-			oc := config.Output{Type: "file", Path: o.Output, Format: format}
-			if len(cfg.Outputs) > 0 && cfg.Outputs[0].Type == "file" {
-				oc = cfg.Outputs[0]
-				oc.Path = o.Output
-			}
-			// One destination means one whole file: what a replay wrote
-			// is never rotated away or pruned under max_total.
-			oc.MaxSize, oc.MaxTotal = 0, 0
-			out, err := output.New(oc, log.With("component", "output"), st)
-			if err != nil {
-				return nil, fmt.Errorf("open output %s: %w", o.Output, err)
-			}
-			outs = append(outs, out)
-		}
-		stats = append(stats, st)
-	} else {
-		for i, oc := range cfg.Outputs {
-			st := &output.Stats{}
-			out, err := output.New(oc, log.With("component", "output", "output", i), st)
-			if err != nil {
-				_ = closeAll() // the open error is the one to report
-				return nil, fmt.Errorf("open output %d: %w", i, err)
-			}
-			outs = append(outs, out)
-			stats = append(stats, st)
-		}
+		outs = []output.Options{replayOutput(cfg, o.Output, o.Stdout)}
 	}
 	shards := cfg.Relay.Shards
 	if shards == 0 {
 		shards = 1
 	}
-	b := newChainBuilder(cfg, shards, outs, nil)
 	tick := cfg.Dedupe.Flush.D() / 4
 	if tick <= 0 {
 		tick = time.Second
 	}
-	p := NewPipeline(PipelineOptions{
-		ShardBy: shardBy(cfg),
-		Shards:  shards,
-		Queue:   cfg.Relay.Queue,
-		Tick:    min(tick, time.Second),
-		Clock:   MessageClock,
-		Chain:   b.chain,
-	})
+	c, err := newCore(cfg, coreOptions{
+		outputs: outs,
+		shards:  shards,
+		tick:    min(tick, time.Second),
+		clock:   messageClock,
+	}, log)
+	if err != nil {
+		return nil, err
+	}
+	p := c.pipe
 	limit := o.MaxMessageSize
 	if limit <= 0 {
 		limit = input.DefaultOptions().MaxMessageSize
@@ -157,14 +105,15 @@ func Replay(ctx context.Context, cfg *config.Config, o ReplayOptions, log *slog.
 		if name != "-" {
 			f, err := os.Open(name)
 			if err != nil {
-				readErr = fmt.Errorf("open capture: %w", err)
+				readErr = err // "open FILE: ...", already
 				break
 			}
 			r = f
 			defer f.Close()
 			if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
 				// RFC 3164 and traditional lines have no year: infer it
-				// from when the capture was last written, not from today.
+				// from when the capture was last written, not from today;
+				// a line is at most parse.MaxSkew ahead of that.
 				sink = receivedAt{p, fi.ModTime()}
 			}
 		}
@@ -174,17 +123,13 @@ func Replay(ctx context.Context, cfg *config.Config, o ReplayOptions, log *slog.
 		}
 	}
 	p.Close()
-	err := closeAll()
-	if readErr != nil {
-		return nil, readErr
-	}
-	if err != nil {
+	if err := errors.Join(readErr, c.closeOutputs()); err != nil {
 		return nil, err
 	}
-	rep := &Report{Totals: b.totals(), Elapsed: time.Since(start)}
+	rep := &Report{Totals: c.builder.totals(), Elapsed: time.Since(start)}
 	rep.Messages, rep.Unparsed = p.Stats()
 	rep.BytesIn = int64(in.Bytes.Load())
-	for _, st := range stats {
+	for _, st := range c.stats {
 		rep.BytesOut += st.Bytes.Load()
 	}
 	return rep, nil

@@ -16,7 +16,6 @@ import (
 
 	"github.com/floodgate/floodgate/config"
 	"github.com/floodgate/floodgate/relay/input"
-	"github.com/floodgate/floodgate/relay/output"
 )
 
 // Server runs the relay live: listeners, the pipeline, outputs and the
@@ -25,13 +24,10 @@ type Server struct {
 	cfg *config.Config
 	log *slog.Logger
 
-	outs      []output.Output
-	builder   *chainBuilder
-	pipe      *Pipeline
+	*core
 	listeners []*input.Listener
 	metrics   *metrics
 	httpSrv   *http.Server
-	httpLn    net.Listener
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -45,22 +41,11 @@ type Server struct {
 func NewServer(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	s := &Server{cfg: cfg, log: log, stop: make(chan struct{})}
 	s.metrics = newMetrics()
-	for i, oc := range cfg.Outputs {
-		st := &output.Stats{}
-		o, err := output.New(oc, log.With("component", "output", "output", i), st)
-		if err != nil {
-			s.closeOutputs()
-			return nil, fmt.Errorf("open output %d: %w", i, err)
-		}
-		s.outs = append(s.outs, o)
-		s.metrics.addOutput(fmt.Sprintf("%d", i), o, st)
-	}
 	shards := cfg.Relay.Shards
 	if shards == 0 {
 		shards = runtime.GOMAXPROCS(0)
 	}
 	loops := newLoopTable(log.With("component", "dedupe"))
-	s.builder = newChainBuilder(cfg, shards, s.outs, loops)
 	local := map[string]string{}
 	if h, err := os.Hostname(); err == nil {
 		for _, ic := range cfg.Inputs {
@@ -69,25 +54,29 @@ func NewServer(cfg *config.Config, log *slog.Logger) (*Server, error) {
 			}
 		}
 	}
-	s.pipe = NewPipeline(PipelineOptions{
-		ShardBy:   shardBy(cfg),
-		LocalHost: local,
-		Shards:    shards,
-		Queue:     cfg.Relay.Queue,
-		Tick:      cfg.Relay.FlushInterval.D(),
-		Clock:     WallClock,
-		Chain:     s.builder.chain,
-	})
-	s.metrics.pipeline(s.pipe, s.builder, loops)
+	c, err := newCore(cfg, coreOptions{
+		outputs:  configuredOutputs(cfg),
+		shards:   shards,
+		tick:     cfg.Relay.FlushInterval.D(),
+		clock:    wallClock,
+		local:    local,
+		loops:    loops,
+		onOutput: s.metrics.addOutput,
+	}, log)
+	if err != nil {
+		return nil, err
+	}
+	s.core = c
+	s.metrics.setPipeline(c.pipe, c.builder, loops)
 	return s, nil
 }
 
 // shardBy keeps what one budget bucket charges on one shard.
 func shardBy(cfg *config.Config) func(*floodgate.Message) uint64 {
 	if !cfg.RateLimit.Enabled {
-		return ShardByHostApp
+		return shardByHostApp
 	}
-	return ShardByKey(cfg.RateLimit.Key)
+	return shardByKey(cfg.RateLimit.Key)
 }
 
 // Start binds every input and the metrics endpoint before returning, so
@@ -111,7 +100,6 @@ func (s *Server) Start() error {
 			s.Close()
 			return fmt.Errorf("listen metrics %s: %w", addr, err)
 		}
-		s.httpLn = ln
 		s.httpSrv = &http.Server{Handler: s.metrics.handler(), ReadHeaderTimeout: 5 * time.Second}
 		s.wg.Add(1)
 		go func() {
@@ -131,15 +119,7 @@ func (s *Server) Start() error {
 }
 
 // Flush writes every output's buffers out now.
-func (s *Server) Flush() error {
-	var first error
-	for _, o := range s.outs {
-		if err := o.Flush(); err != nil && first == nil {
-			first = err
-		}
-	}
-	return first
-}
+func (s *Server) Flush() error { return s.flush() }
 
 // flushLoop writes output buffers out on the flush interval.
 func (s *Server) flushLoop() {
@@ -181,20 +161,11 @@ func (s *Server) Addrs() []net.Addr {
 	return a
 }
 
-// MetricsAddr returns the metrics endpoint's bound address, or nil.
-func (s *Server) MetricsAddr() net.Addr {
-	if s.httpLn == nil {
-		return nil
-	}
-	return s.httpLn.Addr()
-}
-
 // Shutdown stops accepting connections, reads what connected clients send
 // until they close or ctx is done, processes everything read, emits every
-// pending summary, flushes and closes the outputs. It returns the first
-// error.
+// pending summary, flushes and closes the outputs. It returns every error
+// but the drain deadline's, joined.
 func (s *Server) Shutdown(ctx context.Context) error {
-	var first error
 	var wg sync.WaitGroup
 	errs := make([]error, len(s.listeners))
 	for i, l := range s.listeners {
@@ -205,9 +176,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil && !errors.Is(err, context.DeadlineExceeded) && first == nil {
-			first = err
+	for i, err := range errs {
+		if errors.Is(err, context.DeadlineExceeded) {
+			errs[i] = nil // clients still sending at the deadline are cut off, as asked
 		}
 	}
 	s.pipe.Close()
@@ -218,10 +189,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		cancel()
 	}
 	s.wg.Wait()
-	if err := s.closeOutputs(); err != nil && first == nil {
-		first = err
-	}
-	return first
+	return errors.Join(append(errs, s.closeOnceOutputs())...)
 }
 
 // Close aborts: it closes sockets without draining clients, stops the
@@ -236,16 +204,10 @@ func (s *Server) Close() error {
 	}
 	// The listeners' goroutines have exited, so nothing delivers any more.
 	s.pipe.Close()
-	return s.closeOutputs()
+	return s.closeOnceOutputs()
 }
 
-func (s *Server) closeOutputs() error {
-	s.closeOnce.Do(func() {
-		for _, o := range s.outs {
-			if err := o.Close(); err != nil && s.closeErr == nil {
-				s.closeErr = err
-			}
-		}
-	})
+func (s *Server) closeOnceOutputs() error {
+	s.closeOnce.Do(func() { s.closeErr = s.closeOutputs() })
 	return s.closeErr
 }

@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floodgate/floodgate"
 	"github.com/floodgate/floodgate/config"
 )
 
@@ -60,5 +62,41 @@ address = ""
 				before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// What the budgets withhold reaches /metrics, by reason, once the shard
+// has ticked.
+func TestBudgetDropsReachMetrics(t *testing.T) {
+	cfg := config.Default()
+	cfg.Dedupe.Enabled = false
+	cfg.RateLimit.Rate, cfg.RateLimit.Burst = 1, 1024
+	b := newChainBuilder(cfg, 1, nil, nil)
+	h := b.chain(0)
+	now := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	for i := range 10 {
+		h.Handle(now, &floodgate.Record{Message: floodgate.Message{
+			Time: now, Host: "h", App: "a", Severity: floodgate.Info,
+			Text: fmt.Sprintf("message %d", i), Size: 500,
+		}})
+	}
+	h.Tick(now, false)
+	m := newMetrics()
+	m.setPipeline(nil, b, nil)
+	families, err := m.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, f := range families {
+		if f.GetName() != metricDropped {
+			continue
+		}
+		for _, mt := range f.GetMetric() {
+			got[mt.GetLabel()[0].GetValue()] = mt.GetCounter().GetValue()
+		}
+	}
+	if got["budget"] != 8 {
+		t.Errorf("%s = %v, want 8 dropped by the budget (a burst of 1KiB passes 2 of 10 messages of 500 bytes)", metricDropped, got)
 	}
 }

@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -21,10 +22,12 @@ type chainBuilder struct {
 	disk   func() floodgate.DiskLevel
 	loops  *loopTable
 	counts []*sinkCounts
+	host   string // this machine's name, the host of floodgate's own records
 }
 
 func newChainBuilder(cfg *config.Config, shards int, outs []output.Output, loops *loopTable) *chainBuilder {
 	b := &chainBuilder{cfg: cfg, shards: shards, outs: outs, loops: loops}
+	b.host, _ = os.Hostname() // "" leaves ratelimit's own default
 	if cfg.RateLimit.GlobalRate > 0 {
 		b.global = ratelimit.NewGlobal(int64(cfg.RateLimit.GlobalRate), int64(cfg.RateLimit.GlobalBurst))
 	}
@@ -61,7 +64,11 @@ func (b *chainBuilder) chain(shard int) floodgate.Handler {
 		o := ratelimitOptions(r, b.shards)
 		o.Global = b.global
 		o.Disk = b.disk
-		stages = append(stages, func(next floodgate.Handler) floodgate.Handler { return ratelimit.New(o, next) })
+		o.Host = b.host
+		stages = append(stages, func(next floodgate.Handler) floodgate.Handler {
+			sink.budgets = ratelimit.New(o, next)
+			return sink.budgets
+		})
 	}
 	return floodgate.Chain(sink, stages...)
 }
@@ -113,12 +120,22 @@ type sinkCounts struct {
 	folded    [floodgate.Suppressed + 1]atomic.Int64 // messages they stand for
 	internal  atomic.Int64
 	errors    atomic.Int64
+	// dropped and droppedBytes are the budget stage's Stats by
+	// ratelimit.Reason, copied at every tick.
+	dropped, droppedBytes [numReasons]atomic.Int64
 }
+
+// numReasons bounds ratelimit.Reason, the index of Stats.Dropped.
+const numReasons = len(ratelimit.Stats{}.Dropped)
 
 // sinkHandler is the end of every chain: it writes records to the outputs.
 type sinkHandler struct {
 	outs   []output.Output
 	counts *sinkCounts
+	// budgets is the shard's budget stage, whose drop counts the sink
+	// publishes on every tick (its Stats may be read only by the shard's
+	// goroutine); nil without one.
+	budgets *ratelimit.Budgets
 }
 
 func (h *sinkHandler) Handle(_ time.Time, r *floodgate.Record) {
@@ -128,7 +145,7 @@ func (h *sinkHandler) Handle(_ time.Time, r *floodgate.Record) {
 			h.counts.summaries[k].Add(1)
 			h.counts.folded[k].Add(r.Summary.Count)
 		}
-	case r.Format == floodgate.Internal:
+	case r.Syntax == floodgate.Internal:
 		h.counts.internal.Add(1)
 	default:
 		h.counts.verbatim.Add(1)
@@ -142,7 +159,18 @@ func (h *sinkHandler) Handle(_ time.Time, r *floodgate.Record) {
 	}
 }
 
-func (h *sinkHandler) Tick(time.Time, bool) {}
+// Tick runs after every stage before it has ticked, in the shard's
+// goroutine: the place to read the budget stage's counts.
+func (h *sinkHandler) Tick(time.Time, bool) {
+	if h.budgets == nil {
+		return
+	}
+	st := h.budgets.Stats()
+	for i := range st.Dropped {
+		h.counts.dropped[i].Store(st.Dropped[i])
+		h.counts.droppedBytes[i].Store(st.DroppedBytes[i])
+	}
+}
 
 // Totals are the pipeline's counts of what reached the outputs.
 type Totals struct {
@@ -150,13 +178,22 @@ type Totals struct {
 	Summaries map[string]int64 // summary records by kind
 	Folded    map[string]int64 // messages they stand for, by kind
 	Internal  int64
+	// Dropped and DroppedBytes are what the budgets withheld, by reason
+	// ("budget", "protected budget", "global budget", "disk"), as of the
+	// shards' last tick.
+	Dropped, DroppedBytes map[string]int64
 }
 
 func (b *chainBuilder) totals() Totals {
-	t := Totals{Summaries: map[string]int64{}, Folded: map[string]int64{}}
+	t := Totals{Summaries: map[string]int64{}, Folded: map[string]int64{}, Dropped: map[string]int64{}, DroppedBytes: map[string]int64{}}
 	for _, c := range b.counts {
 		t.Verbatim += c.verbatim.Load()
 		t.Internal += c.internal.Load()
+		for i := range c.dropped {
+			r := ratelimit.Reason(i).String()
+			t.Dropped[r] += c.dropped[i].Load()
+			t.DroppedBytes[r] += c.droppedBytes[i].Load()
+		}
 		for k := floodgate.Repeat; k <= floodgate.Suppressed; k++ {
 			t.Summaries[k.String()] += c.summaries[k].Load()
 			t.Folded[k.String()] += c.folded[k].Load()

@@ -1,12 +1,9 @@
 package relay
 
 import (
-	"bufio"
-	"io"
 	"net"
-	"os"
-	"strconv"
-	"strings"
+
+	"github.com/prometheus/procfs"
 )
 
 // udpDrops reads the kernel's count of datagrams dropped on the UDP
@@ -16,46 +13,28 @@ import (
 // this is the only place they are counted. ok is false where /proc has no
 // such socket (another OS, or the input is closed).
 func udpDrops(port int) (drops uint64, ok bool) {
-	for _, name := range []string{"/proc/net/udp", "/proc/net/udp6"} {
-		f, err := os.Open(name)
-		if err != nil {
-			continue
-		}
-		d, found := parseUDPDrops(f, port)
-		f.Close()
-		if found {
-			drops += d
-			ok = true
-		}
+	fs, err := procfs.NewDefaultFS()
+	if err != nil {
+		return 0, false
 	}
-	return drops, ok
+	return udpDropsIn(fs, port)
 }
 
-// parseUDPDrops sums the drops column of the sockets in a /proc/net/udp
-// table whose local port is port.
-func parseUDPDrops(r io.Reader, port int) (drops uint64, found bool) {
-	want := strings.ToUpper(strconv.FormatInt(int64(port), 16))
-	for len(want) < 4 {
-		want = "0" + want
-	}
-	sc := bufio.NewScanner(r)
-	sc.Scan() // the header
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) < 13 {
-			continue
-		}
-		local := f[1]
-		i := strings.LastIndexByte(local, ':')
-		if i < 0 || local[i+1:] != want {
-			continue
-		}
-		d, err := strconv.ParseUint(f[len(f)-1], 10, 64)
+// udpDropsIn sums the drops of the sockets in fs's UDP tables whose local
+// port is port.
+func udpDropsIn(fs procfs.FS, port int) (drops uint64, found bool) {
+	for _, read := range []func() (procfs.NetUDP, error){fs.NetUDP, fs.NetUDP6} {
+		table, err := read()
 		if err != nil {
 			continue
 		}
-		drops += d
-		found = true
+		for _, s := range table {
+			if s.LocalPort != uint64(port) || s.Drops == nil {
+				continue
+			}
+			drops += *s.Drops
+			found = true
+		}
 	}
 	return drops, found
 }

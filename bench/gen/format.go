@@ -12,7 +12,7 @@ import (
 )
 
 // Format is the shape of one record in a capture file or on the wire. It is
-// the generator's output choice, not floodgate.Format (which records how a
+// the generator's output choice, not floodgate.Syntax (which records how a
 // message arrived): one message can be rendered in every Format.
 type Format int
 

@@ -429,7 +429,7 @@ func (g *incident) startGoroutine(h *sickHost) {
 // the text is in (rsyslog's, with #011 escapes) and its size as a
 // traditional line, which budgets charge.
 func finish(m *floodgate.Message) {
-	m.Format = floodgate.Traditional
+	m.Syntax = floodgate.SyntaxTraditional
 	m.MsgID = ""
 	m.StructuredData = ""
 	m.Input = ""

@@ -13,7 +13,6 @@ import (
 	"runtime/pprof"
 	"syscall"
 
-	"github.com/floodgate/floodgate/bench"
 	"github.com/floodgate/floodgate/config"
 	"github.com/floodgate/floodgate/internal/logging"
 	"github.com/floodgate/floodgate/relay"
@@ -28,7 +27,7 @@ commands:
   run     [-config FILE]                      run the relay until SIGINT or SIGTERM
   replay  [-config FILE] [-o FILE] [FILE...]  run captured syslog through the pipeline
   check   -config FILE                        validate a config
-  bench   ...                                 the flood benchmark harness ("floodgate bench -h")
+  bench   ...                                 the flood benchmark harness, floodgate-bench ("floodgate bench -h")
   version                                     print the version
 `
 
@@ -56,6 +55,10 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	}
+	var es *exitStatus
+	if errors.As(err, &es) {
+		return es.code // the command said why itself
+	}
 	fmt.Fprintf(stderr, "floodgate: %v\n", err)
 	return 1
 }
@@ -72,7 +75,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "check":
 		return cmdCheck(rest, stderr)
 	case "bench":
-		return bench.Main(ctx, rest, stdout, stderr)
+		return cmdBench(ctx, rest, stdin, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintf(stdout, "floodgate %s (%s %s/%s)\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return nil

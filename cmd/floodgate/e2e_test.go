@@ -22,7 +22,9 @@ import (
 	"time"
 )
 
-var binary string // built once by TestMain
+// binary is floodgate, built once by TestMain, with the bench harness
+// floodgate-bench beside it, where `floodgate bench` looks first.
+var binary, benchBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "floodgate-e2e-")
@@ -37,12 +39,19 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "build floodgate:", err)
 		os.Exit(1)
 	}
+	benchBin = filepath.Join(dir, "floodgate-bench")
+	b = exec.Command("go", "build", "-o", benchBin, "../../bench/cmd/floodgate-bench")
+	b.Stdout, b.Stderr = os.Stderr, os.Stderr
+	if err := b.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build floodgate-bench:", err)
+		os.Exit(1)
+	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
 
-// record is one line of JSON output, as CONTRACT.md defines it.
+// record is one line of JSON output, as docs/output-format.md defines it.
 type record struct {
 	Time     string          `json:"time"`
 	Host     string          `json:"host"`
@@ -51,6 +60,7 @@ type record struct {
 	Facility string          `json:"facility"`
 	Severity string          `json:"severity"`
 	Msg      string          `json:"msg"`
+	Event    string          `json:"event"`
 	Summary  *summaryRecord  `json:"summary"`
 	Raw      json.RawMessage `json:"-"`
 }
@@ -72,28 +82,6 @@ type daemon struct {
 	addrs   map[string]string // input type -> bound address
 	metrics string            // metrics endpoint, when asked for
 	done    chan error
-}
-
-// freePort returns a loopback port that was free a moment ago, for peers
-// that need to be told a port before floodgate binds it.
-func freePort(t *testing.T, network string) int {
-	t.Helper()
-	switch network {
-	case "udp":
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		return c.LocalAddr().(*net.UDPAddr).Port
-	default:
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		return l.Addr().(*net.TCPAddr).Port
-	}
 }
 
 // startDaemon runs `floodgate run` with config (where {dir} stands for the
@@ -136,6 +124,22 @@ func startDaemon(t *testing.T, config string, inputs int) *daemon {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("floodgate did not listen on %d inputs:\n%s", inputs, d.stderr.String())
+		}
+	}
+}
+
+// waitLog waits until floodgate has logged msg.
+func (d *daemon) waitLog(msg string) {
+	d.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(d.stderr.String(), "msg=\""+msg+"\"") && !strings.Contains(d.stderr.String(), "msg="+msg+" ") {
+		select {
+		case err := <-d.done:
+			d.t.Fatalf("floodgate exited before logging %q: %v\n%s", msg, err, d.stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			d.t.Fatalf("floodgate did not log %q:\n%s", msg, d.stderr.String())
 		}
 	}
 }
@@ -283,24 +287,30 @@ func indexOf(ss []string, s string) int {
 	return -1
 }
 
-// TestRsyslogForwardsToFloodgate runs a real rsyslogd that receives on UDP
-// and forwards with omfwd over TCP, octet-counted, to floodgate: the way
-// operators put floodgate in front of the disk.
+// TestRsyslogForwardsToFloodgate runs a real rsyslogd that receives over
+// TCP and forwards with omfwd over TCP, octet-counted, to floodgate: the
+// way operators put floodgate in front of the disk. Every hop is a stream,
+// so the counts are exact. Nobody binds a port for another: floodgate and
+// rsyslogd each bind port 0 and say which port they got.
 func TestRsyslogForwardsToFloodgate(t *testing.T) {
 	rsyslogd, err := exec.LookPath("rsyslogd")
 	if err != nil {
 		rsyslogd = "/usr/sbin/rsyslogd"
 	}
-	d := startDaemon(t, jsonConfig, 3)
+	d := startDaemonWithMetrics(t, strings.Replace(jsonConfig, `address = ""`, `address = "127.0.0.1:0"`, 1), 3)
 	_, fport, _ := net.SplitHostPort(d.addrs["tcp"])
 	rdir := t.TempDir()
-	rport := freePort(t, "udp")
+	portFile := filepath.Join(rdir, "imtcp.port")
+	// Only what the test sends is forwarded: rsyslogd's own messages stay
+	// in the default ruleset, which has no action.
 	conf := fmt.Sprintf(`global(workDirectory=%q)
-module(load="imudp")
-input(type="imudp" address="127.0.0.1" port="%d")
-action(type="omfwd" target="127.0.0.1" port=%q protocol="tcp" TCP_Framing="octet-counted"
-       queue.type="LinkedList" queue.size="100000" action.resumeRetryCount="-1")
-`, rdir, rport, fport)
+module(load="imtcp")
+ruleset(name="forward") {
+  action(type="omfwd" target="127.0.0.1" port=%q protocol="tcp" TCP_Framing="octet-counted"
+         queue.type="LinkedList" queue.size="100000" action.resumeRetryCount="-1")
+}
+input(type="imtcp" address="127.0.0.1" port="0" listenPortFileName=%q ruleset="forward")
+`, rdir, fport, portFile)
 	cfg := filepath.Join(rdir, "rsyslog.conf")
 	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
@@ -322,25 +332,47 @@ action(type="omfwd" target="127.0.0.1" port=%q protocol="tcp" TCP_Framing="octet
 			<-rdone
 		}
 	}()
-	// rsyslogd has no readiness signal; wait until its UDP port is bound.
-	waitUDPBound(t, rport)
-
-	const n = 200
-	for i := 0; i < n; i++ {
-		sev := "info"
-		if i%50 == 0 {
-			sev = "err"
+	// rsyslogd writes the port imtcp bound once it listens.
+	var rport string
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if b, err := os.ReadFile(portFile); err == nil && len(bytes.TrimSpace(b)) > 0 {
+			rport = string(bytes.TrimSpace(b))
+			break
 		}
-		msg := fmt.Sprintf("request %d served in %d ms by worker-%c", i, i%7, 'a'+byte(i%3))
-		out, err := exec.Command("logger", "-n", "127.0.0.1", "-P", fmt.Sprint(rport), "-d", "--rfc3164",
-			"-t", "webapp", "--id=31337", "-p", "daemon."+sev, msg).CombinedOutput()
-		if err != nil {
-			t.Fatalf("logger: %v: %s", err, out)
+		select {
+		case err := <-rdone:
+			t.Fatalf("rsyslogd exited before listening: %v\n%s", err, rerr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("rsyslogd wrote no port to %s:\n%s", portFile, rerr.String())
 		}
 	}
-	// rsyslog forwards asynchronously: wait until floodgate has read what
-	// it sent (its pid file being there says nothing about the queue), by
-	// stopping rsyslogd, which drains its action queue on SIGTERM.
+
+	const n = 200
+	c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", rport))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriter(c)
+	for i := 0; i < n; i++ {
+		pri := 3*8 + 6 // daemon.info
+		if i%50 == 0 {
+			pri = 3*8 + 3 // daemon.err
+		}
+		msg := fmt.Sprintf("request %d served in %d ms by worker-%c", i, i%7, 'a'+byte(i%3))
+		fmt.Fprintf(w, "<%d>Nov 27 10:00:%02d webhost webapp[31337]: %s\n", pri, i%60, msg)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// rsyslog forwards asynchronously: wait until floodgate has parsed
+	// every message, then stop both.
+	d.waitMetric("floodgate_messages_parsed_total", func(v float64) bool { return v >= n })
 	if err := r.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -354,6 +386,7 @@ action(type="omfwd" target="127.0.0.1" port=%q protocol="tcp" TCP_Framing="octet
 	var verbatim, counted int64
 	for _, rec := range recs {
 		if rec.App != "webapp" {
+			t.Errorf("a record of another app was forwarded: %s", rec.Raw)
 			continue
 		}
 		if rec.Summary != nil {
@@ -361,12 +394,12 @@ action(type="omfwd" target="127.0.0.1" port=%q protocol="tcp" TCP_Framing="octet
 			continue
 		}
 		verbatim++
-		if rec.ProcID != "31337" || rec.Facility != "daemon" {
-			t.Errorf("forwarded record lost procid or facility: %s", rec.Raw)
+		if rec.Host != "webhost" || rec.ProcID != "31337" || rec.Facility != "daemon" {
+			t.Errorf("forwarded record lost host, procid or facility: %s", rec.Raw)
 		}
 	}
 	if verbatim+counted != n {
-		t.Fatalf("rsyslog forwarded %d messages; floodgate wrote %d verbatim + %d counted = %d\nfloodgate:\n%s\nrsyslogd:\n%s",
+		t.Fatalf("sent %d messages through rsyslog; floodgate wrote %d verbatim + %d counted = %d\nfloodgate:\n%s\nrsyslogd:\n%s",
 			n, verbatim, counted, verbatim+counted, d.stderr.String(), rerr.String())
 	}
 	// The first of the flood got through verbatim, and so did the first
@@ -387,20 +420,6 @@ action(type="omfwd" target="127.0.0.1" port=%q protocol="tcp" TCP_Framing="octet
 	}
 }
 
-func waitUDPBound(t *testing.T, port int) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		c, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err != nil {
-			return // taken: rsyslogd has it
-		}
-		c.Close()
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("nothing bound UDP port %d", port)
-}
-
 // TestShutdownLosesNothing sends a flood over one TCP connection and
 // signals floodgate as soon as the sender is done: every message must be
 // accounted for, verbatim or in a summary's count.
@@ -412,19 +431,24 @@ func TestShutdownLosesNothing(t *testing.T) {
 	}
 	const n = 20000
 	w := bufio.NewWriter(c)
-	for i := 0; i < n; i++ {
-		msg := fmt.Sprintf("<30>1 2026-11-27T10:00:%02d.%06dZ node%d kubelet %d - - status %d of pod-%d ok", i/1000%60, i%1000000, i%3, 1000+i%5, i, i%11)
-		fmt.Fprintf(w, "%d %s", len(msg), msg)
+	send := func(from, to int) {
+		for i := from; i < to; i++ {
+			msg := fmt.Sprintf("<30>1 2026-11-27T10:00:%02d.%06dZ node%d kubelet %d - - status %d of pod-%d ok", i/1000%60, i%1000000, i%3, 1000+i%5, i, i%11)
+			fmt.Fprintf(w, "%d %s", len(msg), msg)
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatalf("send after the signal: %v (the drain closed the connection)", err)
+		}
 	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	// Signal while the connection is still open: the drain must read what
-	// the client already sent before the client closes.
+	send(0, n/2)
+	// Signal while the connection is open, and send the second half once
+	// floodgate says it is shutting down: only a drain that reads
+	// connected clients until they close gets it.
 	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond)
+	d.waitLog("shutting down")
+	send(n/2, n)
 	c.Close()
 	select {
 	case err := <-d.done:
@@ -546,21 +570,15 @@ address = ""
 		t.Fatal(err)
 	}
 	defer c.Close()
-	// No LF: a frame is pending, so the client is not done at the drain
-	// grace.
-	if _, err := c.Write([]byte("<13>Nov 27 10:00:00 h app: still connected")); err != nil {
+	// A whole message and half of the next: a client in the middle of a
+	// frame holds the drain until the drain timeout.
+	if _, err := c.Write([]byte("<13>Nov 27 10:00:00 h app: still connected\n<13>Nov 27 10:00:01 h app: half a mes")); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(d.stderr.String(), "shutting down") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no shutdown after SIGTERM:\n%s", d.stderr.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	d.waitLog("shutting down")
 	select {
 	case err := <-d.done:
 		t.Fatalf("exited (%v) while a client was still connected and the drain timeout is 5m", err)

@@ -1,5 +1,5 @@
 // Command floodgate is a deduplicating, rate-limiting syslog relay. See
-// the README for what it does and CONTRACT.md for its command line.
+// the README for what it does and docs/output-format.md for what it writes.
 package main
 
 import (

@@ -59,7 +59,7 @@ func TestReplayGolden(t *testing.T) {
 }
 
 // TestReplayKeepsTheContract replays generated floods of every kind and
-// checks what CONTRACT.md promises, as the external acceptance tests do:
+// checks what docs/output-format.md promises, as the external acceptance tests do:
 // nothing is lost per source, and the first occurrence of every distinct
 // line (numbers and hex masked) is written verbatim.
 func TestReplayKeepsTheContract(t *testing.T) {

@@ -24,7 +24,7 @@ func BenchmarkFileWrite(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			cfg := fileConfig(b.TempDir(), "{host}/{app}.log", bc.format)
 			cfg.MaxSize = 64 << 20
-			f, err := NewFile(cfg, nil, nil)
+			f, err := New(cfg, nil, nil)
 			if err != nil {
 				b.Fatal(err)
 			}

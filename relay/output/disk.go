@@ -8,7 +8,7 @@ import (
 	"github.com/floodgate/floodgate"
 )
 
-func (f *File) diskLoop() {
+func (f *Dest) diskLoop() {
 	t := time.NewTicker(diskInterval)
 	defer t.Stop()
 	for {
@@ -24,7 +24,10 @@ func (f *File) diskLoop() {
 // checkDisk reads the free space of every filesystem the output writes to
 // (its base directory and the directories of its open files) and sets the
 // level to the worst of them.
-func (f *File) checkDisk() {
+func (f *Dest) checkDisk() {
+	if f.w != nil {
+		return // a writer has no filesystem of its own to guard
+	}
 	dirs := []string{f.tmpl.base}
 	f.mu.Lock()
 	for _, fl := range f.files {
@@ -56,29 +59,29 @@ func (f *File) checkDisk() {
 // levelOf compares a filesystem's free space with the watermarks. Free is
 // what an unprivileged user may still write (f_bavail), as with df. A
 // filesystem out of inodes is full too: no new file can be created on it.
-func (f *File) levelOf(st *syscall.Statfs_t) floodgate.DiskLevel {
+func (f *Dest) levelOf(st *syscall.Statfs_t) floodgate.DiskLevel {
 	bsize := uint64(st.Bsize)
 	total, free := st.Blocks*bsize, st.Bavail*bsize
 	switch {
-	case free < f.cfg.HardMinFree.Of(total), st.Files > 0 && st.Ffree == 0:
+	case free < f.opts.HardMinFree.Of(total), st.Files > 0 && st.Ffree == 0:
 		return floodgate.DiskFull
-	case free < f.cfg.MinFree.Of(total):
+	case free < f.opts.MinFree.Of(total):
 		return floodgate.DiskLow
 	}
 	return floodgate.DiskOK
 }
 
 // setLevel publishes level and logs a change.
-func (f *File) setLevel(level floodgate.DiskLevel) {
+func (f *Dest) setLevel(level floodgate.DiskLevel) {
 	old := floodgate.DiskLevel(f.level.Swap(int32(level)))
 	f.stats.Disk.Store(int32(level))
 	if old == level {
 		return
 	}
 	if level == floodgate.DiskOK {
-		f.log.log.Info("disk space recovered", logLevel, level.String(), logWas, old.String())
+		f.log.Info("disk space recovered", logLevel, level.String(), logWas, old.String())
 	} else {
-		f.log.log.Warn("disk space low", logLevel, level.String(), logWas, old.String(),
-			logMinFree, f.cfg.MinFree.String(), logHardFree, f.cfg.HardMinFree.String())
+		f.log.Warn("disk space low", logLevel, level.String(), logWas, old.String(),
+			logMinFree, f.opts.MinFree.String(), logHardFree, f.opts.HardMinFree.String())
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/floodgate/floodgate"
-	"github.com/floodgate/floodgate/config"
 )
 
 // mountTmpfs mounts a tmpfs of size on a new directory and unmounts it at
@@ -52,8 +51,8 @@ func fill(t *testing.T, name string, n int) {
 func TestDiskFull(t *testing.T) {
 	mnt := mountTmpfs(t, "2m")
 	cfg := fileConfig(mnt, "logs/{host}/{app}.log", "json")
-	cfg.MinFree = config.Space{Bytes: 1 << 20}
-	cfg.HardMinFree = config.Space{Percent: 25} // 512KiB of 2MiB
+	cfg.MinFree = Space{Bytes: 1 << 20}
+	cfg.HardMinFree = Space{Percent: 25} // 512KiB of 2MiB
 	cfg.MaxBuffer = 128 << 10
 	cfg.MaxSize = 0
 	f, stats := newTestFile(t, cfg)
@@ -144,20 +143,20 @@ func TestDiskWatermarks(t *testing.T) {
 		free, total uint64 // blocks of 1KiB
 		inodes      uint64
 		freeInodes  uint64
-		min, hard   config.Space
+		min, hard   Space
 		want        floodgate.DiskLevel
 	}{
-		{name: "ok", free: 500, total: 1000, min: config.Space{Percent: 5}, hard: config.Space{Percent: 1}, want: floodgate.DiskOK},
-		{name: "low by percent", free: 40, total: 1000, min: config.Space{Percent: 5}, hard: config.Space{Percent: 1}, want: floodgate.DiskLow},
-		{name: "full by percent", free: 9, total: 1000, min: config.Space{Percent: 5}, hard: config.Space{Percent: 1}, want: floodgate.DiskFull},
-		{name: "low by bytes", free: 100, total: 1000, min: config.Space{Bytes: 200 << 10}, hard: config.Space{Bytes: 50 << 10}, want: floodgate.DiskLow},
-		{name: "full by bytes", free: 10, total: 1000, min: config.Space{Bytes: 200 << 10}, hard: config.Space{Bytes: 50 << 10}, want: floodgate.DiskFull},
-		{name: "no inodes left", free: 500, total: 1000, inodes: 100, freeInodes: 0, min: config.Space{Percent: 5}, hard: config.Space{Percent: 1}, want: floodgate.DiskFull},
-		{name: "at the mark is ok", free: 50, total: 1000, min: config.Space{Percent: 5}, hard: config.Space{Percent: 1}, want: floodgate.DiskOK},
+		{name: "ok", free: 500, total: 1000, min: Space{Percent: 5}, hard: Space{Percent: 1}, want: floodgate.DiskOK},
+		{name: "low by percent", free: 40, total: 1000, min: Space{Percent: 5}, hard: Space{Percent: 1}, want: floodgate.DiskLow},
+		{name: "full by percent", free: 9, total: 1000, min: Space{Percent: 5}, hard: Space{Percent: 1}, want: floodgate.DiskFull},
+		{name: "low by bytes", free: 100, total: 1000, min: Space{Bytes: 200 << 10}, hard: Space{Bytes: 50 << 10}, want: floodgate.DiskLow},
+		{name: "full by bytes", free: 10, total: 1000, min: Space{Bytes: 200 << 10}, hard: Space{Bytes: 50 << 10}, want: floodgate.DiskFull},
+		{name: "no inodes left", free: 500, total: 1000, inodes: 100, freeInodes: 0, min: Space{Percent: 5}, hard: Space{Percent: 1}, want: floodgate.DiskFull},
+		{name: "at the mark is ok", free: 50, total: 1000, min: Space{Percent: 5}, hard: Space{Percent: 1}, want: floodgate.DiskOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := &File{cfg: config.Output{MinFree: tt.min, HardMinFree: tt.hard}}
+			f := &Dest{opts: Options{MinFree: tt.min, HardMinFree: tt.hard}}
 			st := syscall.Statfs_t{Bsize: 1024, Blocks: tt.total, Bavail: tt.free, Bfree: tt.free, Files: tt.inodes, Ffree: tt.freeInodes}
 			if got := f.levelOf(&st); got != tt.want {
 				t.Errorf("level %v, want %v", got, tt.want)

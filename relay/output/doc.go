@@ -17,7 +17,7 @@
 // counted against its source (host, app), and once a Flush writes every
 // buffer out again the output writes, for each such source, a suppressed
 // summary of its own (fp "write-error", reason "write error", count = the
-// messages lost). So CONTRACT.md's accounting still holds: verbatim
+// messages lost). So the accounting of docs/output-format.md still holds: verbatim
 // records plus summary counts equal the messages received. Only what is
 // still buffered when Close gives up is lost for good, and Close says so
 // in its error, in the log and in Stats.Lost.

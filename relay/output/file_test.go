@@ -14,7 +14,6 @@ import (
 	"github.com/floodgate/floodgate/internal/golden"
 
 	"github.com/floodgate/floodgate"
-	"github.com/floodgate/floodgate/config"
 )
 
 func TestFileGolden(t *testing.T) {
@@ -335,13 +334,13 @@ func TestNew(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct {
 		name    string
-		cfg     config.Output
+		cfg     Options
 		want    string
 		wantErr bool
 	}{
-		{name: "file", cfg: fileConfig(dir, "a/{host}.log", "json"), want: "*output.File"},
-		{name: "stdout", cfg: config.Output{Type: "stdout", Format: "rfc5424"}, want: "*output.Writer"},
-		{name: "bad type", cfg: config.Output{Type: "kafka"}, wantErr: true},
+		{name: "file", cfg: fileConfig(dir, "a/{host}.log", "json"), want: "*output.Dest"},
+		{name: "stdout", cfg: Options{Type: "stdout", Format: "rfc5424"}, want: "*output.Dest"},
+		{name: "bad type", cfg: Options{Type: "kafka"}, wantErr: true},
 		{name: "bad format", cfg: fileConfig(dir, "{host}.log", "xml"), wantErr: true},
 		{name: "base not creatable", cfg: fileConfig("/proc/none", "{host}.log", ""), wantErr: true},
 	}

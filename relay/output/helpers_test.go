@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/floodgate/floodgate"
-	"github.com/floodgate/floodgate/config"
 )
 
 var t0 = time.Date(2018, 9, 9, 10, 2, 37, 0, time.UTC)
@@ -24,7 +23,7 @@ var t0 = time.Date(2018, 9, 9, 10, 2, 37, 0, time.UTC)
 func rec(host, app string, i int) *floodgate.Record {
 	return &floodgate.Record{Message: floodgate.Message{
 		Time: t0.Add(time.Duration(i) * time.Millisecond), Host: host, App: app, ProcID: "12436",
-		Facility: 3, Severity: floodgate.Info, Format: floodgate.Traditional,
+		Facility: 3, Severity: floodgate.Info, Syntax: floodgate.SyntaxTraditional,
 		Text: "syscall.Syscall6(0x101, 0xffffffffffffff9c, 0xc457325700, 0x800c2) #" + itoa(i),
 	}}
 }
@@ -48,9 +47,9 @@ func fixture() []*floodgate.Record {
 		return r
 	}
 	rfc := rec("web-1", "nginx", 1)
-	rfc.Format, rfc.MsgID, rfc.StructuredData = floodgate.RFC5424, "ACCESS", `[meta@32473 status="500"]`
+	rfc.Syntax, rfc.MsgID, rfc.StructuredData = floodgate.SyntaxRFC5424, "ACCESS", `[meta@32473 status="500"]`
 	unparsed := &floodgate.Record{Message: floodgate.Message{Time: t0, Host: "-", App: "-", Text: "not syslog at all", Facility: 1, Severity: floodgate.Notice}}
-	internal := &floodgate.Record{Message: floodgate.Message{Time: t0, Host: "relay-1", App: "floodgate", Text: "disk low", Facility: 5, Severity: floodgate.Warning, Format: floodgate.Internal}}
+	internal := &floodgate.Record{Message: floodgate.Message{Time: t0, Host: "relay-1", App: "floodgate", Text: "disk low", Facility: 5, Severity: floodgate.Warning, Syntax: floodgate.Internal}}
 	return []*floodgate.Record{
 		rec("ip-10-18-39-127", "dockerd", 0),
 		rfc,
@@ -65,22 +64,20 @@ func fixture() []*floodgate.Record {
 	}
 }
 
-// fileConfig is a file output under dir with the config's defaults.
-func fileConfig(dir, path, format string) config.Output {
-	o := config.Output{Type: "file", Path: filepath.Join(dir, path), Format: format}
-	c := config.Default()
-	d := c.Outputs[0]
-	o.MaxSize, o.MaxFiles, o.MaxOpenFiles, o.MinFree, o.HardMinFree, o.MaxBuffer = d.MaxSize, d.MaxFiles, d.MaxOpenFiles, d.MinFree, d.HardMinFree, d.MaxBuffer
+// fileConfig is a file output under dir with the defaults.
+func fileConfig(dir, path, format string) Options {
+	o := DefaultOptions()
+	o.Type, o.Path, o.Format = "file", filepath.Join(dir, path), format
 	return o
 }
 
 // newTestFile starts a file output and closes it at the end of the test.
-func newTestFile(t *testing.T, cfg config.Output) (*File, *Stats) {
+func newTestFile(t *testing.T, cfg Options) (*Dest, *Stats) {
 	t.Helper()
 	stats := new(Stats)
-	f, err := NewFile(cfg, nil, stats)
+	f, err := New(cfg, nil, stats)
 	if err != nil {
-		t.Fatalf("NewFile: %v", err)
+		t.Fatalf("New: %v", err)
 	}
 	t.Cleanup(func() { f.Close() })
 	return f, stats
@@ -174,4 +171,17 @@ func accountDir(t *testing.T, dir string) (map[string]int64, int) {
 		return nil
 	})
 	return account(t, &all)
+}
+
+// newTestWriter is NewWriter with a smaller max_buffer.
+func newTestWriter(w io.Writer, format string, maxBuffer int, stats *Stats) *Dest {
+	o := NewWriter(w, format, stats)
+	o.maxBuffer = maxBuffer
+	return o
+}
+
+// inside reports whether path lies under base.
+func inside(base, path string) bool {
+	rel, err := filepath.Rel(base, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../") && !filepath.IsAbs(rel)
 }

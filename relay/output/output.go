@@ -3,15 +3,11 @@ package output
 import (
 	"errors"
 	"fmt"
-	"log/slog"
-	"os"
 	"sort"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/floodgate/floodgate"
-	"github.com/floodgate/floodgate/config"
 )
 
 // Output is a destination for records. Write, Flush and Close are safe for
@@ -51,9 +47,10 @@ type Stats struct {
 	Bytes   atomic.Int64
 	// WriteErrors counts failed opens, writes, renames and compressions.
 	WriteErrors atomic.Int64
-	// Lost counts messages (Record.Messages) the output dropped; each is
-	// later stood for by a suppressed summary, except those still buffered
-	// when Close gave up.
+	// Lost counts messages (Record.Messages: a summary counts for the
+	// messages it stands for) the output dropped; each is later stood for
+	// by a suppressed summary, except those still buffered when Close gave
+	// up.
 	Lost atomic.Int64
 	// Summaries counts the suppressed summaries the output wrote itself.
 	Summaries atomic.Int64
@@ -71,29 +68,9 @@ type Stats struct {
 // DiskLevel returns Disk as a floodgate.DiskLevel.
 func (s *Stats) DiskLevel() floodgate.DiskLevel { return floodgate.DiskLevel(s.Disk.Load()) }
 
-// New returns the output cfg describes: a *File for type "file", a writer
-// to os.Stdout for "stdout". A file output creates its base directory
-// before returning, so a bad path is an error here rather than at the
-// first write. log may be nil; stats may be nil when nobody reads them.
-func New(cfg config.Output, log *slog.Logger, stats *Stats) (Output, error) {
-	switch cfg.Type {
-	case "file":
-		return NewFile(cfg, log, stats)
-	case "stdout":
-		return newWriter(os.Stdout, cfg.Format, int(cfg.MaxBuffer), log, stats), nil
-	}
-	return nil, fmt.Errorf("output type %q: want \"file\" or \"stdout\"", cfg.Type)
-}
-
-// Sizes of buffers.
-const (
-	// flushSize is the buffer size past which a destination's buffer is
-	// written out without waiting for Flush.
-	flushSize = 64 << 10
-	// defaultMaxBuffer bounds buffered bytes when the config leaves
-	// max_buffer at zero.
-	defaultMaxBuffer = 8 << 20
-)
+// flushSize is the buffer size past which a destination's buffer is
+// written out without waiting for Flush.
+const flushSize = 64 << 10
 
 // Suppressed summaries the output writes for what it dropped.
 const (
@@ -153,7 +130,7 @@ func (l losses) take() []floodgate.Record {
 				Time: e.last, Host: k.host, App: k.app,
 				Facility: e.facility, Severity: e.severity,
 				Text:   fmt.Sprintf("floodgate could not write %d messages (%d bytes): %s", e.count, e.bytes, lostReason),
-				Format: floodgate.Internal,
+				Syntax: floodgate.Internal,
 			},
 			Summary: &floodgate.Summary{
 				Kind: floodgate.Suppressed, FP: lostFP, Count: e.count, First: e.first, Last: e.last,
@@ -182,55 +159,16 @@ func (l losses) total() int64 {
 
 // Log keys of the output's records.
 const (
-	logComponent = "component"
-	logPath      = "path"
-	logFile      = "file"
-	logOp        = "op"
-	logErr       = "err"
-	logBuffered  = "buffered"
-	logRecords   = "records"
-	logBytes     = "bytes"
-	logCounted   = "counted_messages"
-	logLevel     = "level"
-	logWas       = "was"
-	logMinFree   = "min_free"
-	logHardFree  = "hard_min_free"
-	logSkipped   = "errors_not_logged"
+	logPath     = "path"
+	logFile     = "file"
+	logOp       = "op"
+	logErr      = "err"
+	logBuffered = "buffered"
+	logMessages = "messages"
+	logBytes    = "bytes"
+	logCounted  = "counted_messages"
+	logLevel    = "level"
+	logWas      = "was"
+	logMinFree  = "min_free"
+	logHardFree = "hard_min_free"
 )
-
-// errLog logs errors at most once per interval, with the number left out
-// since: a relay that floods its own log with write errors is the bug
-// floodgate exists to prevent.
-type errLog struct {
-	log      *slog.Logger
-	interval time.Duration
-
-	mu      sync.Mutex
-	last    time.Time
-	skipped int
-}
-
-func newErrLog(log *slog.Logger) *errLog {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &errLog{log: log.With(logComponent, "output"), interval: 10 * time.Second}
-}
-
-// error logs msg with args unless an error was logged within the interval.
-func (e *errLog) error(msg string, args ...any) {
-	e.mu.Lock()
-	now := time.Now()
-	if !e.last.IsZero() && now.Sub(e.last) < e.interval {
-		e.skipped++
-		e.mu.Unlock()
-		return
-	}
-	skipped := e.skipped
-	e.last, e.skipped = now, 0
-	e.mu.Unlock()
-	if skipped > 0 {
-		args = append(args, logSkipped, skipped)
-	}
-	e.log.Error(msg, args...)
-}

@@ -2,7 +2,6 @@ package output
 
 import (
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -162,10 +161,4 @@ func (t *template) rotated() *regexp.Regexp {
 	}
 	b.WriteString(rotatedSuffix + "$")
 	return regexp.MustCompile(b.String())
-}
-
-// inside reports whether path lies under base, for tests and assertions.
-func inside(base, path string) bool {
-	rel, err := filepath.Rel(base, path)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../") && !filepath.IsAbs(rel)
 }

@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"sync"
-
-	"github.com/floodgate/floodgate/config"
 )
 
 // rotator numbers, compresses and prunes rotated files in one goroutine,
@@ -27,7 +26,7 @@ type rotator struct {
 	base     string
 	rotated  *regexp.Regexp
 	stats    *Stats
-	log      *errLog
+	log      *slog.Logger
 
 	mu      sync.Mutex
 	cond    *sync.Cond // signals new jobs, and idleness to wait
@@ -40,9 +39,9 @@ type rotator struct {
 // rotation is a current file renamed aside, to become path.1.
 type rotation struct{ path, aside string }
 
-func newRotator(t template, cfg config.Output, stats *Stats, log *errLog) *rotator {
+func newRotator(t template, o Options, stats *Stats, log *slog.Logger) *rotator {
 	r := &rotator{
-		maxFiles: cfg.MaxFiles, compress: cfg.Compress, maxTotal: int64(cfg.MaxTotal), maxSize: int64(cfg.MaxSize),
+		maxFiles: o.MaxFiles, compress: o.Compress, maxTotal: o.MaxTotal, maxSize: o.MaxSize,
 		base: t.base, rotated: t.rotated(), stats: stats, log: log,
 		done: make(chan struct{}),
 	}
@@ -160,7 +159,7 @@ func (r *rotator) remove(name string) {
 
 func (r *rotator) failed(op string, err error) {
 	r.stats.WriteErrors.Add(1)
-	r.log.error("rotation error", logOp, op, logErr, err)
+	r.log.Error("rotation error", logOp, op, logErr, err)
 }
 
 // gzip compresses name into name.gz and removes name; on failure (a full

@@ -71,7 +71,7 @@ func TestWriterErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			w := &flaky{down: true, err: tt.err}
 			stats := new(Stats)
-			o := newWriter(w, "json", 64<<10, nil, stats)
+			o := newTestWriter(w, "json", 64<<10, stats)
 			want := map[string]int64{}
 			dropped := 0
 			for i := range tt.n {
@@ -157,7 +157,7 @@ func (p *partial) Write(b []byte) (int, error) {
 }
 
 // TestWriterAccountingRandom runs random sequences of writes, summaries,
-// flushes and outages, partial writes included, and checks CONTRACT.md's
+// flushes and outages, partial writes included, and checks the accounting
 // invariant at the end: for every source, written + counted = sent.
 func TestWriterAccountingRandom(t *testing.T) {
 	for _, seed := range []uint64{1, 2, 3, 4} {
@@ -165,7 +165,7 @@ func TestWriterAccountingRandom(t *testing.T) {
 			rnd := rand.New(rand.NewPCG(seed, 99))
 			w := &partial{}
 			stats := new(Stats)
-			o := newWriter(w, "json", 64<<10, nil, stats)
+			o := newTestWriter(w, "json", 64<<10, stats)
 			sent := map[string]int64{}
 			var dropped int64
 			for i := range 8000 {
@@ -201,5 +201,29 @@ func TestWriterAccountingRandom(t *testing.T) {
 			}
 			t.Logf("dropped %d messages, %d write errors, %d summaries", dropped, stats.WriteErrors.Load(), stats.Summaries.Load())
 		})
+	}
+}
+
+// What Close cannot write is counted in messages: a summary for its count,
+// floodgate's own record for none.
+func TestCloseCountsLostMessages(t *testing.T) {
+	w := &flaky{down: true, err: syscall.EIO}
+	stats := new(Stats)
+	o := NewWriter(w, "json", stats)
+	recs := fixture()
+	var want int64
+	for _, r := range recs {
+		if err := o.Write(r); err != nil {
+			t.Fatalf("Write: %v", err)
+		}
+		if r.Summary != nil || r.Syntax != floodgate.Internal {
+			want += r.Messages()
+		}
+	}
+	if err := o.Close(); err == nil {
+		t.Fatal("Close with the writer down succeeded")
+	}
+	if got := stats.Lost.Load(); got != want {
+		t.Errorf("Stats.Lost = %d, want %d messages", got, want)
 	}
 }

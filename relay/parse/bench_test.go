@@ -50,19 +50,6 @@ func BenchmarkMachine3164(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
 
-func BenchmarkSourceKey(b *testing.B) {
-	for _, s := range shapes {
-		b.Run(s.name, func(b *testing.B) {
-			frame := []byte(s.frame)
-			b.ReportAllocs()
-			for b.Loop() {
-				SourceKey(frame)
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
-		})
-	}
-}
-
 // BenchmarkParseSeed parses the incident's capture line by line: the mix a
 // replay of it sees.
 func BenchmarkParseSeed(b *testing.B) {

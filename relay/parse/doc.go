@@ -9,9 +9,10 @@
 //
 // The formats are parsed with the single-message machines of
 // github.com/leodido/go-syslog/v4 in best-effort mode, with the corrections
-// the relay needs around them: the year of an RFC 3164 timestamp is the one
-// that puts it nearest the receive time (so a relay running over New Year
-// gets Dec 31 right), such timestamps are read in Options.Location, and the
+// the relay needs around them: the year of an RFC 3164 timestamp is the
+// latest that puts it at most MaxSkew (a day) after the receive time, so a
+// relay running over New Year gets Dec 31 right and a line is never dated
+// in the future, such timestamps are read in Options.Location, and the
 // text is always a suffix of the frame as received (rsyslog's #011 escapes,
 // raw tabs, control bytes and invalid UTF-8 stay as they came). Where the
 // RFC 3164 machine reports fields that do not line up with the frame (a tag
@@ -54,8 +55,4 @@
 //     in their place, and the fields it finds are checked against the frame
 //     itself, so a line with an ANSI colour code keeps its host and app, and
 //     its text keeps the bytes as they came.
-//
-// SourceKey hashes (host, app) of a frame without a full parse, so that the
-// relay can shard frames across workers before parsing; it agrees with
-// Parse by construction: the same scanners first, the same parse after.
 package parse

@@ -25,9 +25,3 @@ func ExampleParser_Parse() {
 	// 2018-09-09T10:02:38.5Z myhost/root[] user.notice "hello"
 	// 2018-09-10T00:00:00Z -/-[] user.notice "not syslog at all"
 }
-
-func ExampleSourceKey() {
-	frame := []byte("<30>Sep  9 10:02:37 ip-10-18-39-127 dockerd[12436]: goroutine 2648 [runnable]:")
-	fmt.Println(parse.SourceKey(frame) == parse.KeyOf("ip-10-18-39-127", "dockerd"))
-	// Output: true
-}

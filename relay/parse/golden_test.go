@@ -15,15 +15,15 @@ import (
 )
 
 // received is the fixed receive time of the tests: the seed capture is of
-// September 2018, so its lines get 2018.
-var received = time.Date(2018, 9, 10, 0, 0, 0, 0, time.UTC)
+// September 2018 and its last line of Sep 11 01:24, so its lines get 2018.
+var received = time.Date(2018, 9, 12, 0, 0, 0, 0, time.UTC)
 
 var formatNames = [...]string{
-	floodgate.Unparsed:    "unparsed",
-	floodgate.RFC3164:     "rfc3164",
-	floodgate.RFC5424:     "rfc5424",
-	floodgate.Traditional: "traditional",
-	floodgate.Internal:    "internal",
+	floodgate.Unparsed:          "unparsed",
+	floodgate.SyntaxRFC3164:     "rfc3164",
+	floodgate.SyntaxRFC5424:     "rfc5424",
+	floodgate.SyntaxTraditional: "traditional",
+	floodgate.Internal:          "internal",
 }
 
 // render prints m as one line of JSON-ish text; strings are Go-quoted so
@@ -31,7 +31,7 @@ var formatNames = [...]string{
 func render(m *floodgate.Message) string {
 	return fmt.Sprintf("{time: %s, host: %s, app: %s, procid: %s, msgid: %s, facility: %s, severity: %s, format: %s, sd: %s, size: %d, text: %s}",
 		m.Time.Format(time.RFC3339Nano), strconv.Quote(m.Host), strconv.Quote(m.App), strconv.Quote(m.ProcID),
-		strconv.Quote(m.MsgID), m.Facility, m.Severity, formatNames[m.Format], strconv.Quote(m.StructuredData),
+		strconv.Quote(m.MsgID), m.Facility, m.Severity, formatNames[m.Syntax], strconv.Quote(m.StructuredData),
 		m.Size, strconv.Quote(m.Text))
 }
 

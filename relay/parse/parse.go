@@ -86,8 +86,8 @@ func newMachine3164() syslog.Machine {
 // Parse fills *m from one frame, a message without its framing (a trailing
 // CR or LF is trimmed). It never fails: a frame that fits no format becomes
 // an Unparsed message holding the whole frame. received is the time the
-// frame arrived: RFC 3164 and traditional timestamps get the year that puts
-// them nearest to it, and a message without a timestamp gets it. m.Size is
+// frame arrived: RFC 3164 and traditional timestamps get the latest year
+// that puts them at most MaxSkew after it, and a message without a timestamp gets it. m.Size is
 // len(frame); m.Input is left as the caller set it. Parse keeps nothing of
 // frame after it returns.
 func (p *Parser) Parse(frame []byte, received time.Time, m *floodgate.Message) {
@@ -130,10 +130,10 @@ func maybeSyslog(f []byte) bool {
 // fillFast fills m from a frame the scanner accepted.
 func (p *Parser) fillFast(f []byte, h *header, received time.Time, m *floodgate.Message) {
 	if h.pri < 0 {
-		m.Format = floodgate.Traditional
+		m.Syntax = floodgate.SyntaxTraditional
 		m.Facility, m.Severity = defaultFacility, defaultSeverity
 	} else {
-		m.Format = floodgate.RFC3164
+		m.Syntax = floodgate.SyntaxRFC3164
 		m.Facility, m.Severity = floodgate.Facility(h.pri/8), floodgate.Severity(h.pri%8)
 	}
 	if h.rfc3339.set {
@@ -152,7 +152,7 @@ func (p *Parser) fillFast(f []byte, h *header, received time.Time, m *floodgate.
 
 // fillFast5424 fills m from a frame scan5424 accepted.
 func (p *Parser) fillFast5424(f []byte, h *header5424, received time.Time, m *floodgate.Message) {
-	m.Format = floodgate.RFC5424
+	m.Syntax = floodgate.SyntaxRFC5424
 	m.Facility, m.Severity = floodgate.Facility(h.pri/8), floodgate.Severity(h.pri%8)
 	m.Time = received
 	if ts := &h.ts; ts.set {
@@ -187,7 +187,7 @@ func (p *Parser) zone(ts *stamp3339) *time.Location {
 
 // unparsed keeps a frame that fits no format whole.
 func unparsed(f []byte, received time.Time, m *floodgate.Message) {
-	m.Format = floodgate.Unparsed
+	m.Syntax = floodgate.Unparsed
 	m.Facility, m.Severity = defaultFacility, defaultSeverity
 	m.Time = received
 	m.Host, m.App = "-", "-"

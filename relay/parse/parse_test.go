@@ -1,7 +1,6 @@
 package parse
 
 import (
-	"sync"
 	"testing"
 	"time"
 
@@ -14,7 +13,7 @@ type want struct {
 	host, app, procid, msgid string
 	facility                 floodgate.Facility
 	severity                 floodgate.Severity
-	format                   floodgate.Format
+	format                   floodgate.Syntax
 	time                     time.Time
 	text, sd                 string
 }
@@ -30,59 +29,59 @@ func TestParse(t *testing.T) {
 		want  want
 	}{
 		{"traditional seed line", "Sep  9 10:02:37 ip-10-18-39-127 dockerd[12436]: goroutine 2648 [runnable]:",
-			want{"ip-10-18-39-127", "dockerd", "12436", "", user, floodgate.Notice, floodgate.Traditional, utc(2018, 9, 9, 10, 2, 37, 0), "goroutine 2648 [runnable]:", ""}},
+			want{"ip-10-18-39-127", "dockerd", "12436", "", user, floodgate.Notice, floodgate.SyntaxTraditional, utc(2018, 9, 9, 10, 2, 37, 0), "goroutine 2648 [runnable]:", ""}},
 		{"traditional #011 stays", "Sep  9 10:02:37 ip-10-18-39-127 dockerd[12436]: #011/usr/local/go/src/os/file_unix.go:97 +0x80",
-			want{"ip-10-18-39-127", "dockerd", "12436", "", user, floodgate.Notice, floodgate.Traditional, utc(2018, 9, 9, 10, 2, 37, 0), "#011/usr/local/go/src/os/file_unix.go:97 +0x80", ""}},
+			want{"ip-10-18-39-127", "dockerd", "12436", "", user, floodgate.Notice, floodgate.SyntaxTraditional, utc(2018, 9, 9, 10, 2, 37, 0), "#011/usr/local/go/src/os/file_unix.go:97 +0x80", ""}},
 		{"traditional zero-padded day", "Sep 09 10:02:37 host app: x",
-			want{"host", "app", "", "", user, floodgate.Notice, floodgate.Traditional, utc(2018, 9, 9, 10, 2, 37, 0), "x", ""}},
+			want{"host", "app", "", "", user, floodgate.Notice, floodgate.SyntaxTraditional, utc(2018, 9, 9, 10, 2, 37, 0), "x", ""}},
 		{"traditional trailing CRLF trimmed", "Sep  9 10:02:37 host app: x\r\n",
-			want{"host", "app", "", "", user, floodgate.Notice, floodgate.Traditional, utc(2018, 9, 9, 10, 2, 37, 0), "x", ""}},
-		{"rfc3164 logger", "<13>Nov 27 10:00:00 myhost root: hello",
-			want{"myhost", "root", "", "", user, floodgate.Notice, floodgate.RFC3164, utc(2018, 11, 27, 10, 0, 0, 0), "hello", ""}},
+			want{"host", "app", "", "", user, floodgate.Notice, floodgate.SyntaxTraditional, utc(2018, 9, 9, 10, 2, 37, 0), "x", ""}},
+		{"rfc3164 logger, a stamp from the future is last year's", "<13>Nov 27 10:00:00 myhost root: hello",
+			want{"myhost", "root", "", "", user, floodgate.Notice, floodgate.SyntaxRFC3164, utc(2017, 11, 27, 10, 0, 0, 0), "hello", ""}},
 		{"rfc3164 journald forward without host", "<30>Sep  9 10:00:00 app[12]: hello",
-			want{"-", "app", "12", "", daemon, floodgate.Info, floodgate.RFC3164, utc(2018, 9, 9, 10, 0, 0, 0), "hello", ""}},
+			want{"-", "app", "12", "", daemon, floodgate.Info, floodgate.SyntaxRFC3164, utc(2018, 9, 9, 10, 0, 0, 0), "hello", ""}},
 		{"rfc3164 raw tab kept", "<13>Sep  9 10:00:00 h a: x\ty",
-			want{"h", "a", "", "", user, floodgate.Notice, floodgate.RFC3164, utc(2018, 9, 9, 10, 0, 0, 0), "x\ty", ""}},
+			want{"h", "a", "", "", user, floodgate.Notice, floodgate.SyntaxRFC3164, utc(2018, 9, 9, 10, 0, 0, 0), "x\ty", ""}},
 		{"rfc3164 invalid utf-8 kept", "<13>Sep  9 10:00:00 h a: \xff\xfe\xfd",
-			want{"h", "a", "", "", user, floodgate.Notice, floodgate.RFC3164, utc(2018, 9, 9, 10, 0, 0, 0), "\xff\xfe\xfd", ""}},
+			want{"h", "a", "", "", user, floodgate.Notice, floodgate.SyntaxRFC3164, utc(2018, 9, 9, 10, 0, 0, 0), "\xff\xfe\xfd", ""}},
 		{"rfc3164 tag without pid", "<13>Sep  9 10:00:00 h app: x",
-			want{"h", "app", "", "", user, floodgate.Notice, floodgate.RFC3164, utc(2018, 9, 9, 10, 0, 0, 0), "x", ""}},
+			want{"h", "app", "", "", user, floodgate.Notice, floodgate.SyntaxRFC3164, utc(2018, 9, 9, 10, 0, 0, 0), "x", ""}},
 		{"rfc3164 brackets without colon", "<13>Sep  9 10:00:00 h app[12] x",
-			want{"h", "-", "", "", user, floodgate.Notice, floodgate.RFC3164, utc(2018, 9, 9, 10, 0, 0, 0), "app[12] x", ""}},
+			want{"h", "-", "", "", user, floodgate.Notice, floodgate.SyntaxRFC3164, utc(2018, 9, 9, 10, 0, 0, 0), "app[12] x", ""}},
 		{"rfc3164 control bytes kept", "<13>Sep  9 10:00:00 h a: \x1b[1mbold",
-			want{"h", "a", "", "", user, floodgate.Notice, floodgate.RFC3164, utc(2018, 9, 9, 10, 0, 0, 0), "\x1b[1mbold", ""}},
+			want{"h", "a", "", "", user, floodgate.Notice, floodgate.SyntaxRFC3164, utc(2018, 9, 9, 10, 0, 0, 0), "\x1b[1mbold", ""}},
 		{"rfc3164 embedded newline (octet-counted frame)", "<13>Sep  9 10:00:00 h a: x\ny",
-			want{"h", "a", "", "", user, floodgate.Notice, floodgate.RFC3164, utc(2018, 9, 9, 10, 0, 0, 0), "x\ny", ""}},
+			want{"h", "a", "", "", user, floodgate.Notice, floodgate.SyntaxRFC3164, utc(2018, 9, 9, 10, 0, 0, 0), "x\ny", ""}},
 		{"traditional rfc3339 stamp", "2018-09-09T10:00:00.5+02:00 h a[1]: x",
-			want{"h", "a", "1", "", user, floodgate.Notice, floodgate.Traditional, utc(2018, 9, 9, 8, 0, 0, 5e8), "x", ""}},
+			want{"h", "a", "1", "", user, floodgate.Notice, floodgate.SyntaxTraditional, utc(2018, 9, 9, 8, 0, 0, 5e8), "x", ""}},
 		{"traditional control bytes kept", "Sep  9 10:02:37 h a[1]: \x1b[31mred\x1b[0m",
-			want{"h", "a", "1", "", user, floodgate.Notice, floodgate.Traditional, utc(2018, 9, 9, 10, 2, 37, 0), "\x1b[31mred\x1b[0m", ""}},
+			want{"h", "a", "1", "", user, floodgate.Notice, floodgate.SyntaxTraditional, utc(2018, 9, 9, 10, 2, 37, 0), "\x1b[31mred\x1b[0m", ""}},
 		{"traditional control byte in host", "Sep  9 10:02:37 h\x01 a[1]: x",
-			want{"-", "-", "", "", user, floodgate.Notice, floodgate.Traditional, utc(2018, 9, 9, 10, 2, 37, 0), "h\x01 a[1]: x", ""}},
+			want{"-", "-", "", "", user, floodgate.Notice, floodgate.SyntaxTraditional, utc(2018, 9, 9, 10, 2, 37, 0), "h\x01 a[1]: x", ""}},
 		{"traditional host and tag '-'", "Sep  9 10:02:37 - -[1]: x",
-			want{"-", "-", "1", "", user, floodgate.Notice, floodgate.Traditional, utc(2018, 9, 9, 10, 2, 37, 0), "x", ""}},
+			want{"-", "-", "1", "", user, floodgate.Notice, floodgate.SyntaxTraditional, utc(2018, 9, 9, 10, 2, 37, 0), "x", ""}},
 		{"traditional host '-'", "Sep  9 10:02:37 - app: x",
-			want{"-", "app", "", "", user, floodgate.Notice, floodgate.Traditional, utc(2018, 9, 9, 10, 2, 37, 0), "x", ""}},
+			want{"-", "app", "", "", user, floodgate.Notice, floodgate.SyntaxTraditional, utc(2018, 9, 9, 10, 2, 37, 0), "x", ""}},
 		{"traditional tag '-'", "Sep  9 10:02:37 h -: x",
-			want{"h", "-", "", "", user, floodgate.Notice, floodgate.Traditional, utc(2018, 9, 9, 10, 2, 37, 0), "x", ""}},
+			want{"h", "-", "", "", user, floodgate.Notice, floodgate.SyntaxTraditional, utc(2018, 9, 9, 10, 2, 37, 0), "x", ""}},
 		{"traditional hostless tag '-'", "Sep  9 10:02:37 -: x",
-			want{"-", "-", "", "", user, floodgate.Notice, floodgate.Traditional, utc(2018, 9, 9, 10, 2, 37, 0), "x", ""}},
+			want{"-", "-", "", "", user, floodgate.Notice, floodgate.SyntaxTraditional, utc(2018, 9, 9, 10, 2, 37, 0), "x", ""}},
 		{"rfc3164 pri 0", "<0>Sep  9 10:00:00 h kernel: x",
-			want{"h", "kernel", "", "", 0, floodgate.Emerg, floodgate.RFC3164, utc(2018, 9, 9, 10, 0, 0, 0), "x", ""}},
+			want{"h", "kernel", "", "", 0, floodgate.Emerg, floodgate.SyntaxRFC3164, utc(2018, 9, 9, 10, 0, 0, 0), "x", ""}},
 		{"rfc3164 pri 191", "<191>Sep  9 10:00:00 h a: x",
-			want{"h", "a", "", "", 23, floodgate.Debug, floodgate.RFC3164, utc(2018, 9, 9, 10, 0, 0, 0), "x", ""}},
+			want{"h", "a", "", "", 23, floodgate.Debug, floodgate.SyntaxRFC3164, utc(2018, 9, 9, 10, 0, 0, 0), "x", ""}},
 		{"rfc3164 pri over 191 unparsed", "<192>Sep  9 10:00:00 h a: x",
 			want{"-", "-", "", "", user, floodgate.Notice, floodgate.Unparsed, time.Time{}, "<192>Sep  9 10:00:00 h a: x", ""}},
 		{"rfc3164 without timestamp", "<13>just text",
-			want{"-", "-", "", "", user, floodgate.Notice, floodgate.RFC3164, time.Time{}, "just text", ""}},
+			want{"-", "-", "", "", user, floodgate.Notice, floodgate.SyntaxRFC3164, time.Time{}, "just text", ""}},
 		{"rfc5424 basic", "<14>1 2026-11-27T10:00:00.123+00:00 host app 123 ID47 - text",
-			want{"host", "app", "123", "ID47", user, floodgate.Info, floodgate.RFC5424, utc(2026, 11, 27, 10, 0, 0, 123e6), "text", ""}},
+			want{"host", "app", "123", "ID47", user, floodgate.Info, floodgate.SyntaxRFC5424, utc(2026, 11, 27, 10, 0, 0, 123e6), "text", ""}},
 		{"rfc5424 logger structured data", `<13>1 2026-11-27T10:00:00.123456+00:00 myhost root - - [timeQuality tzKnown="1" isSynced="0"] hello`,
-			want{"myhost", "root", "", "", user, floodgate.Notice, floodgate.RFC5424, utc(2026, 11, 27, 10, 0, 0, 123456e3), "hello", `[timeQuality tzKnown="1" isSynced="0"]`}},
+			want{"myhost", "root", "", "", user, floodgate.Notice, floodgate.SyntaxRFC5424, utc(2026, 11, 27, 10, 0, 0, 123456e3), "hello", `[timeQuality tzKnown="1" isSynced="0"]`}},
 		{"rfc5424 nil values", "<14>1 - - - - - -",
-			want{"-", "-", "", "", user, floodgate.Info, floodgate.RFC5424, time.Time{}, "", ""}},
+			want{"-", "-", "", "", user, floodgate.Info, floodgate.SyntaxRFC5424, time.Time{}, "", ""}},
 		{"rfc5424 raw tab and bad utf-8", "<14>1 2026-11-27T10:00:00Z h a - - - x\ty\xff",
-			want{"h", "a", "", "", user, floodgate.Info, floodgate.RFC5424, utc(2026, 11, 27, 10, 0, 0, 0), "x\ty\xff", ""}},
+			want{"h", "a", "", "", user, floodgate.Info, floodgate.SyntaxRFC5424, utc(2026, 11, 27, 10, 0, 0, 0), "x\ty\xff", ""}},
 		{"garbage unparsed", "hello world",
 			want{"-", "-", "", "", user, floodgate.Notice, floodgate.Unparsed, time.Time{}, "hello world", ""}},
 		{"empty unparsed", "",
@@ -114,8 +113,8 @@ func checkMessage(t *testing.T, m *floodgate.Message, w want) {
 	if m.Host != w.host || m.App != w.app || m.ProcID != w.procid || m.MsgID != w.msgid {
 		t.Errorf("host/app/procid/msgid = %q %q %q %q, want %q %q %q %q", m.Host, m.App, m.ProcID, m.MsgID, w.host, w.app, w.procid, w.msgid)
 	}
-	if m.Facility != w.facility || m.Severity != w.severity || m.Format != w.format {
-		t.Errorf("facility/severity/format = %v %v %v, want %v %v %v", m.Facility, m.Severity, m.Format, w.facility, w.severity, w.format)
+	if m.Facility != w.facility || m.Severity != w.severity || m.Syntax != w.format {
+		t.Errorf("facility/severity/format = %v %v %v, want %v %v %v", m.Facility, m.Severity, m.Syntax, w.facility, w.severity, w.format)
 	}
 	if !m.Time.Equal(w.time) {
 		t.Errorf("time = %v, want %v", m.Time, w.time)
@@ -139,6 +138,10 @@ func TestYear(t *testing.T) {
 		{"leap day in leap year", "Feb 29 12:00:00 h a: x", time.Date(2020, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2020, 2, 29, 12, 0, 0, 0, time.UTC)},
 		{"leap day far from a leap year", "Feb 29 12:00:00 h a: x", time.Date(2018, 9, 10, 0, 0, 0, 0, time.UTC), time.Date(2016, 2, 29, 12, 0, 0, 0, time.UTC)},
 		{"slow path too", "<13>Dec 31 23:59:59 h a[]: x", time.Date(2019, 1, 1, 0, 0, 1, 0, time.UTC), time.Date(2018, 12, 31, 23, 59, 59, 0, time.UTC)},
+		{"capture written in november", "Mar  1 00:00:00 h a: x", time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC), time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)},
+		{"a day ahead is this year", "Nov 30 00:00:00 h a: x", time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)},
+		{"beyond a day ahead is last year", "Nov 30 00:00:01 h a: x", time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC), time.Date(2025, 11, 30, 0, 0, 1, 0, time.UTC)},
+		{"slow path never from the future", "<13>Dec  1 10:00:00 h a[]: x", time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC), time.Date(2025, 12, 1, 10, 0, 0, 0, time.UTC)},
 	}
 	p := New(Options{Location: time.UTC})
 	for _, tt := range tests {
@@ -191,26 +194,6 @@ func TestLocation(t *testing.T) {
 	}
 }
 
-func TestSourceKey(t *testing.T) {
-	p := New(Options{Location: time.UTC})
-	for _, frame := range []string{
-		"Sep  9 10:02:37 ip-10-18-39-127 dockerd[12436]: goroutine 2648 [runnable]:",
-		"<13>Nov 27 10:00:00 myhost root: hello",
-		"<13>Nov 27 10:00:00 myhost app[12] brackets",
-		"<14>1 2026-11-27T10:00:00.123+00:00 host app 123 ID47 - text",
-		"garbage",
-	} {
-		var m floodgate.Message
-		p.Parse([]byte(frame), received, &m)
-		if got, want := SourceKey([]byte(frame)), KeyOf(m.Host, m.App); got != want {
-			t.Errorf("SourceKey(%q) = %x, want KeyOf(%q, %q) = %x", frame, got, m.Host, m.App, want)
-		}
-	}
-	if KeyOf("a", "b") == KeyOf("b", "a") {
-		t.Error("KeyOf is symmetric in host and app")
-	}
-}
-
 // TestAllocs checks that the common shapes cost one allocation, the text:
 // host, app, procid, msgid and structured data are interned, zones reused.
 func TestAllocs(t *testing.T) {
@@ -236,37 +219,6 @@ func TestAllocs(t *testing.T) {
 			}
 		})
 	}
-}
-
-// TestSourceKeyConcurrent runs SourceKey from several goroutines on frames
-// that take the full parse, for the race detector: the relay's inputs call
-// it concurrently.
-func TestSourceKeyConcurrent(t *testing.T) {
-	frames := [][]byte{
-		[]byte("<13>Nov 27 10:00:00 myhost app[12] brackets"),
-		[]byte("<14>1 2026-11-27T10:00:00Z host app 123 ID47 -bad sd"),
-		[]byte("Sep  9 10:02:37 ip-10-18-39-127 dockerd[12436]: x"),
-	}
-	want := make([]uint64, len(frames))
-	for i, f := range frames {
-		want[i] = SourceKey(f)
-	}
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range 200 {
-				for i, f := range frames {
-					if got := SourceKey(f); got != want[i] {
-						t.Errorf("SourceKey(%q) = %x, want %x", f, got, want[i])
-						return
-					}
-				}
-			}
-		}()
-	}
-	wg.Wait()
 }
 
 func TestVisible(t *testing.T) {

@@ -34,7 +34,7 @@ func (p *Parser) parse5424(f []byte, received time.Time, m *floodgate.Message) b
 	if sm == nil || sm.Priority == nil {
 		return false
 	}
-	m.Format = floodgate.RFC5424
+	m.Syntax = floodgate.SyntaxRFC5424
 	m.Facility, m.Severity = floodgate.Facility(*sm.Facility), floodgate.Severity(*sm.Severity)
 	m.Time = received
 	if sm.Timestamp != nil {
@@ -124,11 +124,11 @@ func (p *Parser) parse3164(f []byte, received time.Time, m *floodgate.Message) b
 		if n == 0 || pri != int(*sm.Priority) {
 			return false
 		}
-		m.Format = floodgate.RFC3164
+		m.Syntax = floodgate.SyntaxRFC3164
 		m.Facility, m.Severity = floodgate.Facility(pri/8), floodgate.Severity(pri%8)
 		i = n
 	} else {
-		m.Format = floodgate.Traditional
+		m.Syntax = floodgate.SyntaxTraditional
 		m.Facility, m.Severity = defaultFacility, defaultSeverity
 	}
 	m.Time = received

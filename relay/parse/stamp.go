@@ -2,9 +2,17 @@ package parse
 
 import "time"
 
+// MaxSkew is how far ahead of its receive time an RFC 3164 or traditional
+// stamp, which has no year, may be and still be this year's: a sender's
+// clock a little fast, or a line stamped just after midnight on New Year's
+// Eve by a clock ahead of ours. A stamp further ahead is last year's, as
+// rsyslog decides too: a log line is never from the future, so a capture
+// written in November dates its "Mar  1" lines to the March before.
+const MaxSkew = 24 * time.Hour
+
 // stampCache remembers the last RFC 3164 stamp resolved and the range of
-// receive times for which the same year is nearest: a flood repeats the
-// same second many times, and time.Date in a zone is not free.
+// receive times for which it gets the same year: a flood repeats the same
+// second many times, and time.Date in a zone is not free.
 type stampCache struct {
 	key    uint32
 	t      time.Time
@@ -13,49 +21,36 @@ type stampCache struct {
 }
 
 // stamp returns the time of an RFC 3164 stamp (month, day, clock) in the
-// parser's zone, in the year that puts it nearest to received: Dec 31
-// 23:59:59 received on Jan 1 is last year's.
+// parser's zone, in the latest year that puts it at most MaxSkew after
+// received: Dec 31 23:59:59 received on Jan 1 is last year's, Jan 1
+// 00:00:01 received on Dec 31 at 23:59 is next year's, and Mar 1 received
+// in November is this year's, never next year's.
 func (p *Parser) stamp(month time.Month, day, hour, min, sec int, received time.Time) time.Time {
 	key := uint32(month)<<27 | uint32(day)<<22 | uint32(hour)<<16 | uint32(min)<<8 | uint32(sec)
 	c := &p.ts
 	if c.ok && c.key == key && received.After(c.lo) && received.Before(c.hi) {
 		return c.t
 	}
-	y := received.In(p.loc).Year()
-	var cand [3]time.Time
-	var valid [3]bool
-	best := -1
-	var bestD time.Duration
-	for i := range cand {
-		t := time.Date(y-1+i, month, day, hour, min, sec, 0, p.loc)
-		if t.Day() != day { // Feb 29 outside a leap year
-			continue
-		}
-		cand[i], valid[i] = t, true
-		d := received.Sub(t)
-		if d < 0 {
-			d = -d
-		}
-		if best < 0 || d < bestD {
-			best, bestD = i, d
+	limit := received.Add(MaxSkew)
+	at := func(year int) (time.Time, bool) {
+		t := time.Date(year, month, day, hour, min, sec, 0, p.loc)
+		return t, t.Day() == day // not Feb 29 outside a leap year
+	}
+	var t time.Time
+	for y := limit.In(p.loc).Year(); ; y-- {
+		if c, ok := at(y); ok && !c.After(limit) {
+			t = c
+			break
 		}
 	}
-	if best < 0 {
-		// Feb 29 with no leap year within a year of received: the last
-		// leap year before, since logs come from the past.
-		for yy := y - 2; ; yy-- {
-			if t := time.Date(yy, month, day, hour, min, sec, 0, p.loc); t.Day() == day {
-				return t
-			}
+	// The answer holds until the stamp's next year comes within MaxSkew.
+	var next time.Time
+	for y := t.Year() + 1; ; y++ {
+		if c, ok := at(y); ok {
+			next = c
+			break
 		}
 	}
-	t := cand[best]
-	*c = stampCache{key: key, t: t, lo: t, hi: t, ok: true}
-	if best > 0 && valid[best-1] {
-		c.lo = t.Add(-t.Sub(cand[best-1]) / 2)
-	}
-	if best < 2 && valid[best+1] {
-		c.hi = t.Add(cand[best+1].Sub(t) / 2)
-	}
+	*c = stampCache{key: key, t: t, lo: t.Add(-MaxSkew), hi: next.Add(-MaxSkew), ok: true}
 	return t
 }

@@ -1,5 +1,5 @@
 // Package format renders floodgate records as lines of text in the three
-// output formats of CONTRACT.md: rsyslog's traditional file format, RFC 5424
+// output formats of docs/output-format.md: rsyslog's traditional file format, RFC 5424
 // and JSON.
 //
 // Append is the whole API: it appends one line, newline included, to a

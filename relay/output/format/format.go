@@ -50,7 +50,7 @@ func Parse(name string) (Format, error) {
 }
 
 // PEN is the private enterprise number of floodgate's RFC 5424 structured
-// data IDs, as CONTRACT.md fixes it.
+// data IDs, as docs/output-format.md fixes it.
 const PEN = "32473"
 
 // Append appends r, rendered in format f and ended by a newline, to dst and
@@ -404,6 +404,11 @@ func appendJSON(dst []byte, r *floodgate.Record) []byte {
 	if r.MsgID != "" {
 		dst = append(dst, `"msgid":`...)
 		dst = appendJSONString(dst, r.MsgID)
+		dst = append(dst, ',')
+	}
+	if r.Event != "" {
+		dst = append(dst, `"event":`...)
+		dst = appendJSONString(dst, r.Event)
 		dst = append(dst, ',')
 	}
 	if r.StructuredData != "" && r.Summary == nil {

@@ -23,7 +23,7 @@ var (
 func msg(text string) floodgate.Message {
 	return floodgate.Message{
 		Time: t0, Host: "ip-10-18-39-127", App: "dockerd", ProcID: "12436",
-		Facility: 3, Severity: floodgate.Info, Text: text, Format: floodgate.Traditional,
+		Facility: 3, Severity: floodgate.Info, Text: text, Syntax: floodgate.SyntaxTraditional,
 	}
 }
 
@@ -31,12 +31,12 @@ func msg(text string) floodgate.Message {
 // format's golden file.
 func records() []floodgate.Record {
 	rfc := msg("request done")
-	rfc.Format, rfc.MsgID, rfc.Time = floodgate.RFC5424, "ID47", tSub
+	rfc.Syntax, rfc.MsgID, rfc.Time = floodgate.SyntaxRFC5424, "ID47", tSub
 	rfc.StructuredData = `[exampleSDID@32473 iut="3" eventSource="App\]lication"]`
 	noPid := msg("Started Session 12 of user root.")
 	noPid.App, noPid.ProcID, noPid.Time = "systemd", "", time.Date(2018, 9, 19, 8, 0, 1, 0, time.UTC)
-	unparsed := floodgate.Message{Time: t0, Host: "-", App: "-", Text: "garbage without a header", Format: floodgate.Unparsed, Facility: 1, Severity: floodgate.Notice}
-	internal := floodgate.Message{Time: t1, Host: "relay-1", App: "floodgate", Text: "output out/a.log: no space left on device", Format: floodgate.Internal, Facility: 5, Severity: floodgate.Warning}
+	unparsed := floodgate.Message{Time: t0, Host: "-", App: "-", Text: "garbage without a header", Syntax: floodgate.Unparsed, Facility: 1, Severity: floodgate.Notice}
+	internal := floodgate.Message{Time: t1, Host: "relay-1", App: "floodgate", Text: "output out/a.log: no space left on device", Syntax: floodgate.Internal, Event: "disk_full", Facility: 5, Severity: floodgate.Warning}
 	nasty := msg("tab\there, quote \" backslash \\ nl\nsecond line, cr\r, nul \x00, bad utf8 \xff\xfe, U+2028 \u2028, é, #011kept\n")
 	nasty.Host, nasty.App, nasty.ProcID = "bad host/..", "app[x]:y", "1]2"
 	empty := msg("")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -15,21 +16,25 @@ import (
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"github.com/floodgate/floodgate"
-	"github.com/floodgate/floodgate/config"
 	"github.com/floodgate/floodgate/relay/output/format"
 )
 
-// File is the file output: records go to files named by filling the
-// configured path's placeholders from each record.
-type File struct {
-	cfg       config.Output
+// Dest is floodgate's one destination type: records rendered into
+// buffers, one per file, and written out to files named by filling the
+// path's placeholders from each record (New with type "file"), or to one
+// io.Writer (NewWriter, and type "stdout"). Buffering, failure, loss and
+// close are the same for both; only a file output rotates, reopens files
+// moved away, and guards the disk.
+type Dest struct {
+	opts      Options
 	format    format.Format
 	tmpl      template
+	w         io.Writer // the one writer, or nil for files
 	maxBuffer int
 	maxOpen   int
 	stats     *Stats
-	log       *errLog
-	rot       *rotator
+	log       *slog.Logger
+	rot       *rotator // nil for a writer
 	level     atomic.Int32
 	scratch   sync.Pool // *scratch
 
@@ -47,9 +52,9 @@ type File struct {
 	wg   sync.WaitGroup
 }
 
-var _ Output = (*File)(nil)
+var _ Output = (*Dest)(nil)
 
-// file is one output file and its buffer.
+// file is one output file, or the one writer, and its buffer.
 type file struct {
 	path    string
 	fd      *os.File // nil while closed
@@ -58,6 +63,54 @@ type file struct {
 	size    int64
 	midLine bool // the last write ended inside a line: do not rotate now
 	buf     []byte
+	// extra corrects the lines in buf that do not stand for one message
+	// each, so that what Close cannot write is counted in messages.
+	extra []extraCount
+}
+
+// extraCount is a line in a buffer that does not stand for one message: it
+// ends at end and stands for n messages more than one (a summary), or -1
+// (floodgate's own record).
+type extraCount struct {
+	end int
+	n   int64
+}
+
+// buffer appends line, which encodes r, to fl's buffer.
+func (fl *file) buffer(line []byte, r *floodgate.Record) {
+	fl.buf = append(fl.buf, line...)
+	msgs := r.Messages()
+	if r.Summary == nil && r.Syntax == floodgate.Internal {
+		msgs = 0 // floodgate's own record stands for no message received
+	}
+	if n := msgs - 1; n != 0 {
+		fl.extra = append(fl.extra, extraCount{end: len(fl.buf), n: n})
+	}
+}
+
+// consume forgets the first n bytes of fl's buffer, written out.
+func (fl *file) consume(n int) {
+	fl.buf = fl.buf[:copy(fl.buf, fl.buf[n:])]
+	if len(fl.extra) == 0 {
+		return
+	}
+	i := 0
+	for i < len(fl.extra) && fl.extra[i].end <= n {
+		i++
+	}
+	fl.extra = fl.extra[:copy(fl.extra, fl.extra[i:])]
+	for j := range fl.extra {
+		fl.extra[j].end -= n
+	}
+}
+
+// messages returns how many messages the lines in fl's buffer stand for.
+func (fl *file) messages() int64 {
+	n := int64(bytes.Count(fl.buf, newline))
+	for _, e := range fl.extra {
+		n += e.n
+	}
+	return n
 }
 
 // scratch holds a record's path and line while it is encoded outside the
@@ -70,68 +123,106 @@ const maxScratch = 64 << 10
 // diskInterval is how often the disk guard reads free space.
 const diskInterval = time.Second
 
-// NewFile returns the file output cfg describes, with its base directory
-// created and its disk guard and rotator running. log may be nil; stats
-// may be nil when nobody reads them.
-func NewFile(cfg config.Output, log *slog.Logger, stats *Stats) (*File, error) {
-	f, err := newFile(cfg, log, stats)
+// New returns the output o describes: for type "file" a Dest writing files,
+// with its base directory created (so a bad path is an error here rather
+// than at the first write) and its disk guard and rotator running; for
+// "stdout" a Dest writing to o.Writer (os.Stdout when nil). Fields of o left at zero take
+// DefaultOptions' values (see Options). log may be nil; the caller scopes
+// it (component, output). stats may be nil when nobody reads them.
+func New(o Options, log *slog.Logger, stats *Stats) (*Dest, error) {
+	o = o.filled()
+	switch o.Type {
+	case "file":
+	case "stdout":
+		fm, err := format.Parse(o.Format)
+		if err != nil {
+			return nil, fmt.Errorf("stdout output: %w", err)
+		}
+		w := o.Writer
+		if w == nil {
+			w = os.Stdout
+		}
+		return newDest(o, fm, w, log, stats), nil
+	default:
+		return nil, fmt.Errorf("output type %q: want \"file\" or \"stdout\"", o.Type)
+	}
+	d, err := newFileDest(o, log, stats)
 	if err != nil {
 		return nil, err
 	}
-	f.checkDisk()
-	f.wg.Add(1)
+	d.checkDisk()
+	d.wg.Add(1)
 	go func() {
-		defer f.wg.Done()
-		f.diskLoop()
+		defer d.wg.Done()
+		d.diskLoop()
 	}()
-	f.rot.start()
-	return f, nil
+	d.rot.start()
+	return d, nil
 }
 
-// newFile builds the output without starting its goroutines.
-func newFile(cfg config.Output, log *slog.Logger, stats *Stats) (*File, error) {
-	fm, err := format.Parse(cfg.Format)
+// NewWriter returns a Dest that writes records to w in the named format
+// ("traditional", "rfc5424", "json"; "" is traditional, and so is a name
+// config validation would have rejected). Close flushes but does not close
+// w: the caller owns it. stats may be nil.
+func NewWriter(w io.Writer, formatName string, stats *Stats) *Dest {
+	fm, err := format.Parse(formatName)
+	if err != nil {
+		fm = format.Traditional
+	}
+	return newDest(Options{Type: "stdout", Format: fm.String()}.filled(), fm, w, nil, stats)
+}
+
+// newDest builds a Dest to w without goroutines of its own.
+func newDest(o Options, fm format.Format, w io.Writer, log *slog.Logger, stats *Stats) *Dest {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if stats == nil {
+		stats = new(Stats)
+	}
+	d := &Dest{
+		opts: o, format: fm, w: w, stats: stats, log: log,
+		maxBuffer: o.MaxBuffer, maxOpen: o.MaxOpenFiles,
+		files: map[string]*file{}, lost: losses{}, stop: make(chan struct{}),
+	}
+	d.scratch.New = func() any { return new(scratch) }
+	// One more slot than the cap: ensureOpen closes the oldest itself, so
+	// that closing flushes, and the LRU never evicts on its own.
+	d.open, _ = simplelru.NewLRU[string, *file](d.maxOpen+1, nil)
+	return d
+}
+
+// newFileDest builds the file output without starting its goroutines.
+func newFileDest(o Options, log *slog.Logger, stats *Stats) (*Dest, error) {
+	fm, err := format.Parse(o.Format)
 	if err != nil {
 		return nil, fmt.Errorf("file output: %w", err)
 	}
-	tmpl, err := parseTemplate(cfg.Path)
+	tmpl, err := parseTemplate(o.Path)
 	if err != nil {
 		return nil, fmt.Errorf("file output: %w", err)
 	}
 	if err := os.MkdirAll(tmpl.base, 0o755); err != nil {
 		return nil, fmt.Errorf("create output directory: %w", err)
 	}
-	if stats == nil {
-		stats = new(Stats)
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
-	f := &File{
-		cfg: cfg, format: fm, tmpl: tmpl, stats: stats, log: newErrLog(log),
-		maxBuffer: int(cfg.MaxBuffer), maxOpen: cfg.MaxOpenFiles,
-		files: map[string]*file{}, lost: losses{}, stop: make(chan struct{}),
-	}
-	if f.maxBuffer <= 0 {
-		f.maxBuffer = defaultMaxBuffer
-	}
-	if f.maxOpen <= 0 {
-		f.maxOpen = 256
-	}
-	f.log.log = f.log.log.With(logPath, cfg.Path)
-	f.scratch.New = func() any { return new(scratch) }
-	// One more slot than the cap: ensureOpen closes the oldest itself, so
-	// that closing flushes, and the LRU never evicts on its own.
-	f.open, _ = simplelru.NewLRU[string, *file](f.maxOpen+1, nil)
-	f.rot = newRotator(tmpl, cfg, stats, f.log)
-	return f, nil
+	d := newDest(o, fm, nil, log.With(logPath, o.Path), stats)
+	d.tmpl = tmpl
+	d.rot = newRotator(tmpl, o, d.stats, d.log)
+	return d, nil
 }
 
 // DiskLevel returns how close the output's filesystems are to full, as of
-// the last check (once a second) or the last ENOSPC.
-func (f *File) DiskLevel() floodgate.DiskLevel { return floodgate.DiskLevel(f.level.Load()) }
+// the last check (once a second) or the last ENOSPC. A writer's is always
+// DiskOK.
+func (d *Dest) DiskLevel() floodgate.DiskLevel { return floodgate.DiskLevel(d.level.Load()) }
 
 // Write implements Output.
-func (f *File) Write(r *floodgate.Record) error {
+func (f *Dest) Write(r *floodgate.Record) error {
 	sc := f.scratch.Get().(*scratch)
-	sc.path = f.tmpl.append(sc.path[:0], r)
+	sc.path = f.pathOf(sc.path[:0], r)
 	sc.line = format.Append(sc.line[:0], f.format, r)
 	f.mu.Lock()
 	err := f.writeLocked(sc.path, sc.line, r)
@@ -142,7 +233,7 @@ func (f *File) Write(r *floodgate.Record) error {
 	return err
 }
 
-func (f *File) writeLocked(path, line []byte, r *floodgate.Record) error {
+func (f *Dest) writeLocked(path, line []byte, r *floodgate.Record) error {
 	if f.closed {
 		return ErrClosed
 	}
@@ -159,7 +250,7 @@ func (f *File) writeLocked(path, line []byte, r *floodgate.Record) error {
 		fl = &file{path: string(path)}
 		f.files[fl.path] = fl
 	}
-	fl.buf = append(fl.buf, line...)
+	fl.buffer(line, r)
 	f.pending += len(line)
 	if len(fl.buf) >= flushSize && !f.failing {
 		f.writeOut(fl) // errors are counted and logged; the data stays
@@ -168,7 +259,7 @@ func (f *File) writeLocked(path, line []byte, r *floodgate.Record) error {
 }
 
 // writeOutAll writes out every buffer and returns the first error.
-func (f *File) writeOutAll() error {
+func (f *Dest) writeOutAll() error {
 	f.list = f.list[:0]
 	for _, fl := range f.files {
 		if len(fl.buf) > 0 {
@@ -185,10 +276,22 @@ func (f *File) writeOutAll() error {
 	return first
 }
 
+// pathOf appends the path of r's file: the placeholders filled from r, or
+// nothing for a writer.
+func (f *Dest) pathOf(dst []byte, r *floodgate.Record) []byte {
+	if f.w != nil {
+		return dst
+	}
+	return f.tmpl.append(dst, r)
+}
+
 // writeOut writes fl's buffer to its file, rotating on the way when the
 // file would outgrow max_size. What could not be written stays buffered.
-func (f *File) writeOut(fl *file) error {
-	maxSize := int64(f.cfg.MaxSize)
+func (f *Dest) writeOut(fl *file) error {
+	if f.w != nil {
+		return f.writeOutWriter(fl)
+	}
+	maxSize := f.opts.MaxSize
 	for len(fl.buf) > 0 {
 		if err := f.ensureOpen(fl); err != nil {
 			return err
@@ -225,7 +328,7 @@ func (f *File) writeOut(fl *file) error {
 			f.pending -= n
 			f.stats.Bytes.Add(int64(n))
 			f.stats.Records.Add(int64(bytes.Count(chunk[:n], newline)))
-			fl.buf = fl.buf[:copy(fl.buf, fl.buf[n:])]
+			fl.consume(n)
 		}
 		if err != nil {
 			return f.fail("write", fl, err)
@@ -234,21 +337,50 @@ func (f *File) writeOut(fl *file) error {
 	return nil
 }
 
+// writeOutWriter writes fl's buffer to the one writer, keeping what could
+// not be written.
+func (f *Dest) writeOutWriter(fl *file) error {
+	if len(fl.buf) == 0 {
+		return nil
+	}
+	n, err := f.w.Write(fl.buf)
+	if n < 0 || n > len(fl.buf) {
+		n = 0
+	}
+	if err == nil && n < len(fl.buf) {
+		err = io.ErrShortWrite
+	}
+	f.pending -= n
+	f.stats.Bytes.Add(int64(n))
+	f.stats.Records.Add(int64(bytes.Count(fl.buf[:n], newline)))
+	fl.consume(n)
+	if err != nil {
+		return f.fail("write", fl, err)
+	}
+	return nil
+}
+
+var newline = []byte{'\n'}
+
 // fail counts and logs a failed operation on fl, marks the output failing
 // until the next Flush, and notes a full disk at once.
-func (f *File) fail(op string, fl *file, err error) error {
+func (f *Dest) fail(op string, fl *file, err error) error {
 	f.failing = true
 	f.stats.WriteErrors.Add(1)
-	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+	if f.w == nil && (errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)) {
 		f.setLevel(floodgate.DiskFull)
 	}
-	f.log.error("output file error", logOp, op, logFile, fl.path, logErr, err, logBuffered, f.pending)
+	if f.w != nil {
+		f.log.Error("output write error", logOp, op, logErr, err, logBuffered, f.pending)
+		return fmt.Errorf("%s output: %w", op, err)
+	}
+	f.log.Error("output file error", logOp, op, logFile, fl.path, logErr, err, logBuffered, f.pending)
 	return fmt.Errorf("%s %s: %w", op, fl.path, err)
 }
 
 // ensureOpen opens fl's file unless it is open, closing the least recently
 // used handle first when max_open_files are open.
-func (f *File) ensureOpen(fl *file) error {
+func (f *Dest) ensureOpen(fl *file) error {
 	if fl.fd != nil {
 		f.open.Get(fl.path) // most recently used now
 		return nil
@@ -282,7 +414,7 @@ func (f *File) ensureOpen(fl *file) error {
 // closeFile writes out fl's buffer unless writes are failing, and closes
 // its handle; a file left with buffered data stays known, closed, until a
 // Flush writes it.
-func (f *File) closeFile(fl *file) {
+func (f *Dest) closeFile(fl *file) {
 	if len(fl.buf) > 0 && !f.failing {
 		f.writeOut(fl) // errors are counted and logged; the data stays
 	}
@@ -293,7 +425,7 @@ func (f *File) closeFile(fl *file) {
 }
 
 // closeFD closes fl's handle without writing.
-func (f *File) closeFD(fl *file) {
+func (f *Dest) closeFD(fl *file) {
 	if fl.fd == nil {
 		return
 	}
@@ -306,7 +438,7 @@ func (f *File) closeFD(fl *file) {
 
 // rotate renames fl's file aside for the rotator to number, compress and
 // prune; the next write opens a new file.
-func (f *File) rotate(fl *file) error {
+func (f *Dest) rotate(fl *file) error {
 	f.closeFD(fl)
 	f.seq++
 	aside := fmt.Sprintf("%s.rotating-%d", fl.path, f.seq)
@@ -338,7 +470,7 @@ func (fl *file) replaced() bool {
 // file is still there, and reopens it (creating its directory) when not.
 // Once every buffer is written, it writes suppressed summaries for what
 // was dropped while writes failed.
-func (f *File) Flush() error {
+func (f *Dest) Flush() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.closed {
@@ -347,10 +479,10 @@ func (f *File) Flush() error {
 	return f.flushLocked()
 }
 
-func (f *File) flushLocked() error {
+func (f *Dest) flushLocked() error {
 	f.failing = false
 	for _, fl := range f.files {
-		if fl.fd != nil && len(fl.buf) > 0 && fl.replaced() {
+		if f.w == nil && fl.fd != nil && len(fl.buf) > 0 && fl.replaced() {
 			f.closeFD(fl)
 		}
 	}
@@ -362,7 +494,7 @@ func (f *File) flushLocked() error {
 	}
 	for _, r := range f.lost.take() {
 		sc := f.scratch.Get().(*scratch)
-		sc.path = f.tmpl.append(sc.path[:0], &r)
+		sc.path = f.pathOf(sc.path[:0], &r)
 		sc.line = format.Append(sc.line[:0], f.format, &r)
 		// A summary that cannot be buffered is counted again, with its
 		// count: the accounting stays whole.
@@ -375,8 +507,10 @@ func (f *File) flushLocked() error {
 }
 
 // Close implements Output: it flushes, closes every file, stops the disk
-// guard and waits for the rotator to finish its work.
-func (f *File) Close() error {
+// guard and waits for the rotator to finish its work. A writer is flushed
+// and left open: its owner closes it. What could not be written is counted
+// in Stats.Lost, in messages, and reported in the error and the log.
+func (f *Dest) Close() error {
 	f.mu.Lock()
 	if f.closed {
 		f.mu.Unlock()
@@ -384,9 +518,9 @@ func (f *File) Close() error {
 	}
 	err := f.flushLocked() // before closed is set: it may write summaries
 	f.closed = true
-	var lines, size int64
+	var msgs, size int64
 	for _, fl := range f.files {
-		lines += int64(bytes.Count(fl.buf, newline))
+		msgs += fl.messages()
 		size += int64(len(fl.buf))
 		f.closeFD(fl)
 	}
@@ -395,11 +529,17 @@ func (f *File) Close() error {
 
 	close(f.stop)
 	f.wg.Wait()
-	f.rot.close()
+	if f.rot != nil {
+		f.rot.close()
+	}
 	if err == nil {
 		return nil
 	}
-	f.stats.Lost.Add(lines)
-	f.log.log.Error("output closed with records not written", logRecords, lines, logBytes, size, logCounted, counted, logErr, err)
-	return fmt.Errorf("close output %s: %d records (%d bytes) and %d counted messages not written: %w", f.cfg.Path, lines, size, counted, err)
+	f.stats.Lost.Add(msgs)
+	f.log.Error("output closed with messages not written", logMessages, msgs, logBytes, size, logCounted, counted, logErr, err)
+	what := "output"
+	if f.w == nil {
+		what += " " + f.opts.Path
+	}
+	return fmt.Errorf("close %s: %d buffered messages (%d bytes) and %d counted messages not written: %w", what, msgs, size, counted, err)
 }
