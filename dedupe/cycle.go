@@ -1,6 +1,7 @@
 package dedupe
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -62,6 +63,9 @@ type unit struct {
 	known   bool  // its pattern was written and seen within the window
 	counted bool  // counted into a repeat summary (and so transferable)
 	restart bool  // a systemd restart line
+	// seq and size of a single line's message, for an Observer.
+	seq  uint64
+	size int32
 }
 
 // push appends u to the history and returns the smallest period p
@@ -175,7 +179,7 @@ func (e *Engine) cycleStep(now time.Time, src *source, u unit, m *floodgate.Mess
 		if !ok || rp.dead || rp.count == 0 {
 			continue
 		}
-		e.moveOne(rp, c, now, m, v.restart, src)
+		e.moveOne(rp, c, now, m, v, src)
 	}
 	src.back(0).counted = false
 	e.countCycle(c, now, m, n, first, u.restart, src, true)
@@ -188,36 +192,34 @@ func (e *Engine) cycleStep(now time.Time, src *source, u unit, m *floodgate.Mess
 	return true
 }
 
-// moveOne moves the last message counted as a repeat of rp into cycle c.
-func (e *Engine) moveOne(rp, c *pattern, now time.Time, m *floodgate.Message, restart bool, src *source) {
+// moveOne moves the message of unit v, counted as a repeat of rp, into
+// cycle c.
+func (e *Engine) moveOne(rp, c *pattern, now time.Time, m *floodgate.Message, v *unit, src *source) {
 	last := rp.last
+	rp.count--
 	if k := len(rp.held); k > 0 {
-		hm := rp.held[k-1]
-		rp.held[k-1] = floodgate.Message{}
-		rp.held = rp.held[:k-1]
-		e.copies -= len(hm.Text)
-		if k := len(rp.seqs); k > 0 {
-			rp.seqs = rp.seqs[:k-1]
+		// Held: hand its copy over (the one of v's message, or the last).
+		i := k - 1
+		for j := range rp.held {
+			if v.seq != 0 && rp.held[j].Seq == v.seq {
+				i = j
+			}
 		}
-		rp.count--
+		hm := rp.held[i]
+		rp.held = slices.Delete(rp.held, i, i+1)
+		e.copies -= len(hm.Text)
 		if !e.take(c, &hm) {
 			e.takeUnheld(c, &hm, 1)
 		}
-		e.countCycle(c, now, m, 1, last, restart, src, false)
+		e.countCycle(c, now, m, 1, last, v.restart, src, false)
 		return
 	}
-	rp.count--
-	if k := len(rp.seqs); k > 0 {
-		s := rp.seqs[k-1]
-		rp.seqs = rp.seqs[:k-1]
-		if c.count+1 <= holdMax {
-			c.unheld = true
-		}
-		c.seqs = append(c.seqs, s)
-	} else if c.count+1 <= holdMax {
+	if c.count+1 <= holdMax {
 		c.unheld = true
 	}
-	e.countCycle(c, now, m, 1, last, restart, src, false)
+	// It was told counted into rp: it is the cycle's now.
+	e.counted(c, &floodgate.Message{Seq: v.seq, Size: int(v.size)})
+	e.countCycle(c, now, m, 1, last, v.restart, src, false)
 }
 
 // countCycle counts n messages into cycle c, the last of them m; take says

@@ -83,17 +83,12 @@ type pattern struct {
 	unheld bool
 	vary   *variety // what varied among the counted lines (repeats)
 	vars   uint32   // the word places the pattern's template marks
-	// With an Observer: the counted messages' sequence numbers and sizes,
-	// the fingerprint and the readable template.
-	seqs    []seqSize
+	// With an Observer: the fingerprint and the readable template.
 	fp      string
 	readTpl string
 }
 
-type seqSize struct {
-	seq  uint64
-	size int
-}
+
 
 // extra holds what only block and cycle patterns need.
 type extra struct {
@@ -370,7 +365,7 @@ func (e *Engine) count(p *pattern, now time.Time, m *floodgate.Message, n int64,
 	}
 	p.count += n
 	if p.count > holdMax && len(p.held) > 0 {
-		e.release(p)
+		e.release(p, true)
 	}
 	if first.Before(p.first) {
 		p.first = first
@@ -391,7 +386,7 @@ func (e *Engine) count(p *pattern, now time.Time, m *floodgate.Message, n int64,
 // (the engine holds all it may): the caller writes it.
 func (e *Engine) take(p *pattern, m *floodgate.Message) bool {
 	if p.count >= holdMax {
-		e.noteSeq(p, m)
+		e.counted(p, m)
 		return true
 	}
 	if e.copies+len(m.Text) > maxHeldBytes {
@@ -405,7 +400,6 @@ func (e *Engine) take(p *pattern, m *floodgate.Message) bool {
 	c.StructuredData = strings.Clone(m.StructuredData)
 	p.held = append(p.held, c)
 	e.copies += len(c.Text)
-	e.noteSeq(p, m)
 	return true
 }
 
@@ -418,29 +412,34 @@ func (e *Engine) takeUnheld(p *pattern, m *floodgate.Message, n int64) {
 	}
 	if len(e.unitLines) == int(n) {
 		for i := range e.unitLines {
-			e.noteSeq(p, &e.unitLines[i].msg)
+			e.counted(p, &e.unitLines[i].msg)
 		}
 		return
 	}
 	for range n {
-		e.noteSeq(p, m)
+		e.counted(p, m)
 	}
 }
 
-// release forgets the held copies of p: they are counted for good.
-func (e *Engine) release(p *pattern) {
+// release forgets the held copies of p; counted says they are counted
+// for good (they were written otherwise).
+func (e *Engine) release(p *pattern, counted bool) {
 	for i := range p.held {
 		e.copies -= len(p.held[i].Text)
+		if counted {
+			e.counted(p, &p.held[i])
+		}
 	}
 	clear(p.held)
 	p.held = p.held[:0]
 	p.unheld = false
 }
 
-// noteSeq remembers, for an Observer, that m is counted into p.
-func (e *Engine) noteSeq(p *pattern, m *floodgate.Message) {
-	if e.opts.Observer != nil {
-		p.seqs = append(p.seqs, seqSize{m.Seq, m.Size})
+// counted tells the Observer, if any, that m is counted into p's summary
+// for good.
+func (e *Engine) counted(p *pattern, m *floodgate.Message) {
+	if o := e.opts.Observer; o != nil {
+		o.Observe(floodgate.Fate{Seq: m.Seq, Size: m.Size, Kind: p.kind, FP: e.fpOf(p), Template: p.readTpl})
 	}
 }
 
@@ -517,7 +516,7 @@ func (e *Engine) line(now time.Time, src *source, r *floodgate.Record) {
 	p, ok := e.patterns.Get(key)
 	recent := ok && now.Sub(p.seen) <= e.opts.Window
 	if e.opts.Cycles {
-		if e.cycleStep(now, src, unit{h: tmpl, single: true, known: recent, restart: restart != ""}, &r.Message, 1, r.Time, restart) {
+		if e.cycleStep(now, src, unit{h: tmpl, single: true, known: recent, restart: restart != "", seq: r.Seq, size: int32(r.Size)}, &r.Message, 1, r.Time, restart) {
 			if ok && !p.dead {
 				p.seen = now
 			}

@@ -47,8 +47,7 @@ func (e *Engine) emit(now time.Time, p *pattern) {
 			e.write(now, p, &e.out)
 		}
 		e.out = floodgate.Record{}
-		p.seqs = p.seqs[:0]
-		e.release(p)
+		e.release(p, false)
 		p.count = 0
 		return
 	}
@@ -66,13 +65,7 @@ func (e *Engine) emit(now time.Time, p *pattern) {
 		},
 		Summary: s,
 	}
-	if o := e.opts.Observer; o != nil {
-		for _, q := range p.seqs {
-			o.Observe(floodgate.Fate{Seq: q.seq, Size: q.size, Kind: p.kind, FP: s.FP, Template: p.readTpl})
-		}
-		p.seqs = p.seqs[:0]
-	}
-	e.release(p)
+	e.release(p, true)
 	p.count = 0
 	e.next.Handle(now, &e.out)
 	e.out = floodgate.Record{}

@@ -76,6 +76,24 @@ func checkTruth(t *testing.T, msgs []floodgate.Message, truths []gen.Truth, f fa
 	if len(f) != len(msgs) {
 		t.Errorf("observer told of %d messages of %d", len(f), len(msgs))
 	}
+	// Every message told counted under fp is counted by a summary with
+	// that fp: per fp, the fates and the summaries' counts agree.
+	byFP := map[string]int64{}
+	for _, x := range f {
+		if !x.Verbatim {
+			byFP[x.FP]++
+		}
+	}
+	for _, r := range recs {
+		if r.Summary != nil {
+			byFP[r.Summary.FP] -= r.Summary.Count
+		}
+	}
+	for fp, n := range byFP {
+		if n != 0 {
+			t.Errorf("fp %s: %d more messages told counted than its summaries count", fp, n)
+		}
+	}
 	type key struct{ host, app, tmpl string }
 	seen := map[key]bool{}
 	seenBlock := map[key]uint64{} // the first instance of each block template
