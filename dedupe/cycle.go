@@ -1,6 +1,7 @@
 package dedupe
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -9,6 +10,11 @@ import (
 
 	"github.com/floodgate/floodgate"
 )
+
+// minCyclePeriod is the shortest cycle folded: two units that alternate
+// are two repeats (each counted under its own pattern), not a cycle, since
+// a cycle's summary stands for all its units under one fingerprint.
+const minCyclePeriod = 3
 
 // cycleSeed sets cycle fingerprints apart from line and block ones.
 const cycleSeed = 0x9e3779b97f4a7c15
@@ -99,13 +105,27 @@ func (s *source) push(u unit, maxP int) int {
 	return lock
 }
 
-// follow reports whether a unit with hash h continues the source's cycle,
-// and advances its phase. A unit of the cycle met out of phase (a line
-// lost on the way, or pasted out of order) re-phases the cycle instead of
-// breaking it: it is a pattern of this cycle, already written.
-func (s *source) follow(h uint64) bool {
+// follow reports whether a unit with hash h continues the source's cycle
+// and advances its phase. A cycle stands for repetitions of its sequence:
+// a unit out of phase ends it, so lines that merely alternate (OK and
+// FAILED, UP and DOWN) are never counted as one cycle. A long cycle may
+// skip a few units, as when lines are lost on the way; a restart loop
+// (loop: systemd said it restarts a unit) re-phases at any of its units,
+// as when a capture was pasted out of order: its lines are systemd's own.
+func (s *source) follow(h uint64, loop bool) bool {
 	p := len(s.seq)
-	for i := range p {
+	if s.seq[s.phase] == h {
+		s.phase = (s.phase + 1) % p
+		return true
+	}
+	if p < minRephasePeriod {
+		return false
+	}
+	skip := p / 4
+	if loop {
+		skip = p - 1
+	}
+	for i := 1; i <= skip; i++ {
 		j := (s.phase + i) % p
 		if s.seq[j] == h {
 			s.phase = (j + 1) % p
@@ -113,6 +133,37 @@ func (s *source) follow(h uint64) bool {
 		}
 	}
 	return false
+}
+
+// minRephasePeriod is the shortest cycle that may skip units, a quarter
+// of its period at the most.
+const minRephasePeriod = 5
+
+// cycleLike reports whether the last p units, which repeat, make a cycle
+// worth folding as one: a crash loop, where systemd restarts a unit or a
+// block (a stack trace, a config dump) is printed every time, of p
+// different units (a restart loop's lines are all different; "Failed,
+// Accepted, Failed" is two patterns that happen to alternate), seen three
+// times over when the cycle is short. Other lines that recur together (a
+// link going down and up) are folded as repeats, each under its own
+// fingerprint: a cycle's summary stands for all its lines under one, and
+// that must never join two lines that differ in a word that carries
+// meaning.
+func (s *source) cycleLike(p int) bool {
+	if p < minRephasePeriod && int(s.runs[p]) < 2*p {
+		return false
+	}
+	crash := false
+	for i := range p {
+		v := s.back(i)
+		crash = crash || v.restart || !v.single
+		for j := range i {
+			if v.h == s.back(j).h {
+				return false
+			}
+		}
+	}
+	return crash
 }
 
 // back returns the unit i places before the newest (0 is the newest).
@@ -126,7 +177,7 @@ func (s *source) back(i int) *unit {
 func (e *Engine) cycleStep(now time.Time, src *source, u unit, m *floodgate.Message, n int64, first time.Time, restartUnit string) bool {
 	maxP := e.opts.CycleMaxPeriod
 	if c := src.cycle; c != nil {
-		if !c.dead && u.known && now.Sub(c.seen) <= e.opts.Window && src.follow(u.h) {
+		if !c.dead && u.known && now.Sub(c.seen) <= e.opts.Window && src.follow(u.h, c.x.unit != "") {
 			u.counted = false
 			src.push(u, maxP)
 			e.countCycle(c, now, m, n, first, u.restart, src, true)
@@ -136,7 +187,7 @@ func (e *Engine) cycleStep(now time.Time, src *source, u unit, m *floodgate.Mess
 	}
 	u.counted = u.known && (!u.single || e.opts.Repeats)
 	p := src.push(u, maxP)
-	if p < 2 || !u.known {
+	if p < minCyclePeriod || !u.known || !src.cycleLike(p) {
 		return false
 	}
 	// Two whole periods seen: fold from here on, as a cycle whose
@@ -164,12 +215,15 @@ func (e *Engine) cycleStep(now time.Time, src *source, u unit, m *floodgate.Mess
 	if !ok {
 		c = e.addPattern(key, floodgate.Cycle, src, now)
 		c.x = &extra{period: p}
+		if e.opts.Observer != nil {
+			c.readTpl = e.cycleTemplate(src, start, p, lines)
+		}
 	}
 	c.x.period = p
 	c.x.cycleLines = lines
-	// The previous units of the second period were counted as repeats:
-	// move them into the cycle, so that the cycle stands for them too.
-	for i := 1; i < p; i++ {
+	// The units since the first period were counted as repeats: move
+	// them into the cycle, so that the cycle stands for them too.
+	for i := 1; i < min(int(src.runs[p]), src.n-p, len(src.hist)-1); i++ {
 		v := src.back(i)
 		if !v.counted || !v.single {
 			continue
@@ -374,4 +428,25 @@ func (e *Engine) RestartLoops() []RestartLoop {
 	}
 	sortLoops(out)
 	return out
+}
+
+// cycleTemplate describes a cycle for people: its length and the templates
+// of its first units, as far as the pattern table still knows them.
+func (e *Engine) cycleTemplate(src *source, start, p int, lines int64) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "a %d-line cycle:", lines)
+	for i := range min(p, 3) {
+		v := src.back((start - i + p) % p)
+		if up, ok := e.patterns.Peek(patternKey{src.key, v.h}); ok && up.readTpl != "" {
+			if i > 0 {
+				b.WriteString(" |")
+			}
+			b.WriteString(" ")
+			b.WriteString(up.readTpl)
+		}
+	}
+	if p > 3 {
+		b.WriteString(" | …")
+	}
+	return b.String()
 }

@@ -2,6 +2,7 @@ package dedupe
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -87,8 +88,6 @@ type pattern struct {
 	fp      string
 	readTpl string
 }
-
-
 
 // extra holds what only block and cycle patterns need.
 type extra struct {
@@ -449,9 +448,12 @@ func (e *Engine) observe(p *pattern, m *floodgate.Message) {
 	if e.opts.Observer == nil {
 		return
 	}
-	f := floodgate.Fate{Seq: m.Seq, Size: m.Size, Verbatim: true}
+	f := floodgate.Fate{Seq: m.Seq, Size: m.Size, Verbatim: true, Kind: floodgate.Repeat}
 	if p != nil {
 		f.FP, f.Template, f.Kind = e.fpOf(p), p.readTpl, p.kind
+	} else {
+		// Exempt from folding: its template names it.
+		f.FP, f.Template = FormatFP(Fingerprint(m.Text)), Template(m.Text)
 	}
 	e.opts.Observer.Observe(f)
 }
@@ -694,7 +696,7 @@ func (e *Engine) endBlock(now time.Time, b *block) {
 		p = e.addPattern(key, floodgate.Block, src, at)
 		p.x = &extra{bkind: b.kind, id: strings.Clone(b.id)}
 		if e.opts.Observer != nil {
-			p.readTpl = b.kind.noun() + " block " + e.fpOf(p)
+			p.readTpl = fmt.Sprintf("%s (a block of %d lines, %s)", Template(b.lines[0].msg.Text), len(b.lines), b.kind.noun())
 		}
 	}
 	for i := range b.lines {
