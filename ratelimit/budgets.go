@@ -62,6 +62,9 @@ type Options struct {
 	// Handle and Tick, so it should be cheap (an atomic load). Nil means
 	// always DiskOK.
 	Disk func() floodgate.DiskLevel
+	// Observer, when set, is told of every message dropped, under the
+	// fingerprint of the suppressed summary that counts it.
+	Observer floodgate.Observer
 	// Disabled turns budgets off (enabled = false): no budget drops
 	// anything, and only the disk policy applies.
 	Disabled bool
@@ -172,6 +175,7 @@ type Budgets struct {
 	flush    time.Duration
 	diskFn   func() floodgate.DiskLevel
 	disk     floodgate.DiskLevel
+	observer floodgate.Observer
 	host     string // of floodgate's own records
 
 	sources *simplelru.LRU[key, *source]
@@ -202,6 +206,7 @@ func New(opts Options, next floodgate.Handler) *Budgets {
 		global:   opts.Global,
 		flush:    opts.Flush,
 		diskFn:   opts.Disk,
+		observer: opts.Observer,
 		over:     append([]Override(nil), opts.Overrides...),
 		host:     opts.Host,
 	}

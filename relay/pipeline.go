@@ -27,6 +27,8 @@ const (
 
 // pipelineOptions configure a pipeline.
 type pipelineOptions struct {
+	// number gives every message its Seq, in the order delivered.
+	number bool
 	Shards int
 	// Queue is how many batches a shard may have waiting before Deliver
 	// blocks the input that feeds it.
@@ -68,6 +70,8 @@ type pipeline struct {
 	closed  atomic.Bool
 
 	messages, unparsed atomic.Int64
+	number             bool
+	seq                atomic.Uint64
 }
 
 var _ input.Sink = (*pipeline)(nil)
@@ -88,7 +92,7 @@ func newPipeline(o pipelineOptions) *pipeline {
 	if o.Tick <= 0 {
 		o.Tick = time.Second
 	}
-	p := &pipeline{local: o.LocalHost, shardBy: o.shardBy}
+	p := &pipeline{local: o.LocalHost, shardBy: o.shardBy, number: o.number}
 	if p.shardBy == nil {
 		p.shardBy = shardByHostApp
 	}
@@ -132,9 +136,17 @@ func (p *pipeline) Deliver(b *input.Batch) {
 	}
 	var unparsed int64
 	var m floodgate.Message
+	var seq uint64
+	if p.number {
+		seq = p.seq.Add(uint64(len(b.Frames))) - uint64(len(b.Frames))
+	}
 	for _, f := range b.Frames {
 		m = floodgate.Message{Input: b.Input}
 		pr.Parse(f, b.Received, &m)
+		if p.number {
+			seq++
+			m.Seq = seq
+		}
 		if m.Syntax == floodgate.Unparsed {
 			unparsed++
 		} else if isLocal && m.Host == "-" {

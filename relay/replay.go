@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/floodgate/floodgate/config"
@@ -29,6 +30,10 @@ type ReplayOptions struct {
 	// max_message_size of the configured inputs, so a capture replays
 	// with the limits its messages were received under.
 	MaxMessageSize int
+	// Labels, when not nil, gets one line per message read: its number,
+	// the fingerprint of its pattern or summary, and v or c (see
+	// fateTable.WriteLabels).
+	Labels io.Writer
 }
 
 // Report sums up a replay.
@@ -39,6 +44,9 @@ type Report struct {
 	Totals
 	BytesOut int64
 	Elapsed  time.Duration
+	// TopByMessages and TopByBytes are the ten patterns that received the
+	// most messages and bytes.
+	TopByMessages, TopByBytes []PatternTotal
 }
 
 // Print writes the report in a few lines, for stderr.
@@ -56,6 +64,24 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "replay: folded repeat %d, block %d, cycle %d, suppressed %d messages; %.2fs, %.0f msgs/s\n",
 		r.Folded["repeat"], r.Folded["block"], r.Folded["cycle"], r.Folded["suppressed"],
 		r.Elapsed.Seconds(), float64(r.Messages)/max(r.Elapsed.Seconds(), 1e-9))
+	printTop(w, "messages", r.TopByMessages, func(p PatternTotal) string { return strconv.FormatInt(p.Messages, 10) })
+	printTop(w, "bytes", r.TopByBytes, func(p PatternTotal) string { return bytesize.Human(p.Bytes) })
+}
+
+// printTop lists patterns one a line: the figure, the fingerprint, the
+// kind, how many were written, and the template.
+func printTop(w io.Writer, by string, top []PatternTotal, figure func(PatternTotal) string) {
+	if len(top) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "replay: top patterns by %s:\n", by)
+	for _, p := range top {
+		tmpl := p.Template
+		if len(tmpl) > 120 {
+			tmpl = tmpl[:117] + "..."
+		}
+		fmt.Fprintf(w, "  %10s  %s  %-10s %8d written  %s\n", figure(p), p.FP, p.Kind, p.Written, tmpl)
+	}
 }
 
 // Replay runs captured syslog through the pipeline with the messages' own
@@ -76,11 +102,13 @@ func Replay(ctx context.Context, cfg *config.Config, o ReplayOptions, log *slog.
 	if tick <= 0 {
 		tick = time.Second
 	}
+	fates := newFateTable()
 	c, err := newCore(cfg, coreOptions{
-		outputs: outs,
-		shards:  shards,
-		tick:    min(tick, time.Second),
-		clock:   messageClock,
+		outputs:  outs,
+		shards:   shards,
+		tick:     min(tick, time.Second),
+		clock:    messageClock,
+		observer: fates,
 	}, log)
 	if err != nil {
 		return nil, err
@@ -131,6 +159,13 @@ func Replay(ctx context.Context, cfg *config.Config, o ReplayOptions, log *slog.
 	rep.BytesIn = int64(in.Bytes.Load())
 	for _, st := range c.stats {
 		rep.BytesOut += st.Bytes.Load()
+	}
+	rep.TopByMessages = fates.top(10, func(p PatternTotal) int64 { return p.Messages })
+	rep.TopByBytes = fates.top(10, func(p PatternTotal) int64 { return p.Bytes })
+	if o.Labels != nil {
+		if err := fates.WriteLabels(o.Labels, rep.Messages); err != nil {
+			return rep, fmt.Errorf("write labels: %w", err)
+		}
 	}
 	return rep, nil
 }

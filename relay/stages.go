@@ -23,6 +23,8 @@ type chainBuilder struct {
 	loops  *loopTable
 	counts []*sinkCounts
 	host   string // this machine's name, the host of floodgate's own records
+	// observer, when set, is told every message's fate.
+	observer floodgate.Observer
 }
 
 func newChainBuilder(cfg *config.Config, shards int, outs []output.Output, loops *loopTable) *chainBuilder {
@@ -58,13 +60,17 @@ func (b *chainBuilder) chain(shard int) floodgate.Handler {
 		if b.loops != nil {
 			o.OnRestartLoop = b.loops.update
 		}
+		o.Observer = b.observer
 		stages = append(stages, func(next floodgate.Handler) floodgate.Handler { return dedupe.New(o, next) })
+	} else if b.observer != nil {
+		stages = append(stages, func(next floodgate.Handler) floodgate.Handler { return labels{next, b.observer} })
 	}
 	if r := b.cfg.RateLimit; r.Enabled || b.disk != nil {
 		o := ratelimitOptions(r, b.shards)
 		o.Global = b.global
 		o.Disk = b.disk
 		o.Host = b.host
+		o.Observer = b.observer
 		stages = append(stages, func(next floodgate.Handler) floodgate.Handler {
 			sink.budgets = ratelimit.New(o, next)
 			return sink.budgets

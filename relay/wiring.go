@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/floodgate/floodgate"
 	"github.com/floodgate/floodgate/config"
 	"github.com/floodgate/floodgate/relay/output"
 )
@@ -32,6 +33,9 @@ type coreOptions struct {
 	local    map[string]string
 	loops    *loopTable
 	onOutput func(name string, o output.Output, st *output.Stats)
+	// observer, when set, numbers the messages and is told each one's
+	// fate (replay).
+	observer floodgate.Observer
 }
 
 // newCore opens the outputs and starts the pipeline over them. On an error
@@ -52,7 +56,9 @@ func newCore(cfg *config.Config, o coreOptions, log *slog.Logger) (*core, error)
 		}
 	}
 	c.builder = newChainBuilder(cfg, o.shards, c.outs, o.loops)
+	c.builder.observer = o.observer
 	c.pipe = newPipeline(pipelineOptions{
+		number:    o.observer != nil,
 		shardBy:   shardBy(cfg),
 		LocalHost: o.local,
 		Shards:    o.shards,

@@ -24,11 +24,12 @@ var version = ""
 const usage = `usage: floodgate <command> [flags]
 
 commands:
-  run     [-config FILE]                      run the relay until SIGINT or SIGTERM
-  replay  [-config FILE] [-o FILE] [FILE...]  run captured syslog through the pipeline
-  check   -config FILE                        validate a config
-  bench   ...                                 the flood benchmark harness, floodgate-bench ("floodgate bench -h")
-  version                                     print the version
+  run     [-config FILE]                 run the relay until SIGINT or SIGTERM
+  replay  [-config FILE] [-o FILE] [-labels FILE] [FILE...]
+                                         run captured syslog through the pipeline
+  check   -config FILE                   validate a config
+  bench   ...                            the flood benchmark harness, floodgate-bench ("floodgate bench -h")
+  version                                print the version
 `
 
 // usageError is a bad command line: exit 2.
@@ -225,6 +226,7 @@ func cmdReplay(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	path := fs.String("config", "", "the config `file` (built-in defaults without it)")
 	out := fs.String("o", "", "write to this `file` instead of the configured outputs (\"-\" for stdout)")
 	quiet := fs.Bool("q", false, "do not print the report")
+	labels := fs.String("labels", "", "write one line per message to this `file`: its number, the fingerprint of its pattern or summary, v (written) or c (counted)")
 	stop, err := parseProfiled(fs, args)
 	if err != nil {
 		return err
@@ -235,14 +237,28 @@ func cmdReplay(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return err
 	}
-	rep, err := relay.Replay(ctx, cfg, relay.ReplayOptions{
+	ro := relay.ReplayOptions{
 		Files:  fs.Args(),
 		Stdin:  stdin,
 		Output: *out,
 		Stdout: stdout,
-	}, log)
+	}
+	var lf *os.File
+	if *labels != "" {
+		if lf, err = os.Create(*labels); err != nil {
+			return err // "open FILE: ..."
+		}
+		defer lf.Close() // closed below; this one only on an error
+		ro.Labels = lf
+	}
+	rep, err := relay.Replay(ctx, cfg, ro, log)
 	if err != nil {
 		return err
+	}
+	if lf != nil {
+		if err := lf.Close(); err != nil {
+			return fmt.Errorf("write labels: %w", err)
+		}
 	}
 	if !*quiet {
 		rep.Print(stderr)
