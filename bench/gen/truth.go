@@ -68,6 +68,7 @@ var kinds = []struct {
 	{"web", "nginx and haproxy access and error lines", NewWeb},
 	{"kubelet", "kubelet CrashLoopBackOff across many pods", NewKubelet},
 	{"ufw", "UFW kernel lines with MACs, addresses and ports", NewUFW},
+	{"kafka", "Kafka consumers crash-looping with config dumps and traces", NewKafka},
 }
 
 // Kinds returns the names New accepts.
