@@ -69,6 +69,7 @@ var kinds = []struct {
 	{"kubelet", "kubelet CrashLoopBackOff across many pods", NewKubelet},
 	{"ufw", "UFW kernel lines with MACs, addresses and ports", NewUFW},
 	{"kafka", "Kafka consumers crash-looping with config dumps and traces", NewKafka},
+	{"celery", "Celery workers with chained Python tracebacks", NewCelery},
 }
 
 // Kinds returns the names New accepts.
