@@ -70,6 +70,7 @@ var kinds = []struct {
 	{"ufw", "UFW kernel lines with MACs, addresses and ports", NewUFW},
 	{"kafka", "Kafka consumers crash-looping with config dumps and traces", NewKafka},
 	{"celery", "Celery workers with chained Python tracebacks", NewCelery},
+	{"ids", "a new UUID, container id or hex id in every line", NewIDs},
 }
 
 // Kinds returns the names New accepts.
