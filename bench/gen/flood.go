@@ -63,6 +63,8 @@ type step struct {
 	l     *line
 	b     *blockDef // nil for a single line
 	first bool      // the first line of a block instance
+	alt   bool      // logged by the source's second process
+	id    int       // when nonzero, put in slot 5 before the line renders
 	gap   time.Duration
 }
 
@@ -103,6 +105,18 @@ func (s *source) add(l *line, gap time.Duration) {
 func (s *source) addBlock(b *blockDef, gap time.Duration) {
 	for i, l := range b.lines {
 		s.steps = append(s.steps, step{l: l, b: b, first: i == 0, gap: gap})
+	}
+}
+
+// addAlt appends a single line of the source's second process.
+func (s *source) addAlt(l *line, gap time.Duration) {
+	s.steps = append(s.steps, step{l: l, alt: true, gap: gap})
+}
+
+// addBlockAlt appends every line of b, from the second process.
+func (s *source) addBlockAlt(b *blockDef, gap time.Duration) {
+	for i, l := range b.lines {
+		s.steps = append(s.steps, step{l: l, b: b, first: i == 0, alt: true, gap: gap})
 	}
 }
 
@@ -200,6 +214,9 @@ func (g *flood) Next(m *floodgate.Message) bool {
 	}
 	st := &s.steps[s.si]
 	l := st.l
+	if st.id != 0 {
+		s.setInt(5, st.id)
+	}
 	b := g.buf[:0]
 	if l.text != nil {
 		b = l.text(g, s, b)
@@ -209,7 +226,7 @@ func (g *flood) Next(m *floodgate.Message) bool {
 	g.buf = b
 	m.Time = s.at
 	m.Host = s.host
-	if l.alt {
+	if l.alt || st.alt {
 		m.App, m.ProcID = s.app2, s.pid2
 	} else {
 		m.App, m.ProcID = s.app, s.pid

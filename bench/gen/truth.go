@@ -71,6 +71,7 @@ var kinds = []struct {
 	{"kafka", "Kafka consumers crash-looping with config dumps and traces", NewKafka},
 	{"celery", "Celery workers with chained Python tracebacks", NewCelery},
 	{"ids", "a new UUID, container id or hex id in every line", NewIDs},
+	{"systemd", "systemd restart loops, one with Go 1.23 goroutine dumps", NewSystemd},
 }
 
 // Kinds returns the names New accepts.
