@@ -18,8 +18,9 @@ import (
 // line is one template of a flood, with its truth.
 type line struct {
 	t     tmpl
+	app   string // the app that logs it; "": the source's
 	truth string // app + ": " + template with "<*>" places
-	alt   bool   // logged by the source's second process (app2, pid2)
+	alt   bool   // logged by the source's second process (pid2)
 	sev   int8   // -1: the source's severity
 	near  string // near-miss group
 	free  bool
@@ -30,7 +31,7 @@ type line struct {
 // ln compiles a line of app.
 func ln(app, spec string) *line {
 	t := compile(spec)
-	return &line{t: t, truth: app + ": " + t.truth(), sev: -1}
+	return &line{t: t, app: app, truth: app + ": " + t.truth(), sev: -1}
 }
 
 // lsev compiles a line of app logged at severity sev.
@@ -40,7 +41,7 @@ func lsev(app string, sev floodgate.Severity, spec string) *line {
 	return l
 }
 
-// lalt compiles a line of the source's second process, app.
+// lalt compiles a line of app, the source's second process.
 func lalt(app, spec string) *line {
 	l := ln(app, spec)
 	l.alt = true
@@ -74,11 +75,12 @@ type source struct {
 	start time.Time // when its current event started
 	id    int       // breaks ties in time order
 
-	host       string
-	app, pid   string
-	app2, pid2 string
-	fac        floodgate.Facility
-	sev        floodgate.Severity
+	host string
+	app  string // of lines that do not name theirs
+	pid  string
+	pid2 string // of the second process's lines
+	fac  floodgate.Facility
+	sev  floodgate.Severity
 
 	steps []step
 	si    int
@@ -226,10 +228,12 @@ func (g *flood) Next(m *floodgate.Message) bool {
 	g.buf = b
 	m.Time = s.at
 	m.Host = s.host
+	m.App, m.ProcID = l.app, s.pid
+	if l.app == "" {
+		m.App = s.app
+	}
 	if l.alt || st.alt {
-		m.App, m.ProcID = s.app2, s.pid2
-	} else {
-		m.App, m.ProcID = s.app, s.pid
+		m.ProcID = s.pid2
 	}
 	m.Facility, m.Severity = s.fac, s.sev
 	if l.sev >= 0 {

@@ -71,7 +71,7 @@ func newIDs(c kindConfig) *flood {
 	g := newFlood(c.seed, c.n)
 	for i, h := range c.hosts {
 		b := &ids{api: h[:3] == "api", routes: newPool(g.r, 1.3, apiRoutes), pid: 20000 + 3000*i}
-		s := &source{host: h, app: "containerd", pid: strconv.Itoa(700 + i), app2: "systemd", pid2: "1", fac: 3, sev: floodgate.Info, b: b}
+		s := &source{host: h, app: "containerd", pid: strconv.Itoa(700 + i), pid2: "1", fac: 3, sev: floodgate.Info, b: b}
 		if b.api {
 			s.app, s.pid = "api", strconv.Itoa(3100+i)
 		}
@@ -79,7 +79,7 @@ func newIDs(c kindConfig) *flood {
 		if !b.api {
 			// dockerd logs beside containerd, as its own source.
 			d := &ids{pid: 40000 + 3000*i}
-			g.addSource(&source{host: h, app: "containerd", pid: strconv.Itoa(700 + i), app2: "dockerd", pid2: strconv.Itoa(900 + i), fac: 3, sev: floodgate.Info, b: d}, c.start, time.Second)
+			g.addSource(&source{host: h, app: "containerd", pid: strconv.Itoa(700 + i), pid2: strconv.Itoa(900 + i), fac: 3, sev: floodgate.Info, b: d}, c.start, time.Second)
 		}
 	}
 	return g
@@ -138,7 +138,7 @@ func (x *ids) event(g *flood, s *source) {
 	x.pid += 1 + r.IntN(200)
 	s.setInt(2, x.pid)
 	ms := time.Millisecond
-	if s.app2 == "dockerd" {
+	if s.pid2 != "1" {
 		s.add(idsIgnoring, 0)
 		s.next = exp(r, 2*time.Second)
 		return

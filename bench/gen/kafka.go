@@ -202,7 +202,7 @@ func newKafka(c kindConfig) *flood {
 		k := consumers[i%len(consumers)]
 		b := &kafkaConsumer{group: k.group, topic: k.topic, class: k.class, unit: k.unit, desc: k.desc,
 			pid: 4000 + 1000*i + g.r.IntN(500), cluster: cluster}
-		s := &source{host: h, app: "java", app2: "systemd", pid2: "1", fac: 3, sev: floodgate.Info, b: b}
+		s := &source{host: h, app: "java", pid2: "1", fac: 3, sev: floodgate.Info, b: b}
 		s.set(0, b.group)
 		s.set(1, "consumer-"+b.group+"-1")
 		s.set(2, b.topic)

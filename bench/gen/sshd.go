@@ -155,7 +155,7 @@ func newSSHD(c kindConfig) *flood {
 				legit: newPool(g.r, 1.5, legit),
 				pid:   2000 + 7919*hi + 1231*k,
 			}
-			s := &source{host: h, app: "sshd", app2: "systemd-logind", pid2: strconv.Itoa(600 + hi*13), fac: 10, sev: floodgate.Info, b: a}
+			s := &source{host: h, app: "sshd", pid2: strconv.Itoa(600 + hi*13), fac: 10, sev: floodgate.Info, b: a}
 			if k == 3 {
 				a.mode = 3 // legitimate logins
 			}

@@ -201,7 +201,7 @@ func newSystemd(c kindConfig) *flood {
 				sum += s.weight
 				b.cum = append(b.cum, sum)
 			}
-			s := &source{host: h, app: "systemd", pid: "1", app2: u.app, fac: 3, sev: floodgate.Info, b: b}
+			s := &source{host: h, app: "systemd", pid: "1", fac: 3, sev: floodgate.Info, b: b}
 			s.set(0, u.unit)
 			s.set(2, u.desc)
 			g.addSource(s, c.start, u.every)

@@ -72,6 +72,7 @@ var kinds = []struct {
 	{"celery", "Celery workers with chained Python tracebacks", NewCelery},
 	{"ids", "a new UUID, container id or hex id in every line", NewIDs},
 	{"systemd", "systemd restart loops, one with Go 1.23 goroutine dumps", NewSystemd},
+	{"background", "cron, timers, sessions, postfix and other ordinary traffic", NewBackground},
 }
 
 // Kinds returns the names New accepts.
