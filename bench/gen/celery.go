@@ -24,7 +24,7 @@ import (
 // between calm spells with a failure now and then. Blank lines between
 // the parts of a chain are dropped, as journald-to-syslog pipelines do.
 func NewCelery(seed int64, n int) Generator {
-	return build(kindConfig{seed: seed, n: n, hosts: []string{"celery-01", "celery-02"}}, newCelery)
+	return build("celery", kindConfig{seed: seed, n: n, hosts: []string{"celery-01", "celery-02"}}, newCelery)
 }
 
 var celeryTasks = []string{
@@ -202,10 +202,10 @@ func (c *celery) event(g *flood, s *source) {
 	ms := time.Millisecond
 	if !s.at.Before(c.until) {
 		c.outage = 0
-		c.until = s.at.Add(between(r, 5*time.Minute, 20*time.Minute))
+		c.until = s.at.Add(g.paced(between(r, 5*time.Minute, 20*time.Minute)))
 		if r.IntN(2) == 0 {
 			c.outage = 1 + r.IntN(2)
-			c.until = s.at.Add(between(r, time.Minute, 8*time.Minute))
+			c.until = s.at.Add(g.paced(between(r, time.Minute, 8*time.Minute)))
 		}
 	}
 	ti, _ := strconv.Atoi(c.taskPool.pick())

@@ -15,7 +15,7 @@ import (
 // commands are few and meaningful; PIDs, session numbers and addresses
 // vary.
 func NewBackground(seed int64, n int) Generator {
-	return build(kindConfig{seed: seed, n: n, hosts: hostNames("host", 6)}, newBackgroundFlood)
+	return build("background", kindConfig{seed: seed, n: n, hosts: hostNames("host", 6)}, newBackgroundFlood)
 }
 
 type cronJob struct {

@@ -17,7 +17,7 @@ import (
 // "req_" id of letters and digits (a parameter word no hex mask catches),
 // with method, route and status.
 func NewIDs(seed int64, n int) Generator {
-	return build(kindConfig{seed: seed, n: n, hosts: []string{"runner-01", "runner-02", "api-01"}}, newIDs)
+	return build("ids", kindConfig{seed: seed, n: n, hosts: []string{"runner-01", "runner-02", "api-01"}}, newIDs)
 }
 
 var (

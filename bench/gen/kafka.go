@@ -21,7 +21,7 @@ import (
 // group, offsets, partitions, PIDs) vary; the dump's keys and the frames
 // do not.
 func NewKafka(seed int64, n int) Generator {
-	return build(kindConfig{seed: seed, n: n, hosts: []string{"worker-01", "worker-02", "worker-03"}}, newKafka)
+	return build("kafka", kindConfig{seed: seed, n: n, hosts: []string{"worker-01", "worker-02", "worker-03"}}, newKafka)
 }
 
 const consumerConfig = `allow.auto.create.topics = true

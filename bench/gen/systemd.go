@@ -22,7 +22,7 @@ import (
 // goroutines over eight stacks, each goroutine a block. The unit, the
 // restart counter, PIDs and CPU times vary.
 func NewSystemd(seed int64, n int) Generator {
-	return build(kindConfig{seed: seed, n: n, hosts: hostNames("app", 4)}, newSystemd)
+	return build("systemd", kindConfig{seed: seed, n: n, hosts: hostNames("app", 4)}, newSystemd)
 }
 
 var (
