@@ -14,7 +14,7 @@ import (
 // new text, and a correct relay writes every one (Truth.Free). Talk comes
 // in bursts (a conversation), with quiet spells between.
 func NewChat(seed int64, n int) Generator {
-	return build(kindConfig{seed: seed, n: n, hosts: []string{"chat-01"}}, newChat)
+	return build("chat", kindConfig{seed: seed, n: n, hosts: []string{"chat-01"}}, newChat)
 }
 
 var chatWords = strings.Fields(`the to and a i you it is that of in we for this on be have not

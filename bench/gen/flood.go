@@ -18,8 +18,9 @@ import (
 // line is one template of a flood, with its truth.
 type line struct {
 	t     tmpl
+	app   string // the app that logs it; "": the source's
 	truth string // app + ": " + template with "<*>" places
-	alt   bool   // logged by the source's second process (app2, pid2)
+	alt   bool   // logged by the source's second process (pid2)
 	sev   int8   // -1: the source's severity
 	near  string // near-miss group
 	free  bool
@@ -30,7 +31,7 @@ type line struct {
 // ln compiles a line of app.
 func ln(app, spec string) *line {
 	t := compile(spec)
-	return &line{t: t, truth: app + ": " + t.truth(), sev: -1}
+	return &line{t: t, app: app, truth: app + ": " + t.truth(), sev: -1}
 }
 
 // lsev compiles a line of app logged at severity sev.
@@ -40,7 +41,7 @@ func lsev(app string, sev floodgate.Severity, spec string) *line {
 	return l
 }
 
-// lalt compiles a line of the source's second process, app.
+// lalt compiles a line of app, the source's second process.
 func lalt(app, spec string) *line {
 	l := ln(app, spec)
 	l.alt = true
@@ -63,6 +64,8 @@ type step struct {
 	l     *line
 	b     *blockDef // nil for a single line
 	first bool      // the first line of a block instance
+	alt   bool      // logged by the source's second process
+	id    int       // when nonzero, put in slot 5 before the line renders
 	gap   time.Duration
 }
 
@@ -72,11 +75,12 @@ type source struct {
 	start time.Time // when its current event started
 	id    int       // breaks ties in time order
 
-	host       string
-	app, pid   string
-	app2, pid2 string
-	fac        floodgate.Facility
-	sev        floodgate.Severity
+	host string
+	app  string // of lines that do not name theirs
+	pid  string
+	pid2 string // of the second process's lines
+	fac  floodgate.Facility
+	sev  floodgate.Severity
 
 	steps []step
 	si    int
@@ -106,6 +110,18 @@ func (s *source) addBlock(b *blockDef, gap time.Duration) {
 	}
 }
 
+// addAlt appends a single line of the source's second process.
+func (s *source) addAlt(l *line, gap time.Duration) {
+	s.steps = append(s.steps, step{l: l, alt: true, gap: gap})
+}
+
+// addBlockAlt appends every line of b, from the second process.
+func (s *source) addBlockAlt(b *blockDef, gap time.Duration) {
+	for i, l := range b.lines {
+		s.steps = append(s.steps, step{l: l, b: b, first: i == 0, alt: true, gap: gap})
+	}
+}
+
 // set puts v in slot i.
 func (s *source) set(i int, v string) {
 	s.slots[i] = append(s.slots[i][:0], v...)
@@ -118,6 +134,7 @@ func (s *source) setInt(i int, v int) {
 
 // flood generates the messages of a set of sources in time order.
 type flood struct {
+	kind  string
 	r     *rand.Rand
 	a     arena
 	buf   []byte
@@ -188,6 +205,16 @@ func (g *flood) paced(d time.Duration) time.Duration {
 	return time.Duration(float64(d) * g.pace)
 }
 
+// pacedGap scales a gap inside an event by the flood's pace when it is
+// a wait of a second or more (a restart delay, a session's length), and
+// keeps the short ones (the lines of a block) as they are.
+func (g *flood) pacedGap(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d
+	}
+	return g.paced(d)
+}
+
 func (g *flood) Next(m *floodgate.Message) bool {
 	if g.n >= g.limit || len(g.srcs) == 0 {
 		return false
@@ -200,6 +227,9 @@ func (g *flood) Next(m *floodgate.Message) bool {
 	}
 	st := &s.steps[s.si]
 	l := st.l
+	if st.id != 0 {
+		s.setInt(5, st.id)
+	}
 	b := g.buf[:0]
 	if l.text != nil {
 		b = l.text(g, s, b)
@@ -209,10 +239,12 @@ func (g *flood) Next(m *floodgate.Message) bool {
 	g.buf = b
 	m.Time = s.at
 	m.Host = s.host
-	if l.alt {
-		m.App, m.ProcID = s.app2, s.pid2
-	} else {
-		m.App, m.ProcID = s.app, s.pid
+	m.App, m.ProcID = l.app, s.pid
+	if l.app == "" {
+		m.App = s.app
+	}
+	if l.alt || st.alt {
+		m.ProcID = s.pid2
 	}
 	m.Facility, m.Severity = s.fac, s.sev
 	if l.sev >= 0 {
@@ -220,7 +252,7 @@ func (g *flood) Next(m *floodgate.Message) bool {
 	}
 	m.Text = g.a.string(b)
 	finish(m)
-	g.truth = Truth{Template: l.truth, Free: l.free, NearMiss: l.near}
+	g.truth = Truth{Kind: g.kind, Template: l.truth, Free: l.free, NearMiss: l.near}
 	if st.b != nil {
 		if st.first {
 			g.block++
@@ -230,7 +262,7 @@ func (g *flood) Next(m *floodgate.Message) bool {
 	}
 	s.si++
 	if s.si < len(s.steps) {
-		s.at = s.at.Add(s.steps[s.si].gap)
+		s.at = s.at.Add(g.pacedGap(s.steps[s.si].gap))
 	} else {
 		next := s.start.Add(g.paced(s.next))
 		if !next.After(s.at) {
@@ -245,30 +277,49 @@ func (g *flood) Next(m *floodgate.Message) bool {
 // Truth describes the message the last Next produced.
 func (g *flood) Truth() Truth { return g.truth }
 
-// spanned sets g's pace so that its n messages span about span: it runs
-// a copy of the flood, built by mk, for a sample of messages at its
-// natural pace and measures its rate.
+// spanned sets g's pace so that its n messages span about span. A run
+// lasts U + pace*S: waits scale with the pace, the short gaps inside
+// events (U) do not. It runs copies of the flood, built by mk, for all
+// its messages or a large sample of them, at pace 1 and at the pace that
+// would be right if everything scaled, and solves for U and S.
 func spanned(g *flood, span time.Duration, mk func() *flood) {
 	if span <= 0 {
 		return
 	}
-	probe := mk()
-	sample := min(g.limit, 20_000)
-	probe.limit = sample
+	sample := min(g.limit, 400_000)
+	want := float64(span) * float64(sample) / float64(g.limit)
+	d1 := probe(mk, sample, 1)
+	if d1 <= 0 || sample < 2 {
+		return
+	}
+	p1 := want / d1
+	g.pace = p1
+	if p1 > 0.95 && p1 < 1.05 {
+		return
+	}
+	d2 := probe(mk, sample, p1)
+	scaled := (d2 - d1) / (p1 - 1)
+	fixed := d1 - scaled
+	if scaled <= 0 || want <= fixed {
+		return
+	}
+	g.pace = (want - fixed) / scaled
+}
+
+// probe returns how long, in nanoseconds, the first n messages of a
+// flood built by mk last at pace p.
+func probe(mk func() *flood, n int, p float64) float64 {
+	f := mk()
+	f.limit, f.pace = n, p
 	var m floodgate.Message
 	var first, last time.Time
-	for i := 0; probe.Next(&m); i++ {
+	for i := 0; f.Next(&m); i++ {
 		if i == 0 {
 			first = m.Time
 		}
 		last = m.Time
 	}
-	natural := last.Sub(first)
-	if natural <= 0 || sample < 2 {
-		return
-	}
-	want := float64(span) * float64(sample) / float64(g.limit)
-	g.pace = want / float64(natural)
+	return float64(last.Sub(first))
 }
 
 // pool draws values with a Zipf-like law: a few values most of the time,

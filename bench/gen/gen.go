@@ -77,8 +77,8 @@ type seg struct {
 // value a flood put in that slot of its source for the current event,
 // {u} a random UUID, {cid} a 64-hex-digit container id, {port} an
 // ephemeral port, {n} a digit 1-9, {s3} seconds with three decimals,
-// {klog} klog's "MMDD hh:mm:ss.uuuuuu" and {log4j} "YYYY-MM-DD
-// hh:mm:ss,mmm" stamps of the line's own time.
+// {klog} klog's "MMDD hh:mm:ss.uuuuuu", {log4j} "YYYY-MM-DD
+// hh:mm:ss,mmm" and {rfc3339} nanosecond stamps of the line's own time.
 func compile(s string) tmpl {
 	var t tmpl
 	lit := 0
@@ -125,6 +125,8 @@ func compile(s string) tmpl {
 			k = 'K'
 		case "log4j":
 			k = 'J'
+		case "rfc3339":
+			k = 'R'
 		default:
 			name := s[i+1 : end]
 			if len(name) != 2 || name[0] != '$' {
@@ -187,6 +189,8 @@ func (t *tmpl) renderSlots(dst []byte, r *rand.Rand, slots *[16][]byte, now time
 			dst = appendKlogStamp(dst, now)
 		case 'J':
 			dst = appendLog4jStamp(dst, now)
+		case 'R':
+			dst = now.AppendFormat(dst, "2006-01-02T15:04:05.000000000Z07:00")
 		case 'd':
 			dst = strconv.AppendUint(dst, uint64(r.IntN(1000)), 10)
 		case 'D':

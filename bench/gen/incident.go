@@ -301,7 +301,7 @@ func (g *incident) Next(m *floodgate.Message) bool {
 	g.n++
 	if g.c.BackgroundEvery > 0 && g.n%g.c.BackgroundEvery == 0 {
 		g.buf = g.bg.next(g.buf[:0], g.r, m)
-		g.truth = Truth{Template: g.bg.truth}
+		g.truth = Truth{Kind: "incident", Template: g.bg.truth}
 		m.Time = g.now
 		m.Text = g.a.string(g.buf)
 		finish(m)
@@ -333,7 +333,7 @@ func (g *incident) Next(m *floodgate.Message) bool {
 
 func (g *incident) nextCycle(h *sickHost, m *floodgate.Message) {
 	l := &restartCycle[h.ci]
-	g.truth = Truth{Template: restartTruths[h.ci]}
+	g.truth = Truth{Kind: "incident", Template: restartTruths[h.ci]}
 	m.Host = h.name
 	m.Facility = floodgate.Facility(3)
 	m.Severity = l.sev
@@ -361,7 +361,7 @@ func (g *incident) nextDump(h *sickHost, m *floodgate.Message) {
 		g.startGoroutine(h)
 	}
 	s := h.cur
-	g.truth = Truth{Template: s.truths[h.li], Block: g.block, BlockTemplate: s.name}
+	g.truth = Truth{Kind: "incident", Template: s.truths[h.li], Block: g.block, BlockTemplate: s.name}
 	b := g.buf[:0]
 	switch {
 	case h.li == 0:

@@ -21,7 +21,7 @@ import (
 // parameters; CrashLoopBackOff/ImagePullBackOff, Liveness/Readiness and
 // the PLEG event type are meaningful.
 func NewKubelet(seed int64, n int) Generator {
-	return build(kindConfig{seed: seed, n: n, hosts: hostNames("node", 3)}, newKubelet)
+	return build("kubelet", kindConfig{seed: seed, n: n, hosts: hostNames("node", 3)}, newKubelet)
 }
 
 var (

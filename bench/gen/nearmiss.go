@@ -25,7 +25,7 @@ import (
 // values: a learner must still write their first occurrence. Four hosts
 // each run every group, an event every few seconds.
 func NewNearMiss(seed int64, n int) Generator {
-	return build(kindConfig{seed: seed, n: n, hosts: hostNames("node", 4)}, newNearMiss)
+	return build("nearmiss", kindConfig{seed: seed, n: n, hosts: hostNames("node", 4)}, newNearMiss)
 }
 
 var (

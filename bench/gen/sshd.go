@@ -18,12 +18,13 @@ type kindConfig struct {
 	hosts []string
 }
 
-// build makes c's flood with build, paced to c.span.
-func build(c kindConfig, mk func(kindConfig) *flood) *flood {
+// build makes the flood of kind with mk, paced to c.span.
+func build(kind string, c kindConfig, mk func(kindConfig) *flood) *flood {
 	if c.start.IsZero() {
 		c.start = captureStart
 	}
 	g := mk(c)
+	g.kind = kind
 	spanned(g, c.span, func() *flood { return mk(c) })
 	return g
 }
@@ -41,7 +42,7 @@ func build(c kindConfig, mk func(kindConfig) *flood) *flood {
 // (half of them botnets that change address at every connection), and
 // each connection has its own sshd PID and source port.
 func NewSSHD(seed int64, n int) Generator {
-	return build(kindConfig{seed: seed, n: n, hosts: []string{"bastion-01", "gw-01", "vpn-01"}}, newSSHD)
+	return build("sshd", kindConfig{seed: seed, n: n, hosts: []string{"bastion-01", "gw-01", "vpn-01"}}, newSSHD)
 }
 
 var (
@@ -155,7 +156,7 @@ func newSSHD(c kindConfig) *flood {
 				legit: newPool(g.r, 1.5, legit),
 				pid:   2000 + 7919*hi + 1231*k,
 			}
-			s := &source{host: h, app: "sshd", app2: "systemd-logind", pid2: strconv.Itoa(600 + hi*13), fac: 10, sev: floodgate.Info, b: a}
+			s := &source{host: h, app: "sshd", pid2: strconv.Itoa(600 + hi*13), fac: 10, sev: floodgate.Info, b: a}
 			if k == 3 {
 				a.mode = 3 // legitimate logins
 			}

@@ -19,6 +19,7 @@ type traces struct {
 	limit int
 	now   time.Time
 
+	kind     string
 	hosts    []string
 	app      string
 	pids     []string
@@ -45,6 +46,7 @@ func newTraces(seed int64, n int, app string, pidBase int, fac floodgate.Facilit
 		now:      DefaultIncident().Start,
 		hosts:    []string{"app-01", "app-02", "app-03"},
 		app:      app,
+		kind:     app,
 		fac:      fac,
 		sev:      sev,
 		lineGap:  50 * time.Microsecond,
@@ -94,7 +96,7 @@ func (t *traces) Next(m *floodgate.Message) bool {
 // Truth describes the message the last Next produced: every line of a
 // trace is a line of its block.
 func (t *traces) Truth() Truth {
-	return Truth{Template: t.truths[t.bi][t.li-1], Block: t.block, BlockTemplate: t.names[t.bi]}
+	return Truth{Kind: t.kind, Template: t.truths[t.bi][t.li-1], Block: t.block, BlockTemplate: t.names[t.bi]}
 }
 
 // NewJava returns n messages of Java exception traces (Spring, HikariCP,
@@ -111,7 +113,9 @@ func NewJava(seed int64, n int) Generator {
 // Django, a worker's KeyError), chained ones included, with addresses,
 // ids and line contents varying.
 func NewPython(seed int64, n int) Generator {
-	return newTraces(seed, n, "python3", 5200, 16, floodgate.Err, pythonTraces)
+	t := newTraces(seed, n, "python3", 5200, 16, floodgate.Err, pythonTraces)
+	t.kind = "python"
+	return t
 }
 
 var javaTraces = [][]string{

@@ -11,6 +11,9 @@ import (
 // multi-line block it belongs to. Tests compare a deduplicator's grouping
 // with it.
 type Truth struct {
+	// Kind names the kind (see Kinds) that produced the message, so a
+	// mixed capture can be broken down.
+	Kind string
 	// Template is the app name, ": " and the message's template with its
 	// meaningful words filled in and every variable place (numbers, ids,
 	// addresses, parameter words such as user names, pod names or paths)
@@ -68,6 +71,12 @@ var kinds = []struct {
 	{"web", "nginx and haproxy access and error lines", NewWeb},
 	{"kubelet", "kubelet CrashLoopBackOff across many pods", NewKubelet},
 	{"ufw", "UFW kernel lines with MACs, addresses and ports", NewUFW},
+	{"kafka", "Kafka consumers crash-looping with config dumps and traces", NewKafka},
+	{"celery", "Celery workers with chained Python tracebacks", NewCelery},
+	{"ids", "a new UUID, container id or hex id in every line", NewIDs},
+	{"systemd", "systemd restart loops, one with Go 1.23 goroutine dumps", NewSystemd},
+	{"background", "cron, timers, sessions, postfix and other ordinary traffic", NewBackground},
+	{"capture", "a two-hour mixed capture of 18 hosts with all of the above", NewCapture},
 }
 
 // Kinds returns the names New accepts.

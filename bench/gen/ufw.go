@@ -17,7 +17,7 @@ import (
 // many devices' MACs. Addresses, MACs, ports and counters are variable;
 // the action, the protocol and the TCP flags are meaningful.
 func NewUFW(seed int64, n int) Generator {
-	return build(kindConfig{seed: seed, n: n, hosts: []string{"bastion-01", "gw-01", "web-01"}}, newUFW)
+	return build("ufw", kindConfig{seed: seed, n: n, hosts: []string{"bastion-01", "gw-01", "web-01"}}, newUFW)
 }
 
 var ufwActions = []string{"BLOCK", "AUDIT", "ALLOW"}

@@ -87,4 +87,4 @@ func (u *unique) Next(m *floodgate.Message) bool {
 }
 
 // Truth describes the message the last Next produced.
-func (u *unique) Truth() Truth { return Truth{Template: u.truth} }
+func (u *unique) Truth() Truth { return Truth{Kind: "unique", Template: u.truth} }

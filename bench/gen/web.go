@@ -18,7 +18,7 @@ import (
 // the meaningful words of their templates; status codes, sizes and
 // timers are numbers. Traffic swings between quiet and busy spells.
 func NewWeb(seed int64, n int) Generator {
-	return build(kindConfig{seed: seed, n: n, hosts: []string{"web-01", "web-02", "web-03", "lb-01", "lb-02"}}, newWeb)
+	return build("web", kindConfig{seed: seed, n: n, hosts: []string{"web-01", "web-02", "web-03", "lb-01", "lb-02"}}, newWeb)
 }
 
 var httpMethods = []string{"GET", "POST", "PUT", "DELETE", "HEAD"}
@@ -185,7 +185,7 @@ func (w *web) event(g *flood, s *source) {
 	if !s.at.Before(w.until) {
 		// A new spell: quiet nights, busy hours, short rushes.
 		w.busy = []float64{0.3, 0.7, 1, 1, 1.5, 3, 6}[r.IntN(7)]
-		w.until = s.at.Add(between(r, time.Minute, 15*time.Minute))
+		w.until = s.at.Add(g.paced(between(r, time.Minute, 15*time.Minute)))
 	}
 	s.next = exp(r, time.Duration(float64(80*time.Millisecond)/w.busy))
 	s.set(0, w.ips.pick())
