@@ -190,6 +190,9 @@ func continues(b *block, text, body string, indented bool) (cont, last bool) {
 				return true, false
 			}
 		case pyRaised:
+			if indented && body != "" {
+				return true, false // the exception's message goes on
+			}
 			if strings.HasPrefix(text, "The above exception was the direct cause") ||
 				strings.HasPrefix(text, "During handling of the above exception") {
 				b.py = pyChained

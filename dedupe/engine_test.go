@@ -185,30 +185,38 @@ func TestBlockIdleAndCap(t *testing.T) {
 	}
 }
 
+// A pattern that lives for hours costs a handful of summaries: the first
+// within Flush, then at growing intervals up to FlushMax.
 func TestRepeatsAndFlush(t *testing.T) {
 	var lines []string
-	for i := range 100 {
-		lines = append(lines, fmt.Sprintf("h sshd[%d]: Accepted publickey for core from 10.0.0.%d port %d ssh2", 100+i, i, 40000+i))
+	for i := range 720 {
+		lines = append(lines, fmt.Sprintf("h sshd[%d]: Accepted publickey for core from 10.0.0.%d port %d ssh2", 100+i, i%250, 40000+i))
 	}
-	// One message a second for 100 s: window 60 s, flush 30 s.
-	recs := run(t, DefaultOptions(), msgs(t, time.Second, lines...))
+	// One message every 10 s for two hours.
+	recs := run(t, DefaultOptions(), msgs(t, 10*time.Second, lines...))
 	if got := verbatim(recs); got != 1 {
 		t.Errorf("verbatim %d, want 1", got)
 	}
 	sums := summaries(recs)
-	if len(sums) < 3 {
-		t.Fatalf("%d summaries, want one per flush interval and a final one:\n%s", len(sums), render(recs))
+	if len(sums) < 3 || len(sums) > 8 {
+		t.Fatalf("%d summaries over two hours, want a handful:\n%s", len(sums), render(recs))
 	}
-	for _, s := range sums {
+	for i, s := range sums {
 		if s.Summary.Kind != floodgate.Repeat || s.Summary.FP != sums[0].Summary.FP {
 			t.Errorf("summary %s fp %s, want repeat %s", s.Summary.Kind, s.Summary.FP, sums[0].Summary.FP)
 		}
 		if s.ProcID == "" || s.Host != "h" || s.App != "sshd" {
 			t.Errorf("summary header %s/%s[%s], want the messages'", s.Host, s.App, s.ProcID)
 		}
+		if i > 1 && i < len(sums)-1 {
+			prev := sums[i-1].Summary.Last.Sub(sums[i-2].Summary.Last)
+			if gap := s.Summary.Last.Sub(sums[i-1].Summary.Last); gap < prev {
+				t.Errorf("summary %d came %s after the one before, sooner than the %s before that", i, gap, prev)
+			}
+		}
 	}
-	if first := sums[0]; first.Summary.Count > 31 {
-		t.Errorf("first flush counts %d, want about 30 (flush interval)", first.Summary.Count)
+	if first := sums[0]; first.Summary.Last.Sub(t0) > DefaultOptions().Flush+10*time.Second {
+		t.Errorf("first summary at %s, want within flush (%s)", first.Summary.Last.Sub(t0), DefaultOptions().Flush)
 	}
 }
 

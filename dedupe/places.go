@@ -34,10 +34,12 @@ import (
 //     class) never gets there, however long it lives, and the first
 //     occurrence of each of its values is written, even a tenth reason
 //     that first turns up after an hour of nine others.
-//   - When a place turns variable, the values it had already shown more
-//     than once stay literal (protected): a sender that floods a place with
-//     thousands of made-up words cannot make "Failed" fold into them. Only
-//     the rare values become the parameter.
+//   - When a place turns variable, the values that made a good share of it
+//     (seen more than once, and at least one in protectShare of its
+//     observations) stay literal: a sender that floods a place with
+//     thousands of made-up words cannot make "Failed" fold into them. The
+//     rest become the parameter, the frequent few of a long tail (the
+//     common URL paths) included.
 //   - A message needs a skeleton to fold: learned masks apply only while
 //     the variable places are a minority of the group's word places that
 //     are not key names ("uid=", "user="), so a line made mostly of varying
@@ -79,6 +81,9 @@ const (
 	// variable.
 	placeEpoch = 16
 	placeFresh = 6
+	// protectShare: a value that had at least one in protectShare of a
+	// place's observations when it turned variable stays literal.
+	protectShare = 8
 	// doorkeeperSize is the number of slots of the table of skeletons seen
 	// once.
 	doorkeeperSize = 1 << 14
@@ -252,9 +257,13 @@ func (g *group) observe(k int, v uint64) bool {
 // has shown more than once.
 func (e *Engine) turnVariable(g *group, k int) {
 	p := g.places[k]
+	var seen uint64
+	for i := range int(p.n) {
+		seen += uint64(p.cnt[i])
+	}
 	var prot []uint64
 	for i := range int(p.n) {
-		if p.cnt[i] > 1 {
+		if c := uint64(p.cnt[i]); c > 1 && c*protectShare >= seen {
 			prot = append(prot, p.vals[i])
 		}
 	}

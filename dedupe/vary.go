@@ -149,7 +149,7 @@ func (v *variety) summarize(s *floodgate.Summary) string {
 	var sb strings.Builder
 	for i := range v.n {
 		p := &v.places[i]
-		d := p.distinct()
+		d := min(p.distinct(), s.Count)
 		if d < 2 {
 			continue
 		}

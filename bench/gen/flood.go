@@ -3,6 +3,7 @@ package gen
 import (
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/floodgate/floodgate"
@@ -32,6 +33,15 @@ type line struct {
 func ln(app, spec string) *line {
 	t := compile(spec)
 	return &line{t: t, app: app, truth: app + ": " + t.truth(), sev: -1}
+}
+
+// param marks word as a parameter of l's template: a unit name that other
+// lines of the source put at the same place in the same wording (as
+// "docker-<id>.scope: Deactivated successfully." does), and so a place
+// where many values turn up.
+func (l *line) param(word string) *line {
+	l.truth = strings.Replace(l.truth, word, "<*>", 1)
+	return l
 }
 
 // lsev compiles a line of app logged at severity sev.

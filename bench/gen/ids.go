@@ -22,7 +22,7 @@ func NewIDs(seed int64, n int) Generator {
 
 var (
 	idsStarted     = lalt("systemd", "Started libcontainer container {$0}.")
-	idsScopeDone   = lalt("systemd", "docker-{$0}.scope: Deactivated successfully.")
+	idsScopeDone   = lalt("systemd", "docker-{$0}.scope: Deactivated successfully.").param("docker-<*>.scope")
 	idsScopeCPU    = lalt("systemd", "docker-{$0}.scope: Consumed {s3}s CPU time.")
 	idsMountDone   = lalt("systemd", `run-docker-runtime\x2drunc-moby-{$0}-runc.{$1}.mount: Deactivated successfully.`)
 	idsShimStart   = ln("containerd", `time="{rfc3339}" level=info msg="loading plugin \"io.containerd.event.v1.publisher\"..." runtime=io.containerd.runc.v2 type=io.containerd.event.v1`)
