@@ -36,6 +36,20 @@ const maxExemplar = 120
 // holdMax counted messages, and no summary ever stands for one message.
 const holdMax = 3
 
+// minSummaryCount is the least count a summary after a pattern's first
+// is emitted for on the flush schedule; a smaller one waits for more, for
+// the pattern to go quiet, or for FlushMax. The first needs only more than
+// holdMax, so that a flood shows within Flush.
+const minSummaryCount = 8
+
+// minCount is the count p's next summary waits for on the flush schedule.
+func (p *pattern) minCount(flush time.Duration) int64 {
+	if p.interval <= flush {
+		return holdMax + 1
+	}
+	return minSummaryCount
+}
+
 // maxHeldBytes bounds the text held that way by one engine; past it, a
 // message that would be held is written at once instead.
 const maxHeldBytes = 4 << 20
@@ -242,7 +256,7 @@ func (e *Engine) Tick(now time.Time, final bool) {
 			e.emit(now, p)
 			p.interval = e.opts.Flush
 			p.pending = false
-		case now.Sub(p.since) >= p.interval && (p.count > holdMax || now.Sub(p.since) >= e.opts.FlushMax):
+		case now.Sub(p.since) >= p.interval && (p.count >= p.minCount(e.opts.Flush) || now.Sub(p.since) >= e.opts.FlushMax):
 			// A count too small to be worth a summary waits for more, up
 			// to FlushMax; the next summary of a long-lived pattern comes
 			// later than the last.

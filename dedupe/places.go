@@ -1,6 +1,7 @@
 package dedupe
 
 import (
+	"bytes"
 	"math/bits"
 
 	"github.com/cespare/xxhash/v2"
@@ -23,23 +24,16 @@ import (
 //   - Each word place of a group remembers the first placeSet distinct
 //     values it saw, each with a count, and a bitmap of all it saw. A
 //     place is variable once it has shown placeMinDistinct (16) distinct
-//     values and either three in four of them were seen once (many
-//     different values, each of them rare: pod names) or new values keep
-//     coming, placeFresh of the next placeEpoch observations (a long tail
-//     behind a few frequent values: URL paths, user names in a brute
-//     force). An enumeration (exit reasons, states, methods) has fewer
-//     values than that however they arrive, or runs out of new ones, so
-//     it never turns variable.
-//     A place whose values recur (a status, an exit reason, an exception
-//     class) never gets there, however long it lives, and the first
-//     occurrence of each of its values is written, even a tenth reason
-//     that first turns up after an hour of nine others.
-//   - When a place turns variable, the values that made a good share of it
-//     (seen more than once, and at least one in protectShare of its
-//     observations) stay literal: a sender that floods a place with
-//     thousands of made-up words cannot make "Failed" fold into them. The
-//     rest become the parameter, the frequent few of a long tail (the
-//     common URL paths) included.
+//     values: user names, pod names, paths, interfaces. An enumeration
+//     (exit reasons, states, methods, levels) has fewer, however long it
+//     lives, so the first occurrence of each of its values is written,
+//     even a tenth reason that first turns up after an hour of nine
+//     others.
+//   - When a place turns variable, the values it had shown most often
+//     (up to maxProtected of those seen more than once) stay literal: a
+//     sender that floods a place with thousands of made-up words cannot
+//     make "Failed" or "Accepted" fold into them. And a word shaped like
+//     an exception class (IOException, KeyError) is never a parameter.
 //   - A message needs a skeleton to fold: learned masks apply only while
 //     the variable places are a minority of the group's word places that
 //     are not key names ("uid=", "user="), so a line made mostly of varying
@@ -64,26 +58,20 @@ import (
 const (
 	// maxPlaces bounds the word places of a group that are learned.
 	maxPlaces = 24
-	// placeSet is how many distinct values a place remembers.
+	// placeSet is how many distinct values a place remembers, with counts.
 	placeSet = 32
-	// placeMinDistinct is how many distinct values make a place variable
-	// when most of them were seen once. Enumerations (exit reasons,
-	// states, methods, levels) have fewer values, however they arrive.
+	// placeMinDistinct distinct values make a place variable.
+	// Enumerations (exit reasons, states, methods, levels) have fewer.
 	placeMinDistinct = 16
+	// placeBits is the size of a place's bitmap of values seen.
+	placeBits = 1024
+	// maxProtected is how many of its most frequent values a place keeps
+	// literal when it turns variable.
+	maxProtected = 4
 	// groupDense lines of a group are all observed; after that one in
 	// groupSample is.
 	groupDense  = 256
 	groupSample = 16
-	// placeBits is the size of a place's bitmap of values seen.
-	placeBits = 1024
-	// placeEpoch observations of a place with placeMinDistinct values are
-	// checked at a time; placeFresh new values among them make it
-	// variable.
-	placeEpoch = 16
-	placeFresh = 6
-	// protectShare: a value that had at least one in protectShare of a
-	// place's observations when it turned variable stays literal.
-	protectShare = 8
 	// doorkeeperSize is the number of slots of the table of skeletons seen
 	// once.
 	doorkeeperSize = 1 << 14
@@ -103,15 +91,12 @@ type groupKey struct {
 type place struct {
 	vals [placeSet]uint64
 	cnt  [placeSet]uint32
-	// seen is a bitmap of the values' hashes, to tell a new value from
-	// one seen before past the first placeSet (a value whose bit another
-	// set counts as seen: newness is underestimated, never over).
-	seen  [placeBits / 64]uint64
-	n     uint8  // distinct values remembered in vals
-	once  uint8  // of those, seen only once
-	d     uint16 // distinct values seen, by the bitmap
-	epoch uint8  // observations since the last check of the new-value rate
-	fresh uint8  // of those, new values
+	// seen is a bitmap of the values' hashes, to count distinct values
+	// past the first placeSet (two values that share a bit count once:
+	// distinct values are undercounted, never over).
+	seen [placeBits / 64]uint64
+	n    uint8  // distinct values remembered in vals
+	d    uint16 // distinct values seen, by the bitmap
 }
 
 // group is the learning state of one skeleton.
@@ -202,10 +187,7 @@ func (e *Engine) learn(src *source, sev uint64, tmpl []byte, toks []token, words
 }
 
 // observe counts value v at word place k and reports whether the place
-// has just become variable: it has shown placeMinDistinct distinct values
-// and either three in four of them were seen once, or new values keep
-// coming (placeFresh in the next placeEpoch observations: a long tail
-// behind a few frequent values, as paths and user names have).
+// has just become variable: it has shown placeMinDistinct distinct values.
 func (g *group) observe(k int, v uint64) bool {
 	p := g.places[k]
 	if p == nil {
@@ -213,59 +195,42 @@ func (g *group) observe(k int, v uint64) bool {
 		g.places[k] = p
 	}
 	bit := v & (placeBits - 1)
-	fresh := p.seen[bit/64]&(1<<(bit%64)) == 0
-	if fresh {
+	if p.seen[bit/64]&(1<<(bit%64)) == 0 {
 		p.seen[bit/64] |= 1 << (bit % 64)
-		if p.d < 0xffff {
-			p.d++
-		}
+		p.d++
 	}
-	if p.d >= placeMinDistinct {
-		p.epoch++
-		if fresh {
-			p.fresh++
-		}
-		if p.epoch == placeEpoch {
-			if p.fresh >= placeFresh {
-				return true
-			}
-			p.epoch, p.fresh = 0, 0
-		}
-	}
-	n := int(p.n)
-	for i := range n {
+	for i := range int(p.n) {
 		if p.vals[i] == v {
-			if p.cnt[i] == 1 {
-				p.once--
-			}
 			if p.cnt[i] < 1<<31 {
 				p.cnt[i]++
 			}
 			return false
 		}
 	}
-	if n == placeSet {
-		return false
+	if int(p.n) < placeSet {
+		p.vals[p.n], p.cnt[p.n] = v, 1
+		p.n++
 	}
-	p.vals[n], p.cnt[n] = v, 1
-	p.n++
-	p.once++
-	return p.n >= placeMinDistinct && 4*int(p.once) >= 3*int(p.n)
+	return p.d >= placeMinDistinct
 }
 
 // turnVariable makes word place k of g variable, protecting the values it
-// has shown more than once.
+// has shown most often, up to maxProtected of those seen more than once.
 func (e *Engine) turnVariable(g *group, k int) {
 	p := g.places[k]
-	var seen uint64
-	for i := range int(p.n) {
-		seen += uint64(p.cnt[i])
-	}
 	var prot []uint64
-	for i := range int(p.n) {
-		if c := uint64(p.cnt[i]); c > 1 && c*protectShare >= seen {
-			prot = append(prot, p.vals[i])
+	for range maxProtected {
+		best := -1
+		for i := range int(p.n) {
+			if p.cnt[i] > 1 && (best < 0 || p.cnt[i] > p.cnt[best]) {
+				best = i
+			}
 		}
+		if best < 0 {
+			break
+		}
+		prot = append(prot, p.vals[best])
+		p.cnt[best] = 0
 	}
 	g.protect[k] = prot
 	g.places[k] = nil // its counts are no longer needed
@@ -296,7 +261,7 @@ func (e *Engine) learnedTemplate(dst []byte, g *group, tmpl []byte, toks []token
 			continue
 		}
 		t := &toks[wi]
-		if len(g.protect[k]) > 0 && g.protected(k, xxhash.Sum64(tmpl[t.ts:t.te])) {
+		if len(g.protect[k]) > 0 && g.protected(k, xxhash.Sum64(tmpl[t.ts:t.te])) || isExceptionName(tmpl[t.ts:t.te]) {
 			continue
 		}
 		if vars == 0 {
@@ -328,4 +293,12 @@ func readable(tmpl []byte) string {
 		}
 	}
 	return string(out)
+}
+
+// isExceptionName reports whether a word names an exception or error
+// class ("IOException", "java.lang.IllegalStateException:", "KeyError"):
+// such a word carries meaning wherever it stands.
+func isExceptionName(w []byte) bool {
+	w = bytes.TrimRight(w, ":")
+	return len(w) > 5 && (bytes.HasSuffix(w, []byte("Exception")) || bytes.HasSuffix(w, []byte("Error")))
 }

@@ -126,7 +126,7 @@ created by net/http.(*Transport).dialConn in goroutine {d}
 #011/src/agent/shipper.go:77 +0x8a
 created by main.NewShipper in goroutine 1
 #011/src/agent/shipper.go:41 +0x1f6`},
-	{"sync.Cond.Wait", 8, false, `sync.runtime_notifyListWait(0xc000{x}, 0x{h})
+	{"sync.Cond.Wait", 8, false, `sync.runtime_notifyListWait(0xc000{x}, {h})
 #011/usr/local/go/src/runtime/sema.go:587 +0x159
 sync.(*Cond).Wait(0xc000{x}?)
 #011/usr/local/go/src/sync/cond.go:71 +0x85
