@@ -417,9 +417,9 @@ func (e *Engine) tickLoops(now time.Time) {
 	}
 }
 
-// RestartLoops returns the restart loops going on now, by host and unit.
+// restartLoops returns the restart loops going on now, by host and unit.
 // Call it only from the goroutine that owns the engine.
-func (e *Engine) RestartLoops() []RestartLoop {
+func (e *Engine) restartLoops() []RestartLoop {
 	var out []RestartLoop
 	for _, ls := range e.loops {
 		if ls.recognised {

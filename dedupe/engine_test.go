@@ -379,9 +379,9 @@ func TestRestartLoop(t *testing.T) {
 			for i := range in {
 				e.Handle(in[i].Time, &floodgate.Record{Message: in[i]})
 			}
-			loops := e.RestartLoops()
+			loops := e.restartLoops()
 			if len(loops) != 1 || loops[0].Unit != "protokube.service" || loops[0].Restarts != 40 || loops[0].ExitStatus != "125/n/a" {
-				t.Errorf("RestartLoops() = %+v, want protokube.service with 40 restarts, exit 125/n/a", loops)
+				t.Errorf("restartLoops() = %+v, want protokube.service with 40 restarts, exit 125/n/a", loops)
 			}
 			if len(called) == 0 {
 				t.Errorf("OnRestartLoop not called")
