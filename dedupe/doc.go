@@ -8,45 +8,73 @@
 //
 // Blocks. Per (host, app, procid) stream, the lines of a multi-line block
 // are held together: a Go goroutine dump in every form the runtime prints,
-// a Go panic or fatal error header, a Java exception or a Python
-// traceback. A block ends at the next header, at a line that does not
-// continue it, when it has been idle for BlockIdle, or at a line or byte
-// cap. Its fingerprint follows maruel/panicparse's bucketing: function
-// names and file:line, never arguments, offsets, goroutine ids, pointers or
-// wait durations. A block is written whole when its fingerprint is new, or
-// when it holds a line whose template was never written for its source (a
-// known stack in a new state); otherwise it is counted, with the goroutine
-// states seen.
+// a Go panic or fatal error header, a Java exception through its last
+// "at" or "... N more" with its "Caused by" sections, a Python traceback
+// chain through its final exception with its "direct cause" and "During
+// handling" sections, and, for any other program, a line followed by
+// indented continuation lines (a tab, rsyslog's #011, or spaces) of its
+// stream, each within BlockIdle of the one before (a config dump printed
+// at every crash). A block ends at the next header, at a line that does
+// not continue it, when it has been idle for BlockIdle, or at a line or
+// byte cap. Its fingerprint follows maruel/panicparse's bucketing:
+// function names and file:line, never arguments, offsets, goroutine ids,
+// pointers or wait durations (an indented run's is its lines' templates).
+// A block is written whole when its fingerprint is new, or when it holds a
+// line whose template was never written for its source (a known stack in a
+// new state); otherwise it is counted, with the goroutine states seen.
 //
 // Cycles. Per (host, app) source, the sequence of units (lines and
-// blocks) is watched for a short period that repeats twice in a row, such
-// as systemd restarting a unit every two seconds. From then on, units that
-// follow the cycle are counted into one cycle summary instead of one
-// summary per line. systemd's restart-loop messages, old and new wording,
-// are recognised on their own: the unit, its restarts and exit status are
-// kept and offered to alarms (RestartLoops, Options.OnRestartLoop).
+// blocks) is watched for a crash loop: three or more different units, one
+// of them a systemd restart line or a block, that repeat in order (twice
+// over, three times for a short cycle), such as systemd restarting a unit
+// every two seconds. From then on, units that follow the cycle in phase
+// are counted into one cycle summary instead of one summary per line; a
+// long cycle may skip a few lost lines, and a systemd restart loop
+// re-phases at any of its lines. Lines that merely recur together (a link
+// going down and up) are not a cycle: a cycle's summary stands for all its
+// lines under one fingerprint, which must never join lines that differ in
+// a word that carries meaning. systemd's restart-loop messages, old and
+// new wording, are recognised on their own: the unit, its restarts and
+// exit status are kept and offered to alarms (Options.OnRestartLoop).
 //
-// Repeats. A single line whose template was seen in the source within
-// Window is counted. A template is the line with rsyslog's #011 escapes
-// decoded and its variable tokens masked in a single pass (numbers, hex and
-// pointer values, UUIDs, IPv4 and IPv6 addresses with ports, MACs,
-// durations' numbers, quoted ids); words are never masked, so lines that
-// differ in words never merge. Templates are hashed with xxhash, so
-// fingerprints are the same across runs and processes. A line's severity
-// is part of its pattern. And whatever the template says, a line is
-// written when its exemplar form (the text with only digits and 0x-hex
-// masked, contract-check's view) was never written for its source: the
-// first "key 07c86d92" and the first "key 5ab3da7e" are both written, and
-// their repeats folded (exemplar.go).
+// Repeats. A single line whose pattern was seen in the source within
+// Window is counted. The template of a line is its text with rsyslog's
+// #011 escapes decoded and its variable tokens masked in a single pass
+// (numbers, hex and pointer values, UUIDs, IPv4 and IPv6 addresses with
+// ports, MACs, durations' numbers, quoted ids); a path or URL is one
+// token. Its pattern is the template with the places learned to be
+// parameters marked (places.go): a user name, a pod name, a URL path, an
+// interface, once its place has shown sixteen different values; words at
+// places with fewer values (Failed and Accepted, UP and DOWN, an exit
+// reason, an exception class) keep their patterns apart. A line's
+// severity is part of its pattern, so an error never hides in a summary of
+// harmless lines. Patterns are hashed with xxhash: a fingerprint is a
+// function of the pattern alone, the same across runs and processes.
 //
-// Summaries are emitted when a pattern goes quiet for Window, every Flush
-// while it goes on, when it is evicted from the pattern table (an LRU
-// capped by MaxPatterns), and at the final tick. For every source, the
+// Summaries are worth their bytes. A pattern holds copies of the first
+// three messages it counts; a count that small is written as the lines
+// themselves where that is cheaper than a summary, and always for one:
+// no summary stands for a single message. A pattern's first summary comes
+// within Flush of its first counted message; later ones at four-fold
+// growing intervals up to FlushMax, each for eight messages at least, so
+// a trickle that lives for hours costs a handful of lines. A pattern
+// quiet for Window, evicted from the pattern table (an LRU capped by
+// MaxPatterns) or ended by the final tick has its count emitted too. A
+// repeat summary says what varied: for up to three places (learned
+// parameters first, then masked tokens), how many distinct values and the
+// most frequent few ("vol-07 ×3, vol-02 ×2, … 9 distinct"), in its text
+// after the sentence and as a "varied" field. For every source, the
 // messages written plus the counts of the summaries equal the messages
 // received, and no message is both written and counted.
 //
+// Messages of ExemptApps, or of ExemptSeverity and worse, are never
+// folded. An Observer (Options.Observer; replay's -labels) is told the
+// fate of every message: written as an occurrence of a pattern, or
+// counted into the summary with a fingerprint.
+//
 // The engine is pure: records in, records out, time passed in. It reads no
 // clock and does no I/O, so replay and tests drive it with message time.
+// It allocates nothing per line in steady state.
 //
 // # Adding a block detector
 //
