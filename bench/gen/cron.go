@@ -91,15 +91,15 @@ func newBackgroundFlood(c kindConfig) *flood {
 			g.addSource(&source{host: h, app: "CRON", fac: 9, sev: floodgate.Info, b: b}, c.start, j.every)
 		}
 		b := &bgHost{kind: 1, pid: 1000 + g.r.IntN(30000), sess: 1 + g.r.IntN(400),
-			users: newPool(g.r, 1.5, []string{"ubuntu", "deploy", "admin", "anna", "john.smith", "ci", "backup", "ansible"}),
-			ips:   newPool(g.r, 1.05, shuffled(g.r, ips))}
+			users: newPool(1.5, []string{"ubuntu", "deploy", "admin", "anna", "john.smith", "ci", "backup", "ansible"}),
+			ips:   newPool(1.05, shuffled(g.r, ips))}
 		g.addSource(&source{host: h, app: "systemd", pid: "1", fac: 3, sev: floodgate.Info, b: b}, c.start, 10*time.Second)
 	}
 	return g
 }
 
 func (b *bgHost) event(g *flood, s *source) {
-	r := g.r
+	r := s.r
 	ms := time.Millisecond
 	b.pid += 1 + r.IntN(60)
 	if b.kind == 0 {
@@ -121,11 +121,11 @@ func (b *bgHost) event(g *flood, s *source) {
 	case x < 6:
 		b.sess++
 		s.setInt(0, b.sess)
-		s.set(1, b.users.pick())
+		s.set(1, b.users.pick(r))
 		s.add(bgSession, 0)
 		s.add(bgSessionDone, between(r, 10*time.Second, 10*time.Minute))
 	case x < 11:
-		s.set(2, b.ips.pick())
+		s.set(2, b.ips.pick(r))
 		s.add(bgConnect, 0)
 		if r.IntN(2) == 0 {
 			s.add(bgLostConn, between(r, 100*ms, 5*time.Second))

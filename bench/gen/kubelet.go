@@ -108,7 +108,7 @@ func newKubelet(c kindConfig) *flood {
 }
 
 func (p *crashPod) event(g *flood, s *source) {
-	r := g.r
+	r := s.r
 	s.next = between(r, 9*time.Second, 13*time.Second)
 	if p.pull {
 		s.set(4, backoffs[p.bo].text)

@@ -163,11 +163,11 @@ func newWeb(c kindConfig) *flood {
 	for i, h := range c.hosts {
 		b := &web{
 			lb:      h[:2] == "lb",
-			ips:     newPool(g.r, 1.1, shuffled(g.r, ips)),
-			paths:   newPool(g.r, 1.2, paths),
-			uas:     newPool(g.r, 1.4, userAgents),
-			refs:    newPool(g.r, 1.5, webReferrers),
-			servers: newPool(g.r, 1.1, servers),
+			ips:     newPool(1.1, shuffled(g.r, ips)),
+			paths:   newPool(1.2, paths),
+			uas:     newPool(1.4, userAgents),
+			refs:    newPool(1.5, webReferrers),
+			servers: newPool(1.1, servers),
 			busy:    1,
 			pid:     strconv.Itoa(1201 + 17*i),
 		}
@@ -181,21 +181,21 @@ func newWeb(c kindConfig) *flood {
 }
 
 func (w *web) event(g *flood, s *source) {
-	r := g.r
+	r := s.r
 	if !s.at.Before(w.until) {
 		// A new spell: quiet nights, busy hours, short rushes.
 		w.busy = []float64{0.3, 0.7, 1, 1, 1.5, 3, 6}[r.IntN(7)]
 		w.until = s.at.Add(g.paced(between(r, time.Minute, 15*time.Minute)))
 	}
 	s.next = exp(r, time.Duration(float64(80*time.Millisecond)/w.busy))
-	s.set(0, w.ips.pick())
-	s.set(1, w.paths.pick())
+	s.set(0, w.ips.pick(r))
+	s.set(1, w.paths.pick(r))
 	st := webStatus[r.IntN(len(webStatus))]
 	s.setInt(2, st)
 	s.setInt(3, r.IntN(40000))
-	s.set(4, w.refs.pick())
-	s.set(5, w.uas.pick())
-	s.set(6, w.servers.pick())
+	s.set(4, w.refs.pick(r))
+	s.set(5, w.uas.pick(r))
+	s.set(6, w.servers.pick(r))
 	if w.lb {
 		s.slots[9] = s.at.AppendFormat(s.slots[9][:0], "02/Jan/2006:15:04:05.000")
 		if r.IntN(4000) == 0 {
