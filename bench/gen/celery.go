@@ -9,9 +9,9 @@ import (
 )
 
 // NewCelery returns n messages of Celery workers (four pool processes
-// each) on two hosts running
-// eight tasks: "Task orders.tasks.sync_order[uuid] received", "...
-// succeeded in 0.041s: None", retries, and when a task fails, its
+// each) on two hosts running eight tasks: "Task
+// orders.tasks.sync_order[uuid] received", "... succeeded in 0.041s:
+// None", retries, and when a task fails, its
 // "raised unexpected" line and a chained Python traceback, one message
 // a line: a psycopg2 OperationalError and "The above exception was the
 // direct cause of the following exception:" a Django OperationalError;

@@ -485,11 +485,23 @@ func fromBase(b *syslog.Base) floodgate.Message {
 // TestAllocs checks that generating and rendering a message costs no
 // allocation of its own (the arena's chunks amortise to near zero).
 func TestAllocs(t *testing.T) {
-	for _, tc := range generators(1, 100_000) {
+	gens := generators(1, 100_000)
+	for _, k := range Kinds() {
+		g, _ := New(k, 1, 30_000)
+		gens = append(gens, struct {
+			name string
+			g    Generator
+		}{"kind " + k, g})
+	}
+	for _, tc := range gens {
 		t.Run(tc.name, func(t *testing.T) {
 			var m floodgate.Message
 			buf := make([]byte, 0, 4096)
 			allocs := testing.AllocsPerRun(20_000, func() {
+				// Reading the Truth must cost nothing either.
+				if tr, ok := tc.g.(Truther); ok {
+					_ = tr.Truth()
+				}
 				tc.g.Next(&m)
 				buf = Append(buf[:0], &m, OctetCounted)
 			})
