@@ -83,8 +83,8 @@ func ExampleNewCapture() {
 	// sshd        5.0%
 	// ids         5.0%
 	// java        3.0%
-	// background  3.0%
+	// background  3.5%
 	// python      2.0%
 	// nearmiss    2.0%
-	// chat        1.0%
+	// chat        0.5%
 }

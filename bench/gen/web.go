@@ -13,10 +13,11 @@ import (
 // connecting to upstream", "upstream timed out", "open() ... failed",
 // haproxy's "Server app/web-03 is DOWN" and "is UP"). Client addresses,
 // paths (REST ids, static assets with hashes, scanners' probes), user
-// agents and referrers come from Zipf pools of thousands; the method,
-// the protocol and haproxy's frontend, backend and termination state are
-// the meaningful words of their templates; status codes, sizes and
-// timers are numbers. Traffic swings between quiet and busy spells.
+// agents and referrers come from Zipf pools (up to thousands of values);
+// frontends, backends and servers are names, parameters too. The method
+// and haproxy's termination state are the meaningful words of their
+// templates; status codes, sizes and timers are numbers. Traffic swings
+// between quiet and busy spells.
 func NewWeb(seed int64, n int) Generator {
 	return build("web", kindConfig{seed: seed, n: n, hosts: []string{"web-01", "web-02", "web-03", "lb-01", "lb-02"}}, newWeb)
 }
@@ -42,15 +43,16 @@ var (
 // haproxyTerm are haproxy's termination states, the most common first.
 var haproxyTerm = []string{"----", "CD--", "SD--", "sH--", "cR--"}
 
-// haproxyLog[frontend][term][method] is a haproxy HTTP log line.
+// haproxyFrontends are the frontend and backend pairs: names, so
+// parameters of the log line.
 var haproxyFrontends = [][2]string{{"https-in", "app_backend"}, {"https-in", "api_backend"}, {"http-in", "static_backend"}}
 
-var haproxyLog = func() (out [3][5][2]*line) {
-	for f, fb := range haproxyFrontends {
-		for t, term := range haproxyTerm {
-			for m, meth := range httpMethods[:2] {
-				out[f][t][m] = ln("haproxy", `{$0}:{port} [{$9}] `+fb[0]+` `+fb[1]+`/{$6} {n}/0/{n}/{d}/{D} {$2} {$3} - - `+term+` {d}/{d}/{d}/{d}/0 0/0 "`+meth+` {$1} HTTP/1.1"`)
-			}
+// haproxyLog[term][method] is a haproxy HTTP log line with that
+// termination state and method.
+var haproxyLog = func() (out [5][2]*line) {
+	for t, term := range haproxyTerm {
+		for m, meth := range httpMethods[:2] {
+			out[t][m] = ln("haproxy", `{$0}:{port} [{$9}] {$b} {$c}/{$6} {n}/0/{n}/{d}/{D} {$2} {$3} - - `+term+` {d}/{d}/{d}/{d}/0 0/0 "`+meth+` {$1} HTTP/1.1"`)
 		}
 	}
 	return out
@@ -211,7 +213,9 @@ func (w *web) event(g *flood, s *source) {
 		if r.IntN(5) == 0 {
 			m = 1
 		}
-		s.add(haproxyLog[f][t][m], 0)
+		s.set(11, haproxyFrontends[f][0])
+		s.set(12, haproxyFrontends[f][1])
+		s.add(haproxyLog[t][m], 0)
 		return
 	}
 	s.slots[9] = s.at.AppendFormat(s.slots[9][:0], "02/Jan/2006:15:04:05 -0700")
