@@ -107,10 +107,7 @@ var (
 // personNames returns the names people have on servers, in several
 // spellings: "john", "john.smith", "jsmith", "john1", "smithj".
 func personNames() []string {
-	var out []string
-	for _, f := range firstNames {
-		out = append(out, f)
-	}
+	out := append([]string(nil), firstNames...)
 	for i, f := range firstNames {
 		for j, l := range lastNames {
 			switch (i + j) % 4 {

@@ -98,10 +98,7 @@ var userAgents = []string{
 // resources with ids, static assets with content hashes, pages with
 // slugs, query strings, and the probes scanners send.
 func webPaths(g *flood) []string {
-	var out []string
-	for _, p := range []string{"/", "/healthz", "/metrics", "/favicon.ico", "/robots.txt", "/login", "/logout", "/cart", "/checkout", "/search"} {
-		out = append(out, p)
-	}
+	out := []string{"/", "/healthz", "/metrics", "/favicon.ico", "/robots.txt", "/login", "/logout", "/cart", "/checkout", "/search"}
 	people := personNames()
 	res := []string{"orders", "users", "products", "carts", "invoices", "payments", "sessions", "reviews", "shipments", "coupons"}
 	for i := range 1500 {
@@ -137,7 +134,6 @@ type web struct {
 	busy    float64 // current rate multiplier
 	until   time.Time
 	pid     string
-	down    string // haproxy: a server that is down, "" if none
 }
 
 // webStatus holds status codes in proportion to how often a busy site
