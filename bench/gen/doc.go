@@ -46,6 +46,8 @@
 //   - systemd (NewSystemd): restart loops in systemd 245+ wordings, one
 //     daemon printing Go 1.23 goroutine dumps at every crash.
 //   - background (NewBackground): cron, timers, sessions, postfix.
+//   - poison (NewPoison): Failed/Accepted password, then a flood of new
+//     words at that place, then Failed/Accepted again.
 //   - capture (NewCapture): two hours of 18 hosts with all of the above
 //     and the incident, Java and Python floods, its mix in its doc.
 //

@@ -50,6 +50,7 @@ func TestKindsVary(t *testing.T) {
 		{"ids", 8000, `(?:request_id|container|id)=([0-9a-f-]{36,64})`, 6000},
 		{"nearmiss", 8000, `^(\S+): Link`, 100},
 		{"chat", 3000, `<([^>]+)>`, 200},
+		{"poison", 20_000, `^([A-Z]\w+) password for`, 5000},
 	}
 	msgs := map[string][]truthed{}
 	for _, tc := range tests {
@@ -182,6 +183,36 @@ func TestKindsBlocks(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestPoisonPhases checks that Failed and Accepted come before, during
+// and after the poisoning.
+func TestPoisonPhases(t *testing.T) {
+	const n = 20_000
+	seen := map[string][3]int{}
+	for i, x := range kindMessages(t, "poison", n) {
+		phase := 1 // tenths 0-2, 3-6, 7-9
+		switch tenth := i * 10 / n; {
+		case tenth < 3:
+			phase = 0
+		case tenth >= 7:
+			phase = 2
+		}
+		c := seen[x.t.Template]
+		c[phase]++
+		seen[x.t.Template] = c
+	}
+	for _, tmpl := range []string{
+		"sshd: Failed password for <*> from <*> port <*> ssh2",
+		"sshd: Accepted password for <*> from <*> port <*> ssh2",
+	} {
+		if c := seen[tmpl]; c[0] < 100 || c[1] < 20 || c[2] < 100 {
+			t.Errorf("%q per phase %v, want it before, during and after", tmpl, c)
+		}
+	}
+	if c := seen["sshd: <*> password for <*> from <*> port <*> ssh2"]; c[0] != 0 || c[1] < n/4 || c[2] != 0 {
+		t.Errorf("poison lines per phase %v, want them only in the middle", c)
+	}
 }
 
 // TestKubeletPeriod checks that each pod's sync error recurs about every

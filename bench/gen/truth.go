@@ -85,6 +85,7 @@ var kinds = []struct {
 	{"ids", "a new UUID, container id or hex id in every line", NewIDs},
 	{"systemd", "systemd restart loops, one with Go 1.23 goroutine dumps", NewSystemd},
 	{"background", "cron, timers, sessions, postfix and other ordinary traffic", NewBackground},
+	{"poison", "a place flooded with new words after two recurring ones", NewPoison},
 	{"capture", "a two-hour mixed capture of 18 hosts with all of the above", NewCapture},
 }
 
