@@ -18,7 +18,7 @@
 //
 // Commands:
 //
-//	floodgate bench gen   [-kind incident|unique|java|python|mix] [-n N] [-seed S]
+//	floodgate bench gen   [-kind K] [-n N] [-seed S]
 //	                      [-format traditional|rfc3164|rfc5424|octet] [-o FILE]
 //	                      [-hosts N -goroutines N -stacks N -dump-every D
 //	                       -restart-every D -background-every N -start T]
@@ -32,7 +32,9 @@
 //	floodgate bench count DIR...
 //	floodgate bench table [-md FILE [-append]] [-title T] [-note TEXT]... REPORT.json...
 //
-// gen writes a synthetic flood (package gen) as a capture file. A capture
+// gen writes a synthetic flood (package gen) as a capture file; -kind is
+// any of gen.Kinds (incident, mix, sshd, kubelet, capture ...; -h lists
+// them all). A capture
 // is read back line by line and mixed: RFC 6587 octet-counted frames,
 // `<PRI>` RFC 3164 or RFC 5424 lines, and bare traditional lines as in
 // /var/log/syslog, which are sent with a `<PRI>` prepended (-pri).

@@ -26,10 +26,10 @@ var captureMix = []struct {
 	{"sshd", 50, []string{"bastion-01", "gw-01"}},
 	{"ids", 50, []string{"node-02", "node-03", "app-01"}},
 	{"java", 30, nil},
-	{"background", 30, []string{"ip-10-18-40-12", "ip-10-18-41-200", "web-01", "lb-01", "app-01", "worker-03"}},
+	{"background", 35, []string{"ip-10-18-40-12", "ip-10-18-41-200", "web-01", "lb-01", "app-01", "worker-03"}},
 	{"python", 20, nil},
 	{"nearmiss", 20, []string{"bastion-01", "node-01", "app-02", "worker-01"}},
-	{"chat", 10, []string{"app-03"}},
+	{"chat", 5, []string{"app-03"}},
 }
 
 // NewCapture returns n messages of a two-hour mixed capture of 18 hosts,
@@ -48,10 +48,10 @@ var captureMix = []struct {
 //	sshd         5%  brute force from thousands of addresses (2 hosts)
 //	ids          5%  a new container id, UUID or request id a line (3 hosts)
 //	java         3%  Java exception traces (3 hosts)
-//	background   3%  cron, timers, sessions, postfix (6 hosts)
+//	background 3.5%  cron, timers, sessions, postfix (6 hosts)
 //	python       2%  Python tracebacks (3 hosts)
 //	nearmiss     2%  one-word near misses with late variants (4 hosts)
-//	chat         1%  free-text chat lines (1 host)
+//	chat       0.5%  free-text chat lines (1 host), all to be written
 //
 // Hosts: ip-10-18-39-127, ip-10-18-40-12, ip-10-18-41-200, node-01..03,
 // web-01, web-02, lb-01, lb-02, bastion-01, gw-01, worker-01..03 and

@@ -9,9 +9,9 @@ import (
 )
 
 // NewCelery returns n messages of Celery workers (four pool processes
-// each) on two hosts running
-// eight tasks: "Task orders.tasks.sync_order[uuid] received", "...
-// succeeded in 0.041s: None", retries, and when a task fails, its
+// each) on two hosts running eight tasks: "Task
+// orders.tasks.sync_order[uuid] received", "... succeeded in 0.041s:
+// None", retries, and when a task fails, its
 // "raised unexpected" line and a chained Python traceback, one message
 // a line: a psycopg2 OperationalError and "The above exception was the
 // direct cause of the following exception:" a Django OperationalError;
@@ -185,10 +185,10 @@ func newCelery(c kindConfig) *flood {
 		// traceback is not cut by another's lines.
 		for w := range 4 {
 			b := &celery{
-				dbHosts:  newPool(g.r, 2, []string{"db-01", "db-02", "pg-primary.internal", "pg-replica-1.internal"}),
-				redis:    newPool(g.r, 2, []string{"redis-master", "redis-cache.internal", "10.0.4.21"}),
+				dbHosts:  newPool(2, []string{"db-01", "db-02", "pg-primary.internal", "pg-replica-1.internal"}),
+				redis:    newPool(2, []string{"redis-master", "redis-cache.internal", "10.0.4.21"}),
 				worker:   w + 1,
-				taskPool: newPool(g.r, 1.3, idx),
+				taskPool: newPool(1.3, idx),
 			}
 			s := &source{host: h, app: "celery", pid: strconv.Itoa(1500 + 97*i + w + 1), fac: 3, sev: floodgate.Info, b: b}
 			g.addSource(s, c.start, time.Second)
@@ -198,7 +198,7 @@ func newCelery(c kindConfig) *flood {
 }
 
 func (c *celery) event(g *flood, s *source) {
-	r := g.r
+	r := s.r
 	ms := time.Millisecond
 	if !s.at.Before(c.until) {
 		c.outage = 0
@@ -208,13 +208,13 @@ func (c *celery) event(g *flood, s *source) {
 			c.until = s.at.Add(g.paced(between(r, time.Minute, 8*time.Minute)))
 		}
 	}
-	ti, _ := strconv.Atoi(c.taskPool.pick())
+	ti := c.taskPool.index(r)
 	tl := &celeryLines[ti]
 	s.slots[0] = appendUUID(s.slots[0][:0], r)
 	s.setInt(1, c.worker)
-	s.set(2, c.dbHosts.pick())
+	s.set(2, c.dbHosts.pick(r))
 	s.slots[3] = appendIPv4(s.slots[3][:0], 10, 0, 3, 10+r.IntN(4))
-	s.set(4, c.redis.pick())
+	s.set(4, c.redis.pick(r))
 	s.next = exp(r, time.Second)
 	s.add(tl.received, 0)
 	usesCache := ti == 5 || ti == 7

@@ -61,9 +61,9 @@ func newChat(c kindConfig) *flood {
 	}
 	for _, h := range c.hosts {
 		b := &chat{
-			words:    newPoolV(g.r, 1.01, 6, chatWords),
-			nicks:    newPool(g.r, 1.3, shuffled(g.r, nicks)),
-			channels: newPool(g.r, 1.5, chatChannels),
+			words:    newPoolV(1.01, 6, chatWords),
+			nicks:    newPool(1.3, shuffled(g.r, nicks)),
+			channels: newPool(1.5, chatChannels),
 		}
 		s := &source{host: h, app: "ircbridge", pid: "4242", fac: 16, sev: floodgate.Info, b: b}
 		g.addSource(s, c.start, time.Second)
@@ -72,30 +72,31 @@ func newChat(c kindConfig) *flood {
 }
 
 var chatLine = &line{sev: -1, free: true, text: func(g *flood, s *source, dst []byte) []byte {
-	c := s.b.(*chat)
+	c, r := s.b.(*chat), s.r
 	dst = append(dst, '[')
-	dst = append(dst, c.channels.pick()...)
+	dst = append(dst, c.channels.pick(r)...)
 	dst = append(dst, "] <"...)
-	dst = append(dst, c.nicks.pick()...)
+	dst = append(dst, c.nicks.pick(r)...)
 	dst = append(dst, "> "...)
-	n := 3 + int(g.r.ExpFloat64()*6)
+	n := 3 + int(r.ExpFloat64()*6)
 	n = min(n, 24)
 	for i := range n {
 		if i > 0 {
 			dst = append(dst, ' ')
 		}
-		dst = append(dst, c.words.pick()...)
+		dst = append(dst, c.words.pick(r)...)
 	}
 	return dst
 }}
 
 func (c *chat) event(g *flood, s *source) {
+	r := s.r
 	s.add(chatLine, 0)
 	if c.burst <= 0 {
-		c.burst = 5 + g.r.IntN(60)
-		s.next = between(g.r, 30*time.Second, 5*time.Minute)
+		c.burst = 5 + r.IntN(60)
+		s.next = between(r, 30*time.Second, 5*time.Minute)
 		return
 	}
 	c.burst--
-	s.next = exp(g.r, 4*time.Second)
+	s.next = exp(r, 4*time.Second)
 }

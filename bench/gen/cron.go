@@ -11,44 +11,34 @@ import (
 // hosts (six by default): cron jobs every minute, five minutes and hour
 // with their PAM session lines, systemd timers (apt, logrotate, man-db)
 // and user sessions, timesyncd, rsyslogd's HUP, dbus activations, snapd,
-// and postfix connections from many addresses. Cron users and job
-// commands are few and meaningful; PIDs, session numbers and addresses
-// vary.
+// and postfix connections from many addresses. Cron's users and
+// commands are names, parameters of its lines; PIDs, session numbers and
+// addresses vary.
 func NewBackground(seed int64, n int) Generator {
 	return build("background", kindConfig{seed: seed, n: n, hosts: hostNames("host", 6)}, newBackgroundFlood)
 }
 
 type cronJob struct {
-	every time.Duration
-	user  string
-	cmd   *line
-	open  *line
-	close *line
+	every     time.Duration
+	user, uid string
+	cmd       string
 }
 
-func cronJobLines(user, uid, cmd string) (c, o, cl *line) {
-	return ln("CRON", "("+user+") CMD ("+cmd+")"),
-		ln("CRON", "pam_unix(cron:session): session opened for user "+user+"(uid="+uid+") by (uid=0)"),
-		ln("CRON", "pam_unix(cron:session): session closed for user "+user)
+var cronJobs = []cronJob{
+	{time.Minute, "root", "0", "[ -x /usr/lib/php/sessionclean ] && if [ ! -d /run/systemd/system ]; then /usr/lib/php/sessionclean; fi"},
+	{5 * time.Minute, "www-data", "33", "php -f /var/www/nextcloud/cron.php"},
+	{time.Hour, "root", "0", "   cd / && run-parts --report /etc/cron.hourly"},
+	{10 * time.Minute, "postgres", "113", "/usr/local/bin/pg_backup.sh >/dev/null 2>&1"},
+	{15 * time.Minute, "backup", "34", "/usr/bin/rsync -a /srv/ /backup/srv/ --delete"},
 }
 
-var cronJobs = func() []cronJob {
-	out := []cronJob{}
-	for _, j := range []struct {
-		every          time.Duration
-		user, uid, cmd string
-	}{
-		{time.Minute, "root", "0", "[ -x /usr/lib/php/sessionclean ] && if [ ! -d /run/systemd/system ]; then /usr/lib/php/sessionclean; fi"},
-		{5 * time.Minute, "www-data", "33", "php -f /var/www/nextcloud/cron.php"},
-		{time.Hour, "root", "0", "   cd / && run-parts --report /etc/cron.hourly"},
-		{10 * time.Minute, "postgres", "113", "/usr/local/bin/pg_backup.sh >/dev/null 2>&1"},
-		{15 * time.Minute, "backup", "34", "/usr/bin/rsync -a /srv/ /backup/srv/ --delete"},
-	} {
-		c, o, cl := cronJobLines(j.user, j.uid, j.cmd)
-		out = append(out, cronJob{j.every, j.user, c, o, cl})
-	}
-	return out
-}()
+// Cron's lines: the user and the command are parameters (names), as in
+// cron's own format strings.
+var (
+	cronCmd   = ln("CRON", "({$0}) CMD ({$1})")
+	cronOpen  = ln("CRON", "pam_unix(cron:session): session opened for user {$0}(uid={$2}) by (uid=0)")
+	cronClose = ln("CRON", "pam_unix(cron:session): session closed for user {$0}")
+)
 
 var (
 	cronNoMTA     = ln("CRON", "(CRON) info (No MTA installed, discarding output)")
@@ -91,25 +81,28 @@ func newBackgroundFlood(c kindConfig) *flood {
 			g.addSource(&source{host: h, app: "CRON", fac: 9, sev: floodgate.Info, b: b}, c.start, j.every)
 		}
 		b := &bgHost{kind: 1, pid: 1000 + g.r.IntN(30000), sess: 1 + g.r.IntN(400),
-			users: newPool(g.r, 1.5, []string{"ubuntu", "deploy", "admin", "anna", "john.smith", "ci", "backup", "ansible"}),
-			ips:   newPool(g.r, 1.05, shuffled(g.r, ips))}
+			users: newPool(1.5, []string{"ubuntu", "deploy", "admin", "anna", "john.smith", "ci", "backup", "ansible"}),
+			ips:   newPool(1.05, shuffled(g.r, ips))}
 		g.addSource(&source{host: h, app: "systemd", pid: "1", fac: 3, sev: floodgate.Info, b: b}, c.start, 10*time.Second)
 	}
 	return g
 }
 
 func (b *bgHost) event(g *flood, s *source) {
-	r := g.r
+	r := s.r
 	ms := time.Millisecond
 	b.pid += 1 + r.IntN(60)
 	if b.kind == 0 {
 		s.pid = g.a.string(strconv.AppendInt(g.buf[:0], int64(b.pid), 10))
-		s.add(b.job.open, 0)
-		s.add(b.job.cmd, ms)
+		s.set(0, b.job.user)
+		s.set(1, b.job.cmd)
+		s.set(2, b.job.uid)
+		s.add(cronOpen, 0)
+		s.add(cronCmd, ms)
 		if r.IntN(10) == 0 {
 			s.add(cronNoMTA, between(r, 10*ms, 2*time.Second))
 		}
-		s.add(b.job.close, between(r, 10*ms, 5*time.Second))
+		s.add(cronClose, between(r, 10*ms, 5*time.Second))
 		s.next = b.job.every
 		return
 	}
@@ -121,11 +114,11 @@ func (b *bgHost) event(g *flood, s *source) {
 	case x < 6:
 		b.sess++
 		s.setInt(0, b.sess)
-		s.set(1, b.users.pick())
+		s.set(1, b.users.pick(r))
 		s.add(bgSession, 0)
 		s.add(bgSessionDone, between(r, 10*time.Second, 10*time.Minute))
 	case x < 11:
-		s.set(2, b.ips.pick())
+		s.set(2, b.ips.pick(r))
 		s.add(bgConnect, 0)
 		if r.IntN(2) == 0 {
 			s.add(bgLostConn, between(r, 100*ms, 5*time.Second))

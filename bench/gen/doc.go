@@ -31,6 +31,30 @@
 //     (Failed/Accepted, OK/FAILED, UP/DOWN, exit-code/signal/oom-kill/
 //     core-dump, healthy/N% full), with late variants.
 //   - chat (NewChat): free text relayed by a chat bridge, no template.
+//   - web (NewWeb): nginx and haproxy access and error lines, many
+//     paths, clients, agents and referrers.
+//   - kubelet (NewKubelet): CrashLoopBackOff of 40 pods a node, every
+//     pod every ten seconds, with the restarts.
+//   - ufw (NewUFW): UFW kernel lines with MACs, addresses and ports.
+//   - kafka (NewKafka): Kafka consumers crash-looping, each start with
+//     a 52-line tab-indented ConsumerConfig dump, each crash with a Java
+//     trace and its Caused by sections.
+//   - celery (NewCelery): Celery workers with chained Python
+//     tracebacks ("direct cause", "During handling").
+//   - ids (NewIDs): a new container id, UUID or request id in every
+//     line.
+//   - systemd (NewSystemd): restart loops in systemd 245+ wordings, one
+//     daemon printing Go 1.23 goroutine dumps at every crash.
+//   - background (NewBackground): cron, timers, sessions, postfix.
+//   - poison (NewPoison): Failed/Accepted password, then a flood of new
+//     words at that place, then Failed/Accepted again.
+//   - capture (NewCapture): two hours of 18 hosts with all of the above
+//     and the incident, Java and Python floods, its mix in its doc.
+//
+// Each of them is a set of sources (a process on a host) with its own
+// random stream and timing: campaigns and quiet spells, bursts, periods,
+// restart delays. Given a span (as in the capture) a kind keeps its
+// structure and stretches or shrinks its waits to fit n messages in it.
 //
 // Every generator of this package is a Truther: Truth says, for the last
 // message, the template its author wrote (meaningful words filled in,

@@ -50,3 +50,41 @@ func ExampleAppend() {
 	//
 	// 123 <30>1 2018-09-09T10:02:37.000000Z ip-10-18-39-127 dockerd 12436 - - #011/usr/local/go/src/syscall/asm_linux_amd64.s:44 +0x5
 }
+
+// The two-hour capture: every kind by timestamp, each message telling
+// which kind and template it came from.
+func ExampleNewCapture() {
+	g := gen.NewCapture(1, 20_000)
+	count := map[string]int{}
+	hosts := map[string]bool{}
+	var m floodgate.Message
+	var first, last time.Time
+	for g.Next(&m) {
+		if first.IsZero() {
+			first = m.Time
+		}
+		last = m.Time
+		count[g.(gen.Truther).Truth().Kind]++
+		hosts[m.Host] = true
+	}
+	fmt.Printf("%d hosts, %v\n", len(hosts), last.Sub(first).Round(time.Hour))
+	for _, k := range []string{"incident", "web", "kubelet", "ufw", "kafka", "celery", "systemd", "sshd", "ids", "java", "background", "python", "nearmiss", "chat"} {
+		fmt.Printf("%-10s %4.1f%%\n", k, 100*float64(count[k])/20_000)
+	}
+	// Output:
+	// 18 hosts, 2h0m0s
+	// incident   25.0%
+	// web        18.0%
+	// kubelet    12.0%
+	// ufw         6.0%
+	// kafka       6.0%
+	// celery      6.0%
+	// systemd     6.0%
+	// sshd        5.0%
+	// ids         5.0%
+	// java        3.0%
+	// background  3.5%
+	// python      2.0%
+	// nearmiss    2.0%
+	// chat        0.5%
+}

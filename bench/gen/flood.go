@@ -1,7 +1,9 @@
 package gen
 
 import (
+	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -92,6 +94,7 @@ type source struct {
 	fac  floodgate.Facility
 	sev  floodgate.Severity
 
+	r     *rand.Rand // the source's own, so its events do not depend on others'
 	steps []step
 	si    int
 	slots [16][]byte
@@ -145,6 +148,7 @@ func (s *source) setInt(i int, v int) {
 // flood generates the messages of a set of sources in time order.
 type flood struct {
 	kind  string
+	seed  uint64
 	r     *rand.Rand
 	a     arena
 	buf   []byte
@@ -159,12 +163,13 @@ type flood struct {
 }
 
 func newFlood(seed int64, n int) *flood {
-	return &flood{r: newRand(seed), buf: make([]byte, 0, 1024), limit: n, pace: 1}
+	return &flood{r: newRand(seed), seed: uint64(seed), buf: make([]byte, 0, 1024), limit: n, pace: 1}
 }
 
 // addSource adds s, its first event starting within first of start.
 func (g *flood) addSource(s *source, start time.Time, first time.Duration) {
 	s.id = len(g.srcs)
+	s.r = rand.New(rand.NewPCG(g.seed, uint64(s.id)+0x9e3779b97f4a7c15))
 	s.at = start
 	if first > 0 {
 		s.at = start.Add(time.Duration(g.r.Int64N(int64(first))))
@@ -244,7 +249,7 @@ func (g *flood) Next(m *floodgate.Message) bool {
 	if l.text != nil {
 		b = l.text(g, s, b)
 	} else {
-		b = l.t.renderSlots(b, g.r, &s.slots, s.at)
+		b = l.t.renderSlots(b, s.r, &s.slots, s.at)
 	}
 	g.buf = b
 	m.Time = s.at
@@ -296,13 +301,13 @@ func spanned(g *flood, span time.Duration, mk func() *flood) {
 	if span <= 0 {
 		return
 	}
-	sample := min(g.limit, 400_000)
+	sample := min(g.limit, 200_000)
 	want := float64(span) * float64(sample) / float64(g.limit)
 	d1 := probe(mk, sample, 1)
 	if d1 <= 0 || sample < 2 {
 		return
 	}
-	p1 := want / d1
+	p1 := min(max(want/d1, 1e-4), 1e4)
 	g.pace = p1
 	if p1 > 0.95 && p1 < 1.05 {
 		return
@@ -314,6 +319,9 @@ func spanned(g *flood, span time.Duration, mk func() *flood) {
 		return
 	}
 	g.pace = (want - fixed) / scaled
+	// A flood too small to measure (a few events) must not be stretched
+	// past what time.Duration holds.
+	g.pace = min(max(g.pace, 1e-4), 1e4)
 }
 
 // probe returns how long, in nanoseconds, the first n messages of a
@@ -334,24 +342,43 @@ func probe(mk func() *flood, n int, p float64) float64 {
 
 // pool draws values with a Zipf-like law: a few values most of the time,
 // a long tail rarely, as user names, paths and addresses turn up in real
-// logs.
+// logs. The weight of the k-th value is 1/(v+k)^s. It holds no random
+// source of its own, so sources can share one pool and still draw from
+// their own.
 type pool struct {
 	vals []string
-	z    *rand.Zipf
+	cdf  []float64
 }
 
 // newPool draws from vals, the earlier ones the more often; s above 1
 // sets how steep (1.1: a long tail; 2: a few values dominate).
-func newPool(r *rand.Rand, s float64, vals []string) *pool {
-	return newPoolV(r, s, 1, vals)
+func newPool(s float64, vals []string) *pool {
+	return newPoolV(s, 1, vals)
 }
 
-// newPoolV is newPool with Zipf's v: above 1, a flatter head.
-func newPoolV(r *rand.Rand, s, v float64, vals []string) *pool {
-	return &pool{vals: vals, z: rand.NewZipf(r, s, v, uint64(len(vals)-1))}
+// newPoolV is newPool with the offset v: above 1, a flatter head.
+func newPoolV(s, v float64, vals []string) *pool {
+	p := &pool{vals: vals, cdf: make([]float64, len(vals))}
+	sum := 0.0
+	for k := range vals {
+		sum += math.Pow(v+float64(k), -s)
+		p.cdf[k] = sum
+	}
+	for k := range p.cdf {
+		p.cdf[k] /= sum
+	}
+	return p
 }
 
-func (p *pool) pick() string { return p.vals[p.z.Uint64()] }
+// index draws the index of a value.
+func (p *pool) index(r *rand.Rand) int {
+	x := r.Float64()
+	i, _ := slices.BinarySearch(p.cdf, x)
+	return min(i, len(p.vals)-1)
+}
+
+// pick draws a value.
+func (p *pool) pick(r *rand.Rand) string { return p.vals[p.index(r)] }
 
 // exp returns an exponentially distributed delay of mean d: the gaps of a
 // Poisson process.

@@ -70,7 +70,7 @@ const alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 func newIDs(c kindConfig) *flood {
 	g := newFlood(c.seed, c.n)
 	for i, h := range c.hosts {
-		b := &ids{api: h[:3] == "api", routes: newPool(g.r, 1.3, apiRoutes), pid: 20000 + 3000*i}
+		b := &ids{api: h[:3] == "api", routes: newPool(1.3, apiRoutes), pid: 20000 + 3000*i}
 		s := &source{host: h, app: "containerd", pid: strconv.Itoa(700 + i), pid2: "1", fac: 3, sev: floodgate.Info, b: b}
 		if b.api {
 			s.app, s.pid = "api", strconv.Itoa(3100+i)
@@ -86,7 +86,7 @@ func newIDs(c kindConfig) *flood {
 }
 
 func (x *ids) event(g *flood, s *source) {
-	r := g.r
+	r := s.r
 	if x.api {
 		s.slots[9] = s.at.AppendFormat(s.slots[9][:0], "2006-01-02T15:04:05.000Z07:00")
 		s.slots[3] = appendUUID(s.slots[3][:0], r)
@@ -96,7 +96,7 @@ func (x *ids) event(g *flood, s *source) {
 			s.slots[5] = append(s.slots[5], alnum[r.IntN(len(alnum))])
 		}
 		// A route with its id filled in: a path of many values.
-		rt := apiRouteParts[x.routes.z.Uint64()]
+		rt := apiRouteParts[x.routes.index(r)]
 		s.slots[6] = append(s.slots[6][:0], rt[0]...)
 		if rt[1] != "" || len(rt[0]) > 0 && rt[0][len(rt[0])-1] == '/' {
 			s.slots[6] = append(s.slots[6], rt[2]...)

@@ -216,7 +216,7 @@ func newKafka(c kindConfig) *flood {
 }
 
 func (k *kafkaConsumer) event(g *flood, s *source) {
-	r := g.r
+	r := s.r
 	us := time.Microsecond
 	k.pid += 7 + r.IntN(300)
 	s.pid = g.a.string(strconv.AppendInt(g.buf[:0], int64(k.pid), 10))

@@ -53,14 +53,20 @@ var backoffs = []struct {
 
 const podChars = "bcdfghjklmnpqrstvwxz2456789"
 
-// podName is a Deployment's pod name: the deployment, the ReplicaSet's
-// hash and five random characters.
-func podName(g *flood, deploy string) string {
+// replicaSet returns a Deployment's ReplicaSet name: the deployment and
+// the hash of its pod template.
+func replicaSet(g *flood, deploy string) string {
 	b := []byte(deploy)
 	b = append(b, '-')
 	for range 9 + g.r.IntN(2) {
 		b = append(b, podChars[g.r.IntN(len(podChars))])
 	}
+	return string(b)
+}
+
+// podName is a ReplicaSet's pod: its name and five random characters.
+func podName(g *flood, rs string) string {
+	b := []byte(rs)
 	b = append(b, '-')
 	for range 5 {
 		b = append(b, podChars[g.r.IntN(len(podChars))])
@@ -77,17 +83,28 @@ type crashPod struct {
 
 func newKubelet(c kindConfig) *flood {
 	g := newFlood(c.seed, c.n)
-	deploys := serviceNames()
+	// Deployments of one to four replicas a node, each in its namespace
+	// with its container, all broken.
+	type deployment struct{ name, rs, ns, container string }
+	svcs := serviceNames()
+	var deploys []deployment
+	for _, i := range g.r.Perm(len(svcs))[:60] {
+		d := svcs[i]
+		deploys = append(deploys, deployment{d, replicaSet(g, d), kubeNamespaces[g.r.IntN(len(kubeNamespaces))], kubeContainers[g.r.IntN(len(kubeContainers))]})
+	}
 	for hi, h := range c.hosts {
 		pid := strconv.Itoa(2103 + 211*hi)
-		for range 40 {
-			d := deploys[g.r.IntN(len(deploys))]
+		var d deployment
+		for i := range 40 {
+			if i == 0 || g.r.IntN(5) < 3 {
+				d = deploys[g.r.IntN(len(deploys))]
+			}
 			p := &crashPod{
-				name:      podName(g, d),
-				ns:        kubeNamespaces[g.r.IntN(len(kubeNamespaces))],
-				container: kubeContainers[g.r.IntN(len(kubeContainers))],
+				name:      podName(g, d.rs),
+				ns:        d.ns,
+				container: d.container,
 				uid:       string(appendUUID(nil, g.r)),
-				image:     "registry.example.com/" + d + ":v1." + strconv.Itoa(g.r.IntN(30)) + "." + strconv.Itoa(g.r.IntN(10)),
+				image:     "registry.example.com/" + d.name + ":v1." + strconv.Itoa(g.r.IntN(30)) + "." + strconv.Itoa(g.r.IntN(10)),
 				ip:        string(appendIPv4(nil, 10, 244, hi, 2+g.r.IntN(250))),
 				pull:      g.r.IntN(8) == 0,
 				bo:        g.r.IntN(len(backoffs)),
@@ -108,7 +125,7 @@ func newKubelet(c kindConfig) *flood {
 }
 
 func (p *crashPod) event(g *flood, s *source) {
-	r := g.r
+	r := s.r
 	s.next = between(r, 9*time.Second, 13*time.Second)
 	if p.pull {
 		s.set(4, backoffs[p.bo].text)

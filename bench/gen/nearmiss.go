@@ -145,9 +145,9 @@ func newNearMiss(c kindConfig) *flood {
 		for gi, ns := range names {
 			b := &nearMiss{
 				group:  gi,
-				names:  newPool(g.r, 1.2, shuffled(g.r, ns)),
-				hosts:  newPool(g.r, 1.3, hostNames("db", 40)),
-				ips:    newPool(g.r, 1.1, ips),
+				names:  newPool(1.2, shuffled(g.r, ns)),
+				hosts:  newPool(1.3, hostNames("db", 40)),
+				ips:    newPool(1.1, ips),
 				lateAt: c.n * 3 / 5,
 			}
 			s := &source{host: h, pid: "", fac: 3, sev: floodgate.Info, b: b}
@@ -170,14 +170,14 @@ func newNearMiss(c kindConfig) *flood {
 }
 
 func (b *nearMiss) event(g *flood, s *source) {
-	r := g.r
+	r := s.r
 	late := g.n >= b.lateAt
-	s.set(0, b.names.pick())
+	s.set(0, b.names.pick(r))
 	s.next = between(r, time.Second, 8*time.Second)
 	switch b.group {
 	case 0:
 		s.pid = g.a.string(strconv.AppendInt(g.buf[:0], int64(3000+r.IntN(60000)), 10))
-		s.set(1, b.ips.pick())
+		s.set(1, b.ips.pick(r))
 		s.slots[2] = strconv.AppendInt(s.slots[2][:0], int64(1024+r.IntN(64511)), 10)
 		if r.IntN(3) == 0 {
 			s.add(sshAccepted, 0)
@@ -185,7 +185,7 @@ func (b *nearMiss) event(g *flood, s *source) {
 			s.add(sshFailed, 0)
 		}
 	case 1:
-		s.set(1, b.hosts.pick())
+		s.set(1, b.hosts.pick(r))
 		switch x := r.IntN(10); {
 		case late && x == 0:
 			s.add(nmCheckDegraded, 0)

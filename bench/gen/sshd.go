@@ -107,10 +107,7 @@ var (
 // personNames returns the names people have on servers, in several
 // spellings: "john", "john.smith", "jsmith", "john1", "smithj".
 func personNames() []string {
-	var out []string
-	for _, f := range firstNames {
-		out = append(out, f)
-	}
+	out := append([]string(nil), firstNames...)
 	for i, f := range firstNames {
 		for j, l := range lastNames {
 			switch (i + j) % 4 {
@@ -150,10 +147,10 @@ func newSSHD(c kindConfig) *flood {
 	for hi, h := range c.hosts {
 		for k := range 4 {
 			a := &sshAttack{
-				ips:   newPool(g.r, 1.05, shuffled(g.r, ips)),
-				users: newPool(g.r, 1.1, users),
-				roots: newPool(g.r, 2.5, []string{"root", "admin", "ubuntu", "user", "test", "oracle"}),
-				legit: newPool(g.r, 1.5, legit),
+				ips:   newPool(1.05, shuffled(g.r, ips)),
+				users: newPool(1.1, users),
+				roots: newPool(2.5, []string{"root", "admin", "ubuntu", "user", "test", "oracle"}),
+				legit: newPool(1.5, legit),
 				pid:   2000 + 7919*hi + 1231*k,
 			}
 			s := &source{host: h, app: "sshd", pid2: strconv.Itoa(600 + hi*13), fac: 10, sev: floodgate.Info, b: a}
@@ -167,7 +164,7 @@ func newSSHD(c kindConfig) *flood {
 }
 
 func (a *sshAttack) event(g *flood, s *source) {
-	r := g.r
+	r := s.r
 	a.pid += 1 + r.IntN(40)
 	s.pid = g.a.string(strconv.AppendInt(g.buf[:0], int64(a.pid), 10))
 	s.slots[2] = strconv.AppendInt(s.slots[2][:0], int64(1024+r.IntN(64511)), 10)
@@ -177,7 +174,7 @@ func (a *sshAttack) event(g *flood, s *source) {
 	}
 	if a.left <= 0 {
 		a.left = 3 + int(r.ExpFloat64()*60)
-		a.ip = a.ips.pick()
+		a.ip = a.ips.pick(r)
 		a.rotate = r.IntN(2) == 0
 		switch x := r.IntN(10); {
 		case x < 6:
@@ -190,13 +187,13 @@ func (a *sshAttack) event(g *flood, s *source) {
 	}
 	a.left--
 	if a.rotate {
-		a.ip = a.ips.pick()
+		a.ip = a.ips.pick(r)
 	}
 	s.set(1, a.ip)
 	ms := time.Millisecond
 	switch a.mode {
 	case 0: // a dictionary: a new user name at every connection
-		s.set(0, a.users.pick())
+		s.set(0, a.users.pick(r))
 		s.add(sshInvalid, 0)
 		if r.IntN(8) == 0 {
 			s.add(sshClosedInvalid, between(r, 100*ms, 400*ms))
@@ -212,7 +209,7 @@ func (a *sshAttack) event(g *flood, s *source) {
 			s.add(sshDiscInvalid, ms/10)
 		}
 	case 1: // root (or another real account) until sshd gives up
-		s.set(0, a.roots.pick())
+		s.set(0, a.roots.pick(r))
 		s.add(sshAuthFailUser, between(r, 50*ms, 300*ms))
 		s.add(sshFailed, between(r, 1500*ms, 3000*ms))
 		tries := 1 + r.IntN(6)
@@ -257,9 +254,9 @@ func (a *sshAttack) event(g *flood, s *source) {
 // login is a legitimate session: a key (or, rarely, a password) is
 // accepted, a session opens and closes minutes later.
 func (a *sshAttack) login(g *flood, s *source) {
-	r := g.r
+	r := s.r
 	ms := time.Millisecond
-	user := a.legit.pick()
+	user := a.legit.pick(r)
 	s.set(0, user)
 	s.slots[1] = appendIPv4(s.slots[1][:0], 10, 20, r.IntN(4), 10+r.IntN(40))
 	h := fnv64(user) // one key per user, as in life

@@ -211,7 +211,7 @@ func newSystemd(c kindConfig) *flood {
 }
 
 func (l *restartLoop) event(g *flood, s *source) {
-	r := g.r
+	r := s.r
 	u := l.u
 	ms := time.Millisecond
 	l.pid += 3 + r.IntN(400)

@@ -96,6 +96,9 @@ func (t *traces) Next(m *floodgate.Message) bool {
 // Truth describes the message the last Next produced: every line of a
 // trace is a line of its block.
 func (t *traces) Truth() Truth {
+	if t.li == 0 {
+		return Truth{} // no message yet
+	}
 	return Truth{Kind: t.kind, Template: t.truths[t.bi][t.li-1], Block: t.block, BlockTemplate: t.names[t.bi]}
 }
 

@@ -18,7 +18,16 @@ type Truth struct {
 	// meaningful words filled in and every variable place (numbers, ids,
 	// addresses, parameter words such as user names, pod names or paths)
 	// as "<*>", e.g. "sshd: Invalid user <*> from <*> port <*>". A "<*>"
-	// may stand for several words (a user agent). Two messages with the
+	// may stand for several words (a user agent).
+	//
+	// The rule: a place is filled in when its values are few and each
+	// changes what the line says (Failed/Accepted, a result or exit
+	// status text, a level, an HTTP method, a firewall action or TCP
+	// flags, a probe type, an exception class, a frame, a task's
+	// function); it is a "<*>" when its values are many or name things
+	// (users, hosts, addresses, pods, containers, units, paths, commands,
+	// ids, numbers, durations), even where one source shows only a few
+	// of them. Two messages with the
 	// same Template are the same pattern; two single lines with different
 	// Templates are different patterns, and no two such Templates of one
 	// flood are the same once their numbers, hex values and UUIDs are
@@ -76,6 +85,7 @@ var kinds = []struct {
 	{"ids", "a new UUID, container id or hex id in every line", NewIDs},
 	{"systemd", "systemd restart loops, one with Go 1.23 goroutine dumps", NewSystemd},
 	{"background", "cron, timers, sessions, postfix and other ordinary traffic", NewBackground},
+	{"poison", "a place flooded with new words after two recurring ones", NewPoison},
 	{"capture", "a two-hour mixed capture of 18 hosts with all of the above", NewCapture},
 }
 

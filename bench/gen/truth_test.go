@@ -71,7 +71,7 @@ func templateRegexp(tmpl string) *regexp.Regexp {
 // and no two Templates of single lines are one once numbers, hex values
 // and UUIDs are masked (else a relay would be right to merge them).
 func TestTruthConsistent(t *testing.T) {
-	for _, tc := range truthKinds(t, 9, 8000) {
+	for _, tc := range truthKinds(t, 9, 4000) {
 		t.Run(tc.name, func(t *testing.T) {
 			ms := collectTruth(t, tc.g)
 			res := map[string]*regexp.Regexp{}

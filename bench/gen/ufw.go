@@ -85,9 +85,9 @@ func newUFW(c kindConfig) *flood {
 		}
 		host, gw := mac(), mac()
 		b := &ufw{
-			ips:   newPool(g.r, 1.05, shuffled(g.r, ips)),
-			ports: newPool(g.r, 1.3, ports),
-			macs:  newPool(g.r, 1.2, lan),
+			ips:   newPool(1.05, shuffled(g.r, ips)),
+			ports: newPool(1.3, ports),
+			macs:  newPool(1.2, lan),
 			dst:   string(appendIPv4(nil, 198, 51, 100, 10+hi)),
 			boot:  c.start.Add(-time.Duration(3+g.r.IntN(300)) * time.Hour),
 			// What the kernel prints: the destination MAC, the source's
@@ -117,7 +117,7 @@ func appendMAC(dst []byte, v uint64) []byte {
 }
 
 func (u *ufw) event(g *flood, s *source) {
-	r := g.r
+	r := s.r
 	up := s.at.Sub(u.boot)
 	s.slots[15] = appendUptime(s.slots[15][:0], up)
 	u.ipID += uint16(1 + r.IntN(3000))
@@ -148,7 +148,7 @@ func (u *ufw) event(g *flood, s *source) {
 	switch x := r.IntN(100); {
 	case x == 0:
 		u.scanLeft = 100 + r.IntN(900)
-		u.scanIP = u.ips.pick()
+		u.scanIP = u.ips.pick(r)
 		u.scanPort = r.IntN(2000)
 		s.set(1, u.scanIP)
 		s.setInt(3, 44)
@@ -157,10 +157,10 @@ func (u *ufw) event(g *flood, s *source) {
 		s.setInt(8, 1024)
 		s.add(ufwByAction[0].syn, 0)
 	case x < 8: // LAN broadcasts and multicast from many devices
-		s.slots[0] = append(append(append(s.slots[0][:0], "ff:ff:ff:ff:ff:ff:"...), u.macs.pick()...), ":08:00"...)
+		s.slots[0] = append(append(append(s.slots[0][:0], "ff:ff:ff:ff:ff:ff:"...), u.macs.pick(r)...), ":08:00"...)
 		s.slots[1] = appendIPv4(s.slots[1][:0], 192, 168, 1, 2+r.IntN(250))
 		if r.IntN(4) == 0 {
-			s.slots[0] = append(append(append(s.slots[0][:0], "33:33:00:00:00:01:"...), u.macs.pick()...), ":86:dd"...)
+			s.slots[0] = append(append(append(s.slots[0][:0], "33:33:00:00:00:01:"...), u.macs.pick(r)...), ":86:dd"...)
 			v := r.Uint64()
 			s.slots[1] = append(s.slots[1][:0], "fe80:0000:0000:0000"...)
 			for i := range 4 {
@@ -179,9 +179,9 @@ func (u *ufw) event(g *flood, s *source) {
 		s.setInt(8, 58+r.IntN(180))
 		s.add(act.udp, 0)
 	default: // internet noise through the gateway
-		s.set(1, u.ips.pick())
+		s.set(1, u.ips.pick(r))
 		s.setInt(6, 1024+r.IntN(64000))
-		s.set(7, u.ports.pick())
+		s.set(7, u.ports.pick(r))
 		switch y := r.IntN(20); {
 		case y < 3:
 			s.setInt(3, 28+r.IntN(400))

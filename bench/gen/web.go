@@ -13,10 +13,11 @@ import (
 // connecting to upstream", "upstream timed out", "open() ... failed",
 // haproxy's "Server app/web-03 is DOWN" and "is UP"). Client addresses,
 // paths (REST ids, static assets with hashes, scanners' probes), user
-// agents and referrers come from Zipf pools of thousands; the method,
-// the protocol and haproxy's frontend, backend and termination state are
-// the meaningful words of their templates; status codes, sizes and
-// timers are numbers. Traffic swings between quiet and busy spells.
+// agents and referrers come from Zipf pools (up to thousands of values);
+// frontends, backends and servers are names, parameters too. The method
+// and haproxy's termination state are the meaningful words of their
+// templates; status codes, sizes and timers are numbers. Traffic swings
+// between quiet and busy spells.
 func NewWeb(seed int64, n int) Generator {
 	return build("web", kindConfig{seed: seed, n: n, hosts: []string{"web-01", "web-02", "web-03", "lb-01", "lb-02"}}, newWeb)
 }
@@ -42,15 +43,16 @@ var (
 // haproxyTerm are haproxy's termination states, the most common first.
 var haproxyTerm = []string{"----", "CD--", "SD--", "sH--", "cR--"}
 
-// haproxyLog[frontend][term][method] is a haproxy HTTP log line.
+// haproxyFrontends are the frontend and backend pairs: names, so
+// parameters of the log line.
 var haproxyFrontends = [][2]string{{"https-in", "app_backend"}, {"https-in", "api_backend"}, {"http-in", "static_backend"}}
 
-var haproxyLog = func() (out [3][5][2]*line) {
-	for f, fb := range haproxyFrontends {
-		for t, term := range haproxyTerm {
-			for m, meth := range httpMethods[:2] {
-				out[f][t][m] = ln("haproxy", `{$0}:{port} [{$9}] `+fb[0]+` `+fb[1]+`/{$6} {n}/0/{n}/{d}/{D} {$2} {$3} - - `+term+` {d}/{d}/{d}/{d}/0 0/0 "`+meth+` {$1} HTTP/1.1"`)
-			}
+// haproxyLog[term][method] is a haproxy HTTP log line with that
+// termination state and method.
+var haproxyLog = func() (out [5][2]*line) {
+	for t, term := range haproxyTerm {
+		for m, meth := range httpMethods[:2] {
+			out[t][m] = ln("haproxy", `{$0}:{port} [{$9}] {$b} {$c}/{$6} {n}/0/{n}/{d}/{D} {$2} {$3} - - `+term+` {d}/{d}/{d}/{d}/0 0/0 "`+meth+` {$1} HTTP/1.1"`)
 		}
 	}
 	return out
@@ -96,10 +98,7 @@ var userAgents = []string{
 // resources with ids, static assets with content hashes, pages with
 // slugs, query strings, and the probes scanners send.
 func webPaths(g *flood) []string {
-	var out []string
-	for _, p := range []string{"/", "/healthz", "/metrics", "/favicon.ico", "/robots.txt", "/login", "/logout", "/cart", "/checkout", "/search"} {
-		out = append(out, p)
-	}
+	out := []string{"/", "/healthz", "/metrics", "/favicon.ico", "/robots.txt", "/login", "/logout", "/cart", "/checkout", "/search"}
 	people := personNames()
 	res := []string{"orders", "users", "products", "carts", "invoices", "payments", "sessions", "reviews", "shipments", "coupons"}
 	for i := range 1500 {
@@ -135,7 +134,6 @@ type web struct {
 	busy    float64 // current rate multiplier
 	until   time.Time
 	pid     string
-	down    string // haproxy: a server that is down, "" if none
 }
 
 // webStatus holds status codes in proportion to how often a busy site
@@ -163,11 +161,11 @@ func newWeb(c kindConfig) *flood {
 	for i, h := range c.hosts {
 		b := &web{
 			lb:      h[:2] == "lb",
-			ips:     newPool(g.r, 1.1, shuffled(g.r, ips)),
-			paths:   newPool(g.r, 1.2, paths),
-			uas:     newPool(g.r, 1.4, userAgents),
-			refs:    newPool(g.r, 1.5, webReferrers),
-			servers: newPool(g.r, 1.1, servers),
+			ips:     newPool(1.1, shuffled(g.r, ips)),
+			paths:   newPool(1.2, paths),
+			uas:     newPool(1.4, userAgents),
+			refs:    newPool(1.5, webReferrers),
+			servers: newPool(1.1, servers),
 			busy:    1,
 			pid:     strconv.Itoa(1201 + 17*i),
 		}
@@ -181,21 +179,21 @@ func newWeb(c kindConfig) *flood {
 }
 
 func (w *web) event(g *flood, s *source) {
-	r := g.r
+	r := s.r
 	if !s.at.Before(w.until) {
 		// A new spell: quiet nights, busy hours, short rushes.
 		w.busy = []float64{0.3, 0.7, 1, 1, 1.5, 3, 6}[r.IntN(7)]
 		w.until = s.at.Add(g.paced(between(r, time.Minute, 15*time.Minute)))
 	}
 	s.next = exp(r, time.Duration(float64(80*time.Millisecond)/w.busy))
-	s.set(0, w.ips.pick())
-	s.set(1, w.paths.pick())
+	s.set(0, w.ips.pick(r))
+	s.set(1, w.paths.pick(r))
 	st := webStatus[r.IntN(len(webStatus))]
 	s.setInt(2, st)
 	s.setInt(3, r.IntN(40000))
-	s.set(4, w.refs.pick())
-	s.set(5, w.uas.pick())
-	s.set(6, w.servers.pick())
+	s.set(4, w.refs.pick(r))
+	s.set(5, w.uas.pick(r))
+	s.set(6, w.servers.pick(r))
 	if w.lb {
 		s.slots[9] = s.at.AppendFormat(s.slots[9][:0], "02/Jan/2006:15:04:05.000")
 		if r.IntN(4000) == 0 {
@@ -211,7 +209,9 @@ func (w *web) event(g *flood, s *source) {
 		if r.IntN(5) == 0 {
 			m = 1
 		}
-		s.add(haproxyLog[f][t][m], 0)
+		s.set(11, haproxyFrontends[f][0])
+		s.set(12, haproxyFrontends[f][1])
+		s.add(haproxyLog[t][m], 0)
 		return
 	}
 	s.slots[9] = s.at.AppendFormat(s.slots[9][:0], "02/Jan/2006:15:04:05 -0700")
