@@ -55,7 +55,7 @@
 // three messages it counts; a count that small is written as the lines
 // themselves where that is cheaper than a summary, and always for one:
 // no summary stands for a single message. A pattern's first summary comes
-// within Flush of its first counted message; later ones at four-fold
+// within Flush of its first counted message; later ones at eight-fold
 // growing intervals up to FlushMax, each for eight messages at least, so
 // a trickle that lives for hours costs a handful of lines. A pattern
 // quiet for Window, evicted from the pattern table (an LRU capped by

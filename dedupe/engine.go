@@ -261,7 +261,7 @@ func (e *Engine) Tick(now time.Time, final bool) {
 			// to FlushMax; the next summary of a long-lived pattern comes
 			// later than the last.
 			e.emit(now, p)
-			p.interval = min(4*p.interval, e.opts.FlushMax)
+			p.interval = min(8*p.interval, e.opts.FlushMax)
 			p.pending = false
 		default:
 			kept = append(kept, p)

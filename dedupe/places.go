@@ -29,6 +29,11 @@ import (
 //     lives, so the first occurrence of each of its values is written,
 //     even a tenth reason that first turns up after an hour of nine
 //     others.
+//   - A place of paths or URLs (a word that starts with '/' or holds
+//     "://") turns variable at pathMinDistinct (4) different ones, and
+//     keeps none literal: a path or URL names a thing (a page, a file, a
+//     referrer), never how something went, and the output format counts
+//     paths and URLs among parameter words.
 //   - When a place turns variable, the values it had shown most often
 //     (up to maxProtected of those seen more than once) stay literal: a
 //     sender that floods a place with thousands of made-up words cannot
@@ -63,6 +68,8 @@ const (
 	// placeMinDistinct distinct values make a place variable.
 	// Enumerations (exit reasons, states, methods, levels) have fewer.
 	placeMinDistinct = 16
+	// pathMinDistinct distinct paths or URLs make a place variable.
+	pathMinDistinct = 4
 	// placeBits is the size of a place's bitmap of values seen.
 	placeBits = 1024
 	// maxProtected is how many of its most frequent values a place keeps
@@ -95,8 +102,9 @@ type place struct {
 	// past the first placeSet (two values that share a bit count once:
 	// distinct values are undercounted, never over).
 	seen [placeBits / 64]uint64
-	n    uint8  // distinct values remembered in vals
-	d    uint16 // distinct values seen, by the bitmap
+	n     uint8  // distinct values remembered in vals
+	d     uint16 // distinct values seen, by the bitmap
+	paths uint16 // of those, paths and URLs
 }
 
 // group is the learning state of one skeleton.
@@ -178,8 +186,8 @@ func (e *Engine) learn(src *source, sev uint64, tmpl []byte, toks []token, words
 			continue
 		}
 		t := &toks[wi]
-		v := xxhash.Sum64(tmpl[t.ts:t.te])
-		if g.observe(k, v) {
+		w := tmpl[t.ts:t.te]
+		if g.observe(k, xxhash.Sum64(w), isPath(w)) {
 			e.turnVariable(g, k)
 		}
 	}
@@ -187,8 +195,9 @@ func (e *Engine) learn(src *source, sev uint64, tmpl []byte, toks []token, words
 }
 
 // observe counts value v at word place k and reports whether the place
-// has just become variable: it has shown placeMinDistinct distinct values.
-func (g *group) observe(k int, v uint64) bool {
+// has just become variable: it has shown placeMinDistinct distinct values,
+// or pathMinDistinct that are paths or URLs.
+func (g *group) observe(k int, v uint64, path bool) bool {
 	p := g.places[k]
 	if p == nil {
 		p = new(place)
@@ -198,6 +207,9 @@ func (g *group) observe(k int, v uint64) bool {
 	if p.seen[bit/64]&(1<<(bit%64)) == 0 {
 		p.seen[bit/64] |= 1 << (bit % 64)
 		p.d++
+		if path {
+			p.paths++
+		}
 	}
 	for i := range int(p.n) {
 		if p.vals[i] == v {
@@ -211,15 +223,19 @@ func (g *group) observe(k int, v uint64) bool {
 		p.vals[p.n], p.cnt[p.n] = v, 1
 		p.n++
 	}
-	return p.d >= placeMinDistinct
+	return p.d >= placeMinDistinct || p.paths >= pathMinDistinct
 }
 
 // turnVariable makes word place k of g variable, protecting the values it
-// has shown most often, up to maxProtected of those seen more than once.
+// has shown most often, up to maxProtected of those seen more than once
+// (none for a place of paths: they carry no meaning to protect).
 func (e *Engine) turnVariable(g *group, k int) {
 	p := g.places[k]
 	var prot []uint64
 	for range maxProtected {
+		if p.paths >= pathMinDistinct {
+			break
+		}
 		best := -1
 		for i := range int(p.n) {
 			if p.cnt[i] > 1 && (best < 0 || p.cnt[i] > p.cnt[best]) {
@@ -301,4 +317,11 @@ func readable(tmpl []byte) string {
 func isExceptionName(w []byte) bool {
 	w = bytes.TrimRight(w, ":")
 	return len(w) > 5 && (bytes.HasSuffix(w, []byte("Exception")) || bytes.HasSuffix(w, []byte("Error")))
+}
+
+// isPath reports whether a word is a path or a URL: it starts with '/'
+// and is more than that, or it holds "://". ("1/FAILURE" and
+// "Mozilla/5.0" are neither.)
+func isPath(w []byte) bool {
+	return len(w) > 1 && w[0] == '/' || bytes.Contains(w, []byte("://"))
 }
