@@ -101,7 +101,7 @@ type place struct {
 	// seen is a bitmap of the values' hashes, to count distinct values
 	// past the first placeSet (two values that share a bit count once:
 	// distinct values are undercounted, never over).
-	seen [placeBits / 64]uint64
+	seen  [placeBits / 64]uint64
 	n     uint8  // distinct values remembered in vals
 	d     uint16 // distinct values seen, by the bitmap
 	paths uint16 // of those, paths and URLs
