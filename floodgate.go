@@ -254,7 +254,9 @@ type Handler interface {
 // verbatim as an occurrence of the pattern FP, or counted into the summary
 // whose fingerprint is FP.
 type Fate struct {
-	Seq      uint64
+	// Host and App name the message's source.
+	Host, App string
+	Seq       uint64
 	Size     int
 	Kind     Kind // of the pattern or summary: Repeat, Block, Cycle, Suppressed
 	FP       string

@@ -452,7 +452,7 @@ func (e *Engine) release(p *pattern, counted bool) {
 // for good.
 func (e *Engine) counted(p *pattern, m *floodgate.Message) {
 	if o := e.opts.Observer; o != nil {
-		o.Observe(floodgate.Fate{Seq: m.Seq, Size: m.Size, Kind: p.kind, FP: e.fpOf(p), Template: p.readTpl})
+		o.Observe(floodgate.Fate{Host: p.host, App: p.app, Seq: m.Seq, Size: m.Size, Kind: p.kind, FP: e.fpOf(p), Template: p.readTpl})
 	}
 }
 
@@ -462,7 +462,7 @@ func (e *Engine) observe(p *pattern, m *floodgate.Message) {
 	if e.opts.Observer == nil {
 		return
 	}
-	f := floodgate.Fate{Seq: m.Seq, Size: m.Size, Verbatim: true, Kind: floodgate.Repeat}
+	f := floodgate.Fate{Host: m.Host, App: m.App, Seq: m.Seq, Size: m.Size, Verbatim: true, Kind: floodgate.Repeat}
 	if p != nil {
 		f.FP, f.Template, f.Kind = e.fpOf(p), p.readTpl, p.kind
 	} else {

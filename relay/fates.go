@@ -92,7 +92,7 @@ type labels struct {
 func (l labels) Handle(now time.Time, r *floodgate.Record) {
 	if r.Summary == nil && r.Seq != 0 {
 		fp := dedupe.Fingerprint(r.Text)
-		l.obs.Observe(floodgate.Fate{Seq: r.Seq, Size: r.Size, Kind: floodgate.Repeat, FP: dedupe.FormatFP(fp),
+		l.obs.Observe(floodgate.Fate{Host: r.Host, App: r.App, Seq: r.Seq, Size: r.Size, Kind: floodgate.Repeat, FP: dedupe.FormatFP(fp),
 			Template: dedupe.Template(r.Text), Verbatim: true})
 	}
 	l.next.Handle(now, r)
