@@ -257,11 +257,11 @@ type Fate struct {
 	// Host and App name the message's source.
 	Host, App string
 	Seq       uint64
-	Size     int
-	Kind     Kind // of the pattern or summary: Repeat, Block, Cycle, Suppressed
-	FP       string
-	Template string // the pattern's template in readable form, "" if none
-	Verbatim bool
+	Size      int
+	Kind      Kind // of the pattern or summary: Repeat, Block, Cycle, Suppressed
+	FP        string
+	Template  string // the pattern's template in readable form, "" if none
+	Verbatim  bool
 }
 
 // An Observer is told the fate of every message a stage decides on, in the
