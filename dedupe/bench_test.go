@@ -97,12 +97,42 @@ func TestIncidentFloodInvariants(t *testing.T) {
 // incident flood, one message per iteration, ticking every second of
 // message time as the relay does.
 func BenchmarkIncidentFlood(b *testing.B) {
-	const n = 200_000
-	g := incidentFlood(1, n)
-	msgs := make([]floodgate.Message, n)
-	for i := range msgs {
-		g.Next(&msgs[i])
+	benchFlood(b, incidentFlood(1, 200_000))
+}
+
+// BenchmarkFreeText measures lines that share no template: chat traffic of
+// new words of varying count (bench/gen's chat kind), every one written.
+func BenchmarkFreeText(b *testing.B) {
+	g, err := gen.New("chat", 1, 200_000)
+	if err != nil {
+		b.Fatal(err)
 	}
+	benchFlood(b, g)
+}
+
+// BenchmarkCapture measures bench/gen's two-hour mixed capture of 18
+// hosts: every kind of flood and background at once.
+func BenchmarkCapture(b *testing.B) {
+	g, err := gen.New("capture", 1, 400_000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchFlood(b, g)
+}
+
+// benchFlood measures the dedupe stage alone on g's messages, one message
+// per iteration, looping over them with time moving on, ticking every
+// second of message time as the relay does.
+func benchFlood(b *testing.B, g gen.Generator) {
+	var msgs []floodgate.Message
+	for {
+		var m floodgate.Message
+		if !g.Next(&m) {
+			break
+		}
+		msgs = append(msgs, m)
+	}
+	n := len(msgs)
 	span := msgs[n-1].Time.Sub(msgs[0].Time) + time.Second
 	s := &sink{}
 	e := New(DefaultOptions(), s)
@@ -176,12 +206,12 @@ func uniqueText(buf []byte, i int) string {
 	return string(buf)
 }
 
-// BenchmarkUniqueLines feeds b.N lines that are all different patterns
-// from a few sources, the worst case for the pattern table, and reports
+// BenchmarkParameterWords feeds b.N lines of one template whose user name
+// is new in every line, from a few sources, and reports
 // the live heap at the end: with the table capped by MaxPatterns it stays
 // flat however many lines go through (compare -benchtime=1000000x with
 // 10000000x).
-func BenchmarkUniqueLines(b *testing.B) {
+func BenchmarkParameterWords(b *testing.B) {
 	s := &sink{}
 	e := New(DefaultOptions(), s)
 	hosts := []string{"node-a", "node-b", "node-c", "node-d"}

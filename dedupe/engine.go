@@ -132,6 +132,7 @@ type Engine struct {
 	// groups and door hold what is learned of variable places (places.go).
 	groups    *simplelru.LRU[groupKey, *group]
 	door      *[doorkeeperSize]uint64
+	pdoor     *[doorSize]doorSlot // line patterns seen once (admit)
 	digest    xxhash.Digest
 	toks      []token
 	words     []int8
@@ -169,6 +170,7 @@ func New(opts Options, next floodgate.Handler) *Engine {
 		toks:    make([]token, 0, maxTokens),
 		words:   make([]int8, 0, maxPlaces),
 		door:    new([doorkeeperSize]uint64),
+		pdoor:   new([doorSize]doorSlot),
 	}
 	if len(opts.ExemptApps) > 0 {
 		e.exempt = make(map[string]bool, len(opts.ExemptApps))
@@ -530,6 +532,10 @@ func (e *Engine) line(now time.Time, src *source, r *floodgate.Record) {
 	restart := e.noteSystemd(now, src, r)
 	key := patternKey{src.key, tmpl}
 	p, ok := e.patterns.Get(key)
+	if !ok && e.admit(key, now) {
+		// Seen once before, within the window: a pattern from now on.
+		p, ok = e.addLinePattern(key, src, now, vars), true
+	}
 	recent := ok && now.Sub(p.seen) <= e.opts.Window
 	if e.opts.Cycles {
 		if e.cycleStep(now, src, unit{h: tmpl, single: true, known: recent, restart: restart != "", seq: r.Seq, size: int32(r.Size)}, &r.Message, 1, r.Time, restart) {
@@ -568,18 +574,61 @@ func (e *Engine) line(now time.Time, src *source, r *floodgate.Record) {
 		p.interval = e.opts.Flush
 	}
 	if !ok {
-		p = e.addPattern(key, floodgate.Repeat, src, now)
-		p.vars = vars
-		if e.opts.Observer != nil {
-			if vars != 0 {
-				p.readTpl = readable(e.lbuf)
-			} else {
-				p.readTpl = readable(e.buf)
-			}
+		// A first sighting: written, and remembered by the doorkeeper
+		// (admit) rather than the pattern table.
+		e.next.Handle(now, r)
+		if o := e.opts.Observer; o != nil {
+			o.Observe(floodgate.Fate{Host: r.Host, App: r.App, Seq: r.Seq, Size: r.Size, Kind: floodgate.Repeat,
+				FP: FormatFP(key.h), Template: e.readableTemplate(vars), Verbatim: true})
 		}
+		return
 	}
 	e.write(now, p, r)
 	p.seen = now
+}
+
+// addLinePattern puts a single line's pattern into the table.
+func (e *Engine) addLinePattern(key patternKey, src *source, now time.Time, vars uint32) *pattern {
+	p := e.addPattern(key, floodgate.Repeat, src, now)
+	p.vars = vars
+	if e.opts.Observer != nil {
+		p.readTpl = e.readableTemplate(vars)
+	}
+	return p
+}
+
+// readableTemplate renders the template of the line in progress.
+func (e *Engine) readableTemplate(vars uint32) string {
+	if vars != 0 {
+		return readable(e.lbuf)
+	}
+	return readable(e.buf)
+}
+
+// doorSize is the number of slots of the doorkeeper of line patterns.
+const doorSize = 1 << 15
+
+// doorSlot remembers a line pattern seen once.
+type doorSlot struct {
+	key patternKey
+	at  time.Time
+}
+
+// admit reports whether a line pattern that is not in the table was seen
+// once before within Window, and otherwise remembers this sighting. Lines
+// that never repeat (free text) so cost no insertion into the pattern
+// table, and cannot push out the patterns that do repeat (the admission
+// policy of TinyLFU's doorkeeper). A slot holds the whole key: a slot
+// taken over by another pattern only makes a second sighting look like a
+// first, which writes the line again; it never folds a line.
+func (e *Engine) admit(key patternKey, now time.Time) bool {
+	slot := &e.pdoor[(key.h^key.src*0x9e3779b97f4a7c15)&(doorSize-1)]
+	if slot.key == key && now.Sub(slot.at) <= e.opts.Window {
+		*slot = doorSlot{}
+		return true
+	}
+	*slot = doorSlot{key: key, at: now}
+	return false
 }
 
 // startBlock begins assembling a block on r's stream.

@@ -114,10 +114,11 @@ type group struct {
 	nonKey   uint8  // word places that are not key names
 	variable uint32 // bit i: word place i is variable
 	masks    bool   // variable places are a minority: learned masks apply
-	places   [maxPlaces]*place
+	free     bool   // variable places are no minority: free text, learned no more
+	places   []*place
 	// protect holds, for each variable place, the values it had shown
-	// more than once when it turned variable.
-	protect [maxPlaces][]uint64
+	// most when it turned variable (nil until one does).
+	protect [][]uint64
 }
 
 // wordIndex returns, for the scanned tokens, the indices of the word
@@ -169,7 +170,7 @@ func (e *Engine) learn(src *source, sev uint64, tmpl []byte, toks []token, words
 			*slot = h
 			return nil
 		}
-		g = &group{words: uint8(len(words))}
+		g = &group{words: uint8(len(words)), places: make([]*place, len(words))}
 		for _, wi := range words {
 			if !toks[wi].key {
 				g.nonKey++
@@ -178,7 +179,7 @@ func (e *Engine) learn(src *source, sev uint64, tmpl []byte, toks []token, words
 		e.groups.Add(key, g)
 	}
 	g.lines++
-	if g.lines > groupDense && g.lines%groupSample != 0 {
+	if g.free || g.lines > groupDense && g.lines%groupSample != 0 {
 		return g
 	}
 	for k, wi := range words {
@@ -248,16 +249,26 @@ func (e *Engine) turnVariable(g *group, k int) {
 		prot = append(prot, p.vals[best])
 		p.cnt[best] = 0
 	}
+	if g.protect == nil {
+		g.protect = make([][]uint64, len(g.places))
+	}
 	g.protect[k] = prot
 	g.places[k] = nil // its counts are no longer needed
 	g.variable |= 1 << k
 	v := bits.OnesCount32(g.variable)
 	g.masks = 2*v < int(g.nonKey)
+	g.free = !g.masks
+	if g.free {
+		clear(g.places) // nothing more to learn
+	}
 }
 
 // protected reports whether v is a value that variable place k of g keeps
 // literal.
 func (g *group) protected(k int, v uint64) bool {
+	if g.protect == nil {
+		return false
+	}
 	for _, p := range g.protect[k] {
 		if p == v {
 			return true
@@ -277,7 +288,7 @@ func (e *Engine) learnedTemplate(dst []byte, g *group, tmpl []byte, toks []token
 			continue
 		}
 		t := &toks[wi]
-		if len(g.protect[k]) > 0 && g.protected(k, xxhash.Sum64(tmpl[t.ts:t.te])) || isExceptionName(tmpl[t.ts:t.te]) {
+		if g.protected(k, xxhash.Sum64(tmpl[t.ts:t.te])) || isExceptionName(tmpl[t.ts:t.te]) {
 			continue
 		}
 		if vars == 0 {
