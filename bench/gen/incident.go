@@ -8,7 +8,7 @@ import (
 	"github.com/floodgate/floodgate"
 )
 
-// IncidentConfig shapes the flood of seed-incident.md: dockerd printing
+// IncidentConfig shapes the flood of docs/incident.md: dockerd printing
 // goroutine dumps into syslog while systemd restarts protokube forever.
 // Zero fields take DefaultIncident's values, so a caller sets only what it
 // varies.
