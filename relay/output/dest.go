@@ -258,7 +258,9 @@ func (f *Dest) writeLocked(path, line []byte, r *floodgate.Record) error {
 	return nil
 }
 
-// writeOutAll writes out every buffer and returns the first error.
+// writeOutAll writes out every buffer and returns the first error: on a
+// full disk every file fails alike, each failure is counted and logged by
+// fail, and one error says it (errors.Join would repeat it per file).
 func (f *Dest) writeOutAll() error {
 	f.list = f.list[:0]
 	for _, fl := range f.files {
