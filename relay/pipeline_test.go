@@ -202,7 +202,7 @@ func TestSourceHashTellsHostFromApp(t *testing.T) {
 	if sourceHash("a", "b") == sourceHash("b", "a") {
 		t.Error("sourceHash is symmetric in host and app")
 	}
-	if sourceHash("a", "b") != sourceHash("a", "b") {
+	if h := sourceHash("a", "b"); h != sourceHash(string([]byte("a")), string([]byte("b"))) {
 		t.Error("sourceHash is not a function of host and app")
 	}
 }

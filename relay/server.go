@@ -88,7 +88,7 @@ func (s *Server) Start() error {
 		l, err := input.Listen(ic.Options(), s.pipe, st, s.log.With("component", "input", "input", ic.Name))
 		if err != nil {
 			s.Close()
-			return err
+			return bindError(err)
 		}
 		s.listeners = append(s.listeners, l)
 		s.metrics.addInput(ic.Name, st, l.Addr())
@@ -116,6 +116,17 @@ func (s *Server) Start() error {
 		s.flushLoop()
 	}()
 	return nil
+}
+
+// bindError returns net's own error when err wraps one of a listen: it
+// already says "listen tcp ADDR: bind: ...", which a wrapping saying the
+// same would print twice.
+func bindError(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "listen" {
+		return op
+	}
+	return err
 }
 
 // Flush writes every output's buffers out now.

@@ -51,8 +51,12 @@ address = ""
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Start(); err == nil || !strings.Contains(err.Error(), taken.Addr().String()) {
+	err = s.Start()
+	if err == nil || !strings.Contains(err.Error(), taken.Addr().String()) {
 		t.Fatalf("Start = %v, want the bind error of %s", err, taken.Addr())
+	}
+	if n := strings.Count(err.Error(), "listen tcp"); n != 1 {
+		t.Errorf("Start = %q: says listen tcp %d times, want once", err, n)
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for runtime.NumGoroutine() > before {

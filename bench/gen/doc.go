@@ -5,7 +5,7 @@
 // The main flood is the incident of docs/incident.md (NewIncident): a
 // dockerd printing goroutine dumps of thousands of goroutines that share
 // a handful of stacks, each goroutine a block of syslog lines shaped
-// exactly like the incident's log (`goroutine N [state]:`, frame lines
+// exactly like testdata/seed-flood.log (`goroutine N [state]:`, frame lines
 // `pkg.func(0x...)`, `#011/path/file.go:NN +0x..`, `created by ...`),
 // with ids, arguments, offsets and wait times varying per goroutine;
 // interleaved with systemd's nine-line protokube restart cycle every 2 s

@@ -16,7 +16,7 @@ import (
 // message arrived): one message can be rendered in every Format.
 type Format int
 
-// Capture formats: every one floodgate replay accepts.
+// Capture formats, as the README lists what replay accepts.
 const (
 	// Traditional is rsyslog's file line without <PRI>, as in
 	// /var/log/syslog: `Sep  9 10:02:37 host app[pid]: text`.

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"runtime"
@@ -16,6 +17,7 @@ import (
 	"github.com/floodgate/floodgate/config"
 	"github.com/floodgate/floodgate/internal/logging"
 	"github.com/floodgate/floodgate/relay"
+	"github.com/floodgate/floodgate/relay/output"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -88,14 +90,42 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 }
 
+// versionString is the version set at link time, else the module's
+// version (go install ...@v1.2.3), else the commit the binary was built
+// from ("a10275b3c4d5", "-dirty" when the tree had changes), else "dev".
 func versionString() string {
 	if version != "" {
 		return version
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
 	}
-	return "dev"
+	return buildVersion(bi)
+}
+
+func buildVersion(bi *debug.BuildInfo) string {
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev string
+	var dirty bool
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "dev"
+	}
+	rev = rev[:min(len(rev), 12)]
+	if dirty {
+		rev += "-dirty"
+	}
+	return rev
 }
 
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {
@@ -113,6 +143,13 @@ func loadConfig(path string, stderr io.Writer) (*config.Config, error) {
 	c, err := config.Load(path)
 	if err == nil {
 		return c, nil
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		// A file that cannot be read is a config that is wrong, in the
+		// same FILE: form.
+		fmt.Fprintf(stderr, "%s: %v\n", path, pe.Err)
+		return nil, errInvalidConfig
 	}
 	var es config.Errors
 	if !errors.As(err, &es) {
@@ -140,8 +177,27 @@ func cmdCheck(args []string, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return &usageError{fmt.Sprintf("check takes no arguments, got %q", fs.Args())}
 	}
-	_, err := loadConfig(*path, stderr)
-	return err
+	cfg, err := loadConfig(*path, stderr)
+	if err != nil {
+		return err
+	}
+	// What only the machine can say: can each file output's directory be
+	// created and written?
+	bad := false
+	for i, oc := range cfg.Outputs {
+		if oc.Type != "file" {
+			continue
+		}
+		if err := output.CheckPath(oc.Path); err != nil {
+			key := fmt.Sprintf("output[%d].path", i)
+			fmt.Fprintf(stderr, "%s:%d: %s: %v\n", *path, cfg.Line(key), key, err)
+			bad = true
+		}
+	}
+	if bad {
+		return errInvalidConfig
+	}
+	return nil
 }
 
 func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {

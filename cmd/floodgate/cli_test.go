@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -42,10 +43,18 @@ func TestCheck(t *testing.T) {
 		{name: "two problems, both reported", config: "[ratelimit]\nrate = \"0\"\nprotect = \"loud\"\n",
 			wantCode: 2, wantErr: `(?s)^FILE:2: ratelimit\.rate.*\nFILE:3: ratelimit\.protect`},
 		{name: "syntax", config: "[dedupe\n", wantCode: 2, wantErr: `^FILE:[12]: `},
+		{name: "output directory under a file", config: "\n[[output]]\ntype = \"file\"\npath = \"DIR/a-file/logs/{host}.log\"\n",
+			wantCode: 2, wantErr: `^FILE:4: output\[0\]\.path: cannot create output directory DIR/a-file/logs: DIR/a-file is not a directory\n$`},
+		{name: "output directory creatable", config: "[[output]]\ntype = \"file\"\npath = \"DIR/new/logs/{host}.log\"\n", wantCode: 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := writeFile(t, "floodgate.toml", tt.config)
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "a-file"), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			path := writeFile(t, "floodgate.toml", strings.ReplaceAll(tt.config, "DIR", dir))
+			tt.wantErr = strings.ReplaceAll(tt.wantErr, "DIR", regexp.QuoteMeta(dir))
 			stdout, stderr, code := runCLI(t, "", "check", "-config", path)
 			if code != tt.wantCode {
 				t.Fatalf("exit %d, want %d; stderr %q", code, tt.wantCode, stderr)
@@ -62,6 +71,23 @@ func TestCheck(t *testing.T) {
 			re := regexp.MustCompile(strings.ReplaceAll(tt.wantErr, "FILE", regexp.QuoteMeta(path)))
 			if !re.MatchString(stderr) {
 				t.Errorf("stderr %q does not match %s", stderr, re)
+			}
+		})
+	}
+}
+
+// A config file that cannot be read is reported in check's FILE: form,
+// exit 2, by every command that reads one.
+func TestMissingConfigFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "floodgate.toml")
+	for _, cmd := range []string{"check", "run", "replay"} {
+		t.Run(cmd, func(t *testing.T) {
+			_, stderr, code := runCLI(t, "", cmd, "-config", path)
+			if code != 2 {
+				t.Errorf("exit %d, want 2", code)
+			}
+			if want := path + ": no such file or directory\n"; stderr != want {
+				t.Errorf("stderr %q, want %q", stderr, want)
 			}
 		})
 	}
@@ -100,5 +126,29 @@ func TestVersion(t *testing.T) {
 	stdout, _, code := runCLI(t, "", "version")
 	if code != 0 || !strings.HasPrefix(stdout, "floodgate ") {
 		t.Errorf("version: exit %d, %q", code, stdout)
+	}
+}
+
+// A build from a git tree says which commit it is, not "dev".
+func TestBuildVersion(t *testing.T) {
+	vcs := func(rev, modified string) []debug.BuildSetting {
+		return []debug.BuildSetting{{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: rev}, {Key: "vcs.modified", Value: modified}}
+	}
+	tests := []struct {
+		name string
+		bi   debug.BuildInfo
+		want string
+	}{
+		{name: "module version", bi: debug.BuildInfo{Main: debug.Module{Version: "v1.2.3"}}, want: "v1.2.3"},
+		{name: "git tree", bi: debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: vcs("a10275b3c4d5e6f708192a3b4c5d6e7f80912345", "false")}, want: "a10275b3c4d5"},
+		{name: "git tree with changes", bi: debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: vcs("a10275b3c4d5e6f708192a3b4c5d6e7f80912345", "true")}, want: "a10275b3c4d5-dirty"},
+		{name: "no vcs", bi: debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, want: "dev"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := buildVersion(&tt.bi); got != tt.want {
+				t.Errorf("buildVersion = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

@@ -126,8 +126,8 @@ const diskInterval = time.Second
 // New returns the output o describes: for type "file" a Dest writing files,
 // with its base directory created (so a bad path is an error here rather
 // than at the first write) and its disk guard and rotator running; for
-// "stdout" a Dest writing to o.Writer (os.Stdout when nil). Fields of o left at zero take
-// DefaultOptions' values (see Options). log may be nil; the caller scopes
+// "stdout" a Dest writing to o.Writer (os.Stdout when nil). Fields of o
+// left at zero take DefaultOptions' values (see Options). log may be nil; the caller scopes
 // it (component, output). stats may be nil when nobody reads them.
 func New(o Options, log *slog.Logger, stats *Stats) (*Dest, error) {
 	o = o.filled()
@@ -258,7 +258,9 @@ func (f *Dest) writeLocked(path, line []byte, r *floodgate.Record) error {
 	return nil
 }
 
-// writeOutAll writes out every buffer and returns the first error.
+// writeOutAll writes out every buffer and returns the first error: on a
+// full disk every file fails alike, each failure is counted and logged by
+// fail, and one error says it (errors.Join would repeat it per file).
 func (f *Dest) writeOutAll() error {
 	f.list = f.list[:0]
 	for _, fl := range f.files {

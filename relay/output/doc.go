@@ -1,6 +1,12 @@
 // Package output writes records where the configuration says: to files
 // named from the records themselves, or to one writer such as stdout.
 //
+// Dest is the one destination type for both: New builds it from Options
+// (DefaultOptions are the built-in configuration's), NewWriter for a
+// given io.Writer. Buffering, failure, loss and close work the same way
+// for files and for a writer; only files rotate, are reopened when moved
+// away, and have a disk guard.
+//
 // An Output buffers. Write encodes a record (package format) into the
 // buffer of its destination and returns; Flush, called by the relay on a
 // short interval and at shutdown, writes the buffers out; Close flushes and
@@ -20,7 +26,13 @@
 // messages lost). So the accounting of docs/output-format.md still holds: verbatim
 // records plus summary counts equal the messages received. Only what is
 // still buffered when Close gives up is lost for good, and Close says so
-// in its error, in the log and in Stats.Lost.
+// in its error, in the log and in Stats.Lost, counted in messages like
+// every loss (a summary counts for the messages it stands for).
+//
+// Errors are logged through the logger New is given, which the relay
+// scopes (component=output) and floodgate rate-limits at the top
+// (internal/logging): a relay that floods its own log with write errors is
+// the bug floodgate exists to prevent.
 //
 // # Files
 //

@@ -1,9 +1,15 @@
 package output
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/floodgate/floodgate"
 )
@@ -161,4 +167,40 @@ func (t *template) rotated() *regexp.Regexp {
 	}
 	b.WriteString(rotatedSuffix + "$")
 	return regexp.MustCompile(b.String())
+}
+
+// CheckPath reports whether a file output with this path could write: the
+// path parses, and its base directory is a writable directory, or can be
+// created because its nearest existing ancestor is one. It changes nothing
+// on disk, so `floodgate check` can ask it.
+func CheckPath(path string) error {
+	t, err := parseTemplate(path)
+	if err != nil {
+		return err
+	}
+	for dir := t.base; ; {
+		st, err := os.Stat(dir)
+		switch {
+		case err == nil && !st.IsDir():
+			if dir == t.base {
+				return fmt.Errorf("output directory %s is not a directory", dir)
+			}
+			return fmt.Errorf("cannot create output directory %s: %s is not a directory", t.base, dir)
+		case err == nil:
+			if err := unix.Access(dir, unix.W_OK|unix.X_OK); err != nil {
+				if dir == t.base {
+					return fmt.Errorf("output directory %s is not writable: %w", dir, err)
+				}
+				return fmt.Errorf("cannot create output directory %s: %s is not writable: %w", t.base, dir, err)
+			}
+			return nil
+		case !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, unix.ENOTDIR):
+			return fmt.Errorf("output directory %s: %w", t.base, err)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return nil
+		}
+		dir = parent
+	}
 }
