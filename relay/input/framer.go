@@ -346,6 +346,9 @@ func (f *Framer) head(data []byte) (kind, n, h int) {
 	}
 	run := start
 	for run < len(data) && isDigit(data[run]) {
+		if run-start < maxDigits {
+			n = n*10 + int(data[run]-'0')
+		}
 		run++
 	}
 	digits := run - start
@@ -378,7 +381,6 @@ func (f *Framer) head(data []byte) (kind, n, h int) {
 		// by anything else is no count ("200 OK" in a capture).
 		return headBad, 0, h
 	}
-	n = atoi(data[:run])
 	switch {
 	case n > f.plausible():
 		return headBad, 0, h
