@@ -538,7 +538,7 @@ func (f *Framer) boundary(data []byte, lo, k, lim int) (j, pending int) {
 				}
 				return s, -1
 			}
-			if f.err != nil || e-lo > f.limit {
+			if f.err != nil || e >= f.limit {
 				// Nothing more will come to check it against, or
 				// the buffer cannot wait for it: take it.
 				return s, -1
