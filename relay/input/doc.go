@@ -42,10 +42,10 @@
 //
 // A stream client holds a slot, at most MaxConnections of them. Slots are
 // never refused: when they are all taken, the client that has delivered
-// no frame for longest, once it has had a second to do so, is closed to
-// make room (what it sent of a frame is delivered); when every client has
-// delivered, a new one waits in the kernel's accept queue, with what it
-// sent, until a slot frees. A client that connects, sends and closes
+// no frame for longest is closed to make room, once it has had a second
+// to deliver and provided the kernel holds nothing unread for it (what it
+// sent of a frame is delivered); failing such a client, a new one waits
+// in the kernel's accept queue, with what it sent, until a slot frees. A client that connects, sends and closes
 // gives its slot back as soon as its frames are handed on. A client that
 // has delivered a frame, such as rsyslog's forwarding connection, is never
 // the one closed to make room.

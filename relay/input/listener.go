@@ -9,10 +9,13 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
 	"golang.org/x/time/rate"
 
 	"github.com/floodgate/floodgate/internal/logging"
@@ -354,12 +357,12 @@ const forever = time.Hour
 // how long to wait before asking again, or 0 for a refusal.
 func (l *Listener) place(c *client, now time.Time) (wait time.Duration, ok bool) {
 	if c.peer.IsValid() && l.peers[c.peer] >= l.opts.MaxConnectionsPerPeer {
-		v, at := l.victim(now, c.peer)
+		v, wait := l.victim(now, c.peer)
 		switch {
 		case v != nil:
 			l.evict(v)
-		case !at.IsZero():
-			return at.Sub(now), false
+		case wait > 0:
+			return wait, false
 		case l.peerBusy(c.peer):
 			// The Sink holds its clients back: they end when it
 			// lets them.
@@ -369,12 +372,12 @@ func (l *Listener) place(c *client, now time.Time) (wait time.Duration, ok bool)
 		}
 	}
 	if len(l.clients) >= l.opts.MaxConnections {
-		v, at := l.victim(now, netip.Addr{})
+		v, wait := l.victim(now, netip.Addr{})
 		switch {
 		case v != nil:
 			l.evict(v)
-		case !at.IsZero():
-			return at.Sub(now), false
+		case wait > 0:
+			return wait, false
 		default:
 			return forever, false
 		}
@@ -382,26 +385,59 @@ func (l *Listener) place(c *client, now time.Time) (wait time.Duration, ok bool)
 	return 0, true
 }
 
-// victim returns the client that has delivered nothing for longest, of
-// peer's clients when peer is valid, if it is older than evictAge; else
-// when the first such client will be (zero for none).
-func (l *Listener) victim(now time.Time, peer netip.Addr) (*client, time.Time) {
-	var oldest *client
+// victim returns the client to close for room: of peer's clients when
+// peer is valid, the one that has delivered nothing for longest, provided
+// it has had evictAge to deliver and the kernel holds nothing unread for
+// it (a client whose goroutine has not caught up with what it sent is not
+// silent). Failing that, it returns how long to wait before a client may
+// qualify, or 0 when none ever will.
+func (l *Listener) victim(now time.Time, peer netip.Addr) (*client, time.Duration) {
+	var cands []*client
 	for c := range l.clients {
-		if c.delivered.Load() || (peer.IsValid() && c.peer != peer) {
-			continue
-		}
-		if oldest == nil || c.accepted.Before(oldest.accepted) {
-			oldest = c
+		if !c.delivered.Load() && (!peer.IsValid() || c.peer == peer) {
+			cands = append(cands, c)
 		}
 	}
-	if oldest == nil {
-		return nil, time.Time{}
+	if len(cands) == 0 {
+		return nil, 0
 	}
-	if at := oldest.accepted.Add(evictAge); now.Before(at) {
-		return nil, at
+	slices.SortFunc(cands, func(a, b *client) int { return a.accepted.Compare(b.accepted) })
+	for _, c := range cands {
+		if at := c.accepted.Add(evictAge); now.Before(at) {
+			return nil, at.Sub(now)
+		}
+		if unread(c.rc) == 0 {
+			return c, 0
+		}
 	}
-	return oldest, time.Time{}
+	// Every candidate has bytes waiting: it is about to deliver.
+	return nil, recheck
+}
+
+// recheck is how soon a full listener looks again for a client to close
+// when every candidate still had bytes to read.
+const recheck = 50 * time.Millisecond
+
+// unread returns the bytes the kernel holds for a connection that have
+// not been read (SIOCINQ), or 1 where that cannot be told.
+func unread(rc io.ReadCloser) int {
+	sc, ok := rc.(syscall.Conn)
+	if !ok {
+		return 1
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return 1
+	}
+	n := 1
+	if err := raw.Control(func(fd uintptr) {
+		if v, err := unix.IoctlGetInt(int(fd), unix.SIOCINQ); err == nil {
+			n = v
+		}
+	}); err != nil {
+		return 1
+	}
+	return n
 }
 
 // peerBusy reports whether a client of peer is with the Sink.
