@@ -77,6 +77,7 @@ type Listener struct {
 	clients map[*client]struct{}
 	peers   map[netip.Addr]int // TCP clients per source address
 	closing bool               // new clients are closed at once
+	evicted []*client          // closed to make room, to be logged
 	// waiting is set while the accept loop waits for a slot; freed
 	// wakes it.
 	waiting atomic.Bool
@@ -327,6 +328,7 @@ func (l *Listener) admit(c *client) bool {
 			}
 		}
 		l.mu.Unlock()
+		l.logEvicted()
 		if ok || wait == 0 {
 			l.waiting.Store(false)
 		}
@@ -456,8 +458,20 @@ func (l *Listener) evict(c *client) {
 	l.release(c)
 	c.rc.Close()
 	l.stats.ConnectionsEvicted.Add(1)
-	l.log.Warn("connection closed to make room: it delivered nothing",
-		"age", time.Since(c.accepted).Round(time.Millisecond), "remote", addrString(c.rc))
+	l.evicted = append(l.evicted, c) // logged once l.mu is released
+}
+
+// logEvicted logs the clients evict closed; l.mu must not be held, so
+// that a slow log never holds up the connections.
+func (l *Listener) logEvicted() {
+	l.mu.Lock()
+	ev := l.evicted
+	l.evicted = nil
+	l.mu.Unlock()
+	for _, c := range ev {
+		l.log.Warn("connection closed to make room: it delivered nothing",
+			"age", time.Since(c.accepted).Round(time.Millisecond), "remote", addrString(c.rc))
+	}
 }
 
 // release frees c's slot, with l.mu held.
