@@ -51,9 +51,12 @@
 // the one closed to make room.
 //
 // One source address may hold MaxConnectionsPerPeer TCP slots. A peer at
-// its limit makes room from its own clients that delivered nothing; if
-// all of them deliver and none is held back by the Sink, its new
-// connection is refused and counted.
+// its limit makes room from its own clients that delivered nothing;
+// failing that, while the peer is sending (it sent bytes within the last
+// second, or the Sink holds one of its clients), its new connection waits
+// for one of its slots, up to 30 s, without holding up other peers; a peer
+// whose clients all deliver and sit idle has its new connection refused
+// and counted.
 //
 // A client idle between frames is closed after IdleTimeout. A frame must
 // be complete FrameTimeout after it began: bytes dribbled in do not extend

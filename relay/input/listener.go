@@ -373,17 +373,34 @@ func (l *Listener) admit(c *client, fromAccept bool) int {
 }
 
 // waitForPeer lets c wait for a slot of its peer in a goroutine of its own,
-// so that the accept loop serves other peers meanwhile; at most
-// MaxConnections connections wait so at once. It reports false when c must
-// be refused at once.
-func (l *Listener) waitForPeer(c *client) bool {
-	l.mu.Lock()
-	if l.peerWaiting >= l.opts.MaxConnections {
+// so that the accept loop serves other peers meanwhile. At most
+// MaxConnections connections wait so at once; past that, the accept loop
+// itself waits for one of them to finish, leaving new connections in the
+// kernel's accept queue, which slows their senders down.
+func (l *Listener) waitForPeer(c *client) {
+	for {
+		forced := false
+		select {
+		case <-l.quit:
+			forced = true
+		default:
+		}
+		l.waiters.Add(1)
+		l.mu.Lock()
+		if forced || l.peerWaiting < l.opts.MaxConnections {
+			l.peerWaiting++
+			l.mu.Unlock()
+			l.waiters.Add(-1)
+			break
+		}
+		gen := l.gen
 		l.mu.Unlock()
-		return false
+		select {
+		case <-gen:
+		case <-l.quit:
+		}
+		l.waiters.Add(-1)
 	}
-	l.peerWaiting++
-	l.mu.Unlock()
 	l.wg.Add(1)
 	go func() {
 		defer l.wg.Done()
@@ -391,13 +408,13 @@ func (l *Listener) waitForPeer(c *client) bool {
 		l.mu.Lock()
 		l.peerWaiting--
 		l.mu.Unlock()
+		l.signal()
 		if v != admitted {
 			l.refuse(c)
 			return
 		}
 		l.serveClient(c)
 	}()
-	return true
 }
 
 // refuse closes c, which got no slot, and says so.
@@ -407,7 +424,7 @@ func (l *Listener) refuse(c *client) {
 		return // closed by shutdown, not refused
 	}
 	l.stats.ConnectionsRejected.Add(1)
-	l.log.Warn("connection refused: its peer has max_connections_per_peer open, all delivering",
+	l.log.Warn("connection refused: its peer has max_connections_per_peer open, all idle",
 		"max_connections_per_peer", l.opts.MaxConnectionsPerPeer, "remote", addrString(c.rc))
 }
 
@@ -630,9 +647,7 @@ func (l *Listener) accept() {
 				l.serveClient(c)
 			}()
 		case waitPeer:
-			if !l.waitForPeer(c) {
-				l.refuse(c)
-			}
+			l.waitForPeer(c)
 		default:
 			l.refuse(c)
 		}
