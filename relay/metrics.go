@@ -58,7 +58,7 @@ var (
 	descInputBadFrames   = desc(metricInputBadFrames, "Frames that were not what they claimed (bad octet counts, cut short).", "input")
 	descInputConnsOpen   = desc(metricInputConnsOpen, "Stream clients connected now.", "input")
 	descInputConnsAcc    = desc(metricInputConnsAcc, "Stream clients accepted.", "input")
-	descInputConnsRej    = desc(metricInputConnsRej, "Stream clients refused because their peer had max_connections_per_peer open, all delivering.", "input")
+	descInputConnsRej    = desc(metricInputConnsRej, "Stream clients refused because their peer had max_connections_per_peer open, all delivering and idle.", "input")
 	descInputIdle        = desc(metricInputIdle, "Stream clients closed after idle_timeout.", "input")
 	descInputFrameTO     = desc(metricInputFrameTO, "Stream clients closed for not completing a frame within frame_timeout.", "input")
 	descInputEvicted     = desc(metricInputEvicted, "Stream clients that had delivered nothing, closed to make room for a new one.", "input")

@@ -42,18 +42,21 @@
 //
 // A stream client holds a slot, at most MaxConnections of them. Slots are
 // never refused: when they are all taken, the client that has delivered
-// no frame for longest, once it has had a second to do so, is closed to
-// make room (what it sent of a frame is delivered); when every client has
-// delivered, a new one waits in the kernel's accept queue, with what it
-// sent, until a slot frees. A client that connects, sends and closes
+// no frame for longest is closed to make room, once it has had a second
+// to deliver and provided the kernel holds nothing unread for it (what it
+// sent of a frame is delivered); failing such a client, a new one waits
+// in the kernel's accept queue, with what it sent, until a slot frees. A client that connects, sends and closes
 // gives its slot back as soon as its frames are handed on. A client that
 // has delivered a frame, such as rsyslog's forwarding connection, is never
 // the one closed to make room.
 //
 // One source address may hold MaxConnectionsPerPeer TCP slots. A peer at
-// its limit makes room from its own clients that delivered nothing; if
-// all of them deliver and none is held back by the Sink, its new
-// connection is refused and counted.
+// its limit makes room from its own clients that delivered nothing;
+// failing that, while the peer is sending (it sent bytes within the last
+// second, or the Sink holds one of its clients), its new connection waits
+// for one of its slots, up to 30 s, without holding up other peers; a peer
+// whose clients all deliver and sit idle has its new connection refused
+// and counted.
 //
 // A client idle between frames is closed after IdleTimeout. A frame must
 // be complete FrameTimeout after it began: bytes dribbled in do not extend

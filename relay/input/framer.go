@@ -346,13 +346,18 @@ func (f *Framer) head(data []byte) (kind, n, h int) {
 	}
 	run := start
 	for run < len(data) && isDigit(data[run]) {
+		if run-start == maxDigits {
+			// Too many digits for a count, whatever follows them.
+			if signed {
+				return headLine, 0, 0
+			}
+			return headBad, 0, run
+		}
+		n = n*10 + int(data[run]-'0')
 		run++
 	}
 	digits := run - start
 	if run == len(data) {
-		if digits > maxDigits {
-			return headBad, 0, run
-		}
 		return headMore, 0, 0
 	}
 	if data[run] != ' ' || digits == 0 {
@@ -361,7 +366,7 @@ func (f *Framer) head(data []byte) (kind, n, h int) {
 		return headLine, 0, 0
 	}
 	h = run + 1
-	if h == len(data) && !(digits > maxDigits) {
+	if h == len(data) {
 		return headMore, 0, 0
 	}
 	if signed {
@@ -370,7 +375,7 @@ func (f *Framer) head(data []byte) (kind, n, h int) {
 		}
 		return headLine, 0, 0 // "-1 is the answer"
 	}
-	if data[0] == '0' || digits > maxDigits {
+	if data[0] == '0' {
 		return headBad, 0, h
 	}
 	if data[h] != '<' {
@@ -378,7 +383,6 @@ func (f *Framer) head(data []byte) (kind, n, h int) {
 		// by anything else is no count ("200 OK" in a capture).
 		return headBad, 0, h
 	}
-	n = atoi(data[:run])
 	switch {
 	case n > f.plausible():
 		return headBad, 0, h
@@ -509,7 +513,7 @@ func (f *Framer) boundary(data []byte, lo, k, lim int) (j, pending int) {
 		for s > lo && sp-s < maxDigits && isDigit(data[s-1]) {
 			s--
 		}
-		if s == sp || s >= lim {
+		if s == sp || s >= lim || inRun(data, s, lo) {
 			continue
 		}
 		p := priLen(data[sp+1:])
@@ -536,7 +540,7 @@ func (f *Framer) boundary(data []byte, lo, k, lim int) (j, pending int) {
 				}
 				return s, -1
 			}
-			if f.err != nil || e-lo > f.limit {
+			if f.err != nil || e >= f.limit {
 				// Nothing more will come to check it against, or
 				// the buffer cannot wait for it: take it.
 				return s, -1
@@ -556,10 +560,16 @@ func (f *Framer) boundary(data []byte, lo, k, lim int) (j, pending int) {
 	for s > lo && t-s < maxDigits && isDigit(data[s-1]) {
 		s--
 	}
-	if s < t && s < lim {
+	if s < t && s < lim && !inRun(data, s, lo) {
 		return -1, s
 	}
 	return -1, -1
+}
+
+// inRun reports whether the digits from s run on before lo, into the bad
+// count a resynchronisation starts after: none of them starts a frame.
+func inRun(data []byte, s, lo int) bool {
+	return s == lo && lo > 0 && isDigit(data[lo-1])
 }
 
 // priLen returns the length of the <PRI> at the start of b, 0 when b ends

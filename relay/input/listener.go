@@ -9,10 +9,13 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
 	"golang.org/x/time/rate"
 
 	"github.com/floodgate/floodgate/internal/logging"
@@ -74,10 +77,14 @@ type Listener struct {
 	clients map[*client]struct{}
 	peers   map[netip.Addr]int // TCP clients per source address
 	closing bool               // new clients are closed at once
-	// waiting is set while the accept loop waits for a slot; freed
-	// wakes it.
-	waiting atomic.Bool
-	freed   chan struct{}
+	evicted []*client          // closed to make room, to be logged
+	// waiters counts the admissions waiting for a slot; while there are
+	// any, a freed slot or a delivery closes gen, which wakes them all.
+	waiters atomic.Int64
+	gen     chan struct{}
+	// peerWaiting counts the connections waiting in a goroutine of their
+	// own for a slot of their peer.
+	peerWaiting int
 }
 
 // client is one stream being read: a connection, or stdin.
@@ -87,9 +94,10 @@ type client struct {
 	accepted time.Time
 	// delivered is set once the client has delivered a frame: such a
 	// client is never closed to make room. busy is set while its frames
-	// are with the Sink.
+	// are with the Sink; last is when it last sent bytes (Unix ns).
 	delivered atomic.Bool
 	busy      atomic.Bool
+	last      atomic.Int64
 }
 
 // evictAge is how long a client that has delivered nothing keeps its slot
@@ -171,7 +179,7 @@ func newListener(o Options, sink Sink, stats *Stats, log *slog.Logger) *Listener
 		done:    make(chan struct{}),
 		clients: make(map[*client]struct{}),
 		peers:   make(map[netip.Addr]int),
-		freed:   make(chan struct{}, 1),
+		gen:     make(chan struct{}),
 	}
 }
 
@@ -290,11 +298,26 @@ func (l *Listener) finish() {
 	l.end()
 }
 
-// admit gives c a slot, waiting for one while every slot is held by
-// clients that deliver, or reports that c must be closed: while shutting
-// down for good, or when c's peer is at MaxConnectionsPerPeer with every
-// one of its clients delivering and none of them busy with the Sink.
-func (l *Listener) admit(c *client) bool {
+// Admission verdicts (place, admit).
+const (
+	admitted = iota
+	refused
+	waitGlobal // every slot is taken by clients that deliver
+	waitPeer   // the peer's slots are, and it is sending
+)
+
+// peerWaitMax bounds how long a connection waits for a slot of its
+// peer before it is refused.
+const peerWaitMax = 30 * time.Second
+
+// admit gives c a slot, waiting while every slot is held by clients that
+// deliver, or reports that c must be closed: while shutting down for good,
+// or when c's peer is at MaxConnectionsPerPeer with every one of its
+// clients delivering and idle. Where c's peer is at its limit but sending,
+// the accept loop (fromAccept) does not wait: admit says waitPeer, and c
+// waits in a goroutine of its own (waitForPeer), up to peerWaitMax.
+func (l *Listener) admit(c *client, fromAccept bool) int {
+	var deadline <-chan time.Time
 	for {
 		forced := false
 		select {
@@ -304,110 +327,208 @@ func (l *Listener) admit(c *client) bool {
 			forced = true
 		default:
 		}
-		// Set before looking, so that a slot freed after the look
+		// Counted before looking, so that a slot freed after the look
 		// still wakes the wait.
-		l.waiting.Store(true)
+		l.waiters.Add(1)
 		l.mu.Lock()
-		if l.closing {
-			l.mu.Unlock()
-			l.waiting.Store(false)
-			return false
+		v, wait := admitted, time.Duration(0)
+		switch {
+		case l.closing:
+			v = refused
+		case !forced:
+			v, wait = l.place(c, time.Now())
 		}
-		wait, ok := time.Duration(0), true
-		if !forced {
-			wait, ok = l.place(c, time.Now())
-		}
-		if ok {
+		if v == admitted {
 			l.clients[c] = struct{}{}
 			if c.peer.IsValid() {
 				l.peers[c.peer]++
 			}
 		}
+		gen := l.gen
 		l.mu.Unlock()
-		if ok || wait == 0 {
-			l.waiting.Store(false)
+		l.logEvicted()
+		if v == admitted || v == refused || (v == waitPeer && fromAccept) {
+			l.waiters.Add(-1)
+			return v
 		}
-		if ok {
-			return true
-		}
-		if wait == 0 {
-			l.stats.ConnectionsRejected.Add(1)
-			l.log.Warn("connection refused: its peer has max_connections_per_peer open, all delivering",
-				"max_connections_per_peer", l.opts.MaxConnectionsPerPeer, "remote", addrString(c.rc))
-			return false
+		if deadline == nil && v == waitPeer {
+			t := time.NewTimer(peerWaitMax)
+			defer t.Stop()
+			deadline = t.C
 		}
 		t := time.NewTimer(wait)
 		select {
-		case <-l.freed:
+		case <-gen:
 		case <-t.C:
 		case <-l.quit:
+		case <-deadline:
+			v = refused
 		}
 		t.Stop()
+		l.waiters.Add(-1)
+		if v == refused {
+			return refused
+		}
 	}
+}
+
+// waitForPeer lets c wait for a slot of its peer in a goroutine of its own,
+// so that the accept loop serves other peers meanwhile. At most
+// MaxConnections connections wait so at once; past that, the accept loop
+// itself waits for one of them to finish, leaving new connections in the
+// kernel's accept queue, which slows their senders down.
+func (l *Listener) waitForPeer(c *client) {
+	for {
+		forced := false
+		select {
+		case <-l.quit:
+			forced = true
+		default:
+		}
+		l.waiters.Add(1)
+		l.mu.Lock()
+		if forced || l.peerWaiting < l.opts.MaxConnections {
+			l.peerWaiting++
+			l.mu.Unlock()
+			l.waiters.Add(-1)
+			break
+		}
+		gen := l.gen
+		l.mu.Unlock()
+		select {
+		case <-gen:
+		case <-l.quit:
+		}
+		l.waiters.Add(-1)
+	}
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		v := l.admit(c, false)
+		l.mu.Lock()
+		l.peerWaiting--
+		l.mu.Unlock()
+		l.signal()
+		if v != admitted {
+			l.refuse(c)
+			return
+		}
+		l.serveClient(c)
+	}()
+}
+
+// refuse closes c, which got no slot, and says so.
+func (l *Listener) refuse(c *client) {
+	c.rc.Close()
+	if l.draining.Load() {
+		return // closed by shutdown, not refused
+	}
+	l.stats.ConnectionsRejected.Add(1)
+	l.log.Warn("connection refused: its peer has max_connections_per_peer open, all idle",
+		"max_connections_per_peer", l.opts.MaxConnectionsPerPeer, "remote", addrString(c.rc))
 }
 
 // forever stands for a wait that only a freed slot ends.
 const forever = time.Hour
 
+// activeWindow: a peer whose clients sent bytes this recently, or are
+// with the Sink, is sending, and its new connections wait for a slot.
+const activeWindow = time.Second
+
 // place decides, with l.mu held, whether c can have a slot now, making
-// room from clients that delivered nothing if need be. It returns ok, or
-// how long to wait before asking again, or 0 for a refusal.
-func (l *Listener) place(c *client, now time.Time) (wait time.Duration, ok bool) {
+// room from clients that delivered nothing if need be. It returns the
+// verdict, and for a wait how long before asking again.
+func (l *Listener) place(c *client, now time.Time) (int, time.Duration) {
 	if c.peer.IsValid() && l.peers[c.peer] >= l.opts.MaxConnectionsPerPeer {
-		v, at := l.victim(now, c.peer)
+		v, wait := l.victim(now, c.peer)
 		switch {
 		case v != nil:
 			l.evict(v)
-		case !at.IsZero():
-			return at.Sub(now), false
-		case l.peerBusy(c.peer):
-			// The Sink holds its clients back: they end when it
-			// lets them.
-			return forever, false
+		case wait > 0:
+			return waitPeer, wait
+		case l.peerActive(c.peer, now):
+			// Short-lived clients in a storm, or a flood held back by
+			// the Sink: their slots free soon.
+			return waitPeer, recheck
 		default:
-			return 0, false
+			return refused, 0
 		}
 	}
 	if len(l.clients) >= l.opts.MaxConnections {
-		v, at := l.victim(now, netip.Addr{})
+		v, wait := l.victim(now, netip.Addr{})
 		switch {
 		case v != nil:
 			l.evict(v)
-		case !at.IsZero():
-			return at.Sub(now), false
+		case wait > 0:
+			return waitGlobal, wait
 		default:
-			return forever, false
+			return waitGlobal, forever
 		}
 	}
-	return 0, true
+	return admitted, 0
 }
 
-// victim returns the client that has delivered nothing for longest, of
-// peer's clients when peer is valid, if it is older than evictAge; else
-// when the first such client will be (zero for none).
-func (l *Listener) victim(now time.Time, peer netip.Addr) (*client, time.Time) {
-	var oldest *client
+// victim returns the client to close for room: of peer's clients when
+// peer is valid, the one that has delivered nothing for longest, provided
+// it has had evictAge to deliver and the kernel holds nothing unread for
+// it (a client whose goroutine has not caught up with what it sent is not
+// silent). Failing that, it returns how long to wait before a client may
+// qualify, or 0 when none ever will.
+func (l *Listener) victim(now time.Time, peer netip.Addr) (*client, time.Duration) {
+	var cands []*client
 	for c := range l.clients {
-		if c.delivered.Load() || (peer.IsValid() && c.peer != peer) {
-			continue
-		}
-		if oldest == nil || c.accepted.Before(oldest.accepted) {
-			oldest = c
+		if !c.delivered.Load() && (!peer.IsValid() || c.peer == peer) {
+			cands = append(cands, c)
 		}
 	}
-	if oldest == nil {
-		return nil, time.Time{}
+	if len(cands) == 0 {
+		return nil, 0
 	}
-	if at := oldest.accepted.Add(evictAge); now.Before(at) {
-		return nil, at
+	slices.SortFunc(cands, func(a, b *client) int { return a.accepted.Compare(b.accepted) })
+	for _, c := range cands {
+		if at := c.accepted.Add(evictAge); now.Before(at) {
+			return nil, at.Sub(now)
+		}
+		if unread(c.rc) == 0 {
+			return c, 0
+		}
 	}
-	return oldest, time.Time{}
+	// Every candidate has bytes waiting: it is about to deliver.
+	return nil, recheck
 }
 
-// peerBusy reports whether a client of peer is with the Sink.
-func (l *Listener) peerBusy(peer netip.Addr) bool {
+// recheck is how soon a full listener looks again for a client to close
+// when every candidate still had bytes to read.
+const recheck = 50 * time.Millisecond
+
+// unread returns the bytes the kernel holds for a connection that have
+// not been read (SIOCINQ), or 1 where that cannot be told.
+func unread(rc io.ReadCloser) int {
+	sc, ok := rc.(syscall.Conn)
+	if !ok {
+		return 1
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return 1
+	}
+	n := 1
+	if err := raw.Control(func(fd uintptr) {
+		if v, err := unix.IoctlGetInt(int(fd), unix.SIOCINQ); err == nil {
+			n = v
+		}
+	}); err != nil {
+		return 1
+	}
+	return n
+}
+
+// peerActive reports whether a client of peer is with the Sink or sent
+// bytes within activeWindow.
+func (l *Listener) peerActive(peer netip.Addr, now time.Time) bool {
+	since := now.Add(-activeWindow).UnixNano()
 	for c := range l.clients {
-		if c.peer == peer && c.busy.Load() {
+		if c.peer == peer && (c.busy.Load() || c.last.Load() >= since) {
 			return true
 		}
 	}
@@ -420,8 +541,20 @@ func (l *Listener) evict(c *client) {
 	l.release(c)
 	c.rc.Close()
 	l.stats.ConnectionsEvicted.Add(1)
-	l.log.Warn("connection closed to make room: it delivered nothing",
-		"age", time.Since(c.accepted).Round(time.Millisecond), "remote", addrString(c.rc))
+	l.evicted = append(l.evicted, c) // logged once l.mu is released
+}
+
+// logEvicted logs the clients evict closed; l.mu must not be held, so
+// that a slow log never holds up the connections.
+func (l *Listener) logEvicted() {
+	l.mu.Lock()
+	ev := l.evicted
+	l.evicted = nil
+	l.mu.Unlock()
+	for _, c := range ev {
+		l.log.Warn("connection closed to make room: it delivered nothing",
+			"age", time.Since(c.accepted).Round(time.Millisecond), "remote", addrString(c.rc))
+	}
 }
 
 // release frees c's slot, with l.mu held.
@@ -444,14 +577,15 @@ func (l *Listener) untrack(c *client) {
 	l.signal()
 }
 
-// signal wakes the accept loop if it waits for a slot.
+// signal wakes the admissions waiting for a slot, if any.
 func (l *Listener) signal() {
-	if l.waiting.Load() {
-		select {
-		case l.freed <- struct{}{}:
-		default:
-		}
+	if l.waiters.Load() == 0 {
+		return
 	}
+	l.mu.Lock()
+	close(l.gen)
+	l.gen = make(chan struct{})
+	l.mu.Unlock()
 }
 
 // closeClients closes every stream client; their goroutines deliver what
@@ -505,21 +639,29 @@ func (l *Listener) accept() {
 		}
 		backoff = 0
 		c := &client{rc: conn, peer: peerOf(conn), accepted: time.Now()}
-		if !l.admit(c) {
-			conn.Close()
-			continue
+		switch l.admit(c, true) {
+		case admitted:
+			l.wg.Add(1)
+			go func() {
+				defer l.wg.Done()
+				l.serveClient(c)
+			}()
+		case waitPeer:
+			l.waitForPeer(c)
+		default:
+			l.refuse(c)
 		}
-		l.stats.ConnectionsAccepted.Add(1)
-		l.stats.ConnectionsOpen.Add(1)
-		l.wg.Add(1)
-		go func() {
-			defer l.wg.Done()
-			defer l.stats.ConnectionsOpen.Add(-1)
-			defer l.untrack(c)
-			defer conn.Close()
-			l.serveStream(c, l.opts.IdleTimeout, l.opts.FrameTimeout)
-		}()
 	}
+}
+
+// serveClient serves an admitted stream client until it ends.
+func (l *Listener) serveClient(c *client) {
+	l.stats.ConnectionsAccepted.Add(1)
+	l.stats.ConnectionsOpen.Add(1)
+	defer l.stats.ConnectionsOpen.Add(-1)
+	defer l.untrack(c)
+	defer c.rc.Close()
+	l.serveStream(c, l.opts.IdleTimeout, l.opts.FrameTimeout)
 }
 
 // peerOf returns a TCP connection's source address.
@@ -553,7 +695,7 @@ func (l *Listener) serveReader(rc io.ReadCloser) {
 func (l *Listener) serveStream(c *client, idle, frame time.Duration) {
 	f := NewFramer(c.rc, l.opts.MaxMessageSize)
 	if d, ok := c.rc.(deadlineReader); ok {
-		f.rd = &clientReader{l: l, c: d, f: f, idle: idle, frame: frame}
+		f.rd = &clientReader{l: l, cl: c, c: d, f: f, idle: idle, frame: frame}
 	}
 	f.SetStats(l.stats)
 	b := &Batch{Input: l.opts.Name, Frames: make([][]byte, 0, MaxBatch)}
@@ -614,6 +756,7 @@ type deadlineReader interface {
 // again with the drain's deadline.
 type clientReader struct {
 	l           *Listener
+	cl          *client
 	c           deadlineReader
 	f           *Framer
 	idle, frame time.Duration
@@ -656,6 +799,9 @@ func (r *clientReader) Read(p []byte) (int, error) {
 			continue // Shutdown began: take its deadline
 		}
 		n, err := r.c.Read(p)
+		if n > 0 {
+			r.cl.last.Store(time.Now().UnixNano())
+		}
 		if n > 0 || err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
 			return n, err
 		}

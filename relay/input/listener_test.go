@@ -997,3 +997,31 @@ func TestFrameTimeoutPerFrame(t *testing.T) {
 		t.Errorf("frame timeouts, bad frames = %d, %d; want 0, 0", s.FrameTimeouts, s.BadFrames)
 	}
 }
+
+// unread tells a client with bytes waiting in the kernel, which must not
+// be closed to make room, from one that has sent nothing.
+func TestUnread(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if n := unread(s); n != 0 {
+		t.Errorf("unread before any write = %d, want 0", n)
+	}
+	write(t, c, "<13>waiting")
+	waitUntil(t, "the bytes to reach the socket", func() bool { return unread(s) == len("<13>waiting") })
+	if n := unread(io.NopCloser(nil)); n != 1 {
+		t.Errorf("unread of a stream without a socket = %d, want 1 (cannot tell)", n)
+	}
+}

@@ -32,7 +32,9 @@ type Options struct {
 	MaxConnections int
 	// MaxConnectionsPerPeer bounds the TCP clients of one source address.
 	// A peer at its limit makes room from its own clients that delivered
-	// nothing; failing that its new connection is refused and counted.
+	// nothing; failing that, its new connection waits while the peer is
+	// sending, and is refused and counted when the peer's clients sit
+	// idle.
 	MaxConnectionsPerPeer int
 	// IdleTimeout closes a stream client that sends nothing for this
 	// long between frames; negative means never. Not for stdin.

@@ -29,7 +29,7 @@ type Stats struct {
 	ConnectionsOpen atomic.Int64
 	// ConnectionsAccepted counts stream clients accepted;
 	// ConnectionsRejected those closed at once because their peer had
-	// MaxConnectionsPerPeer open, all of them delivering.
+	// MaxConnectionsPerPeer open, all of them delivering and idle.
 	ConnectionsAccepted atomic.Uint64
 	ConnectionsRejected atomic.Uint64
 	// ConnectionsEvicted counts stream clients closed, having delivered
