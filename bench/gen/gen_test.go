@@ -184,7 +184,7 @@ func TestIncidentDumps(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c := DefaultIncident()
-			c.Messages, c.Stacks, c.GoroutinesPerDump = 20_000, tc.stacks, 800
+			c.Messages, c.Stacks, c.GoroutinesPerDump = 15_000, tc.stacks, 800
 			ms := collect(t, NewIncident(c))
 			fps, states := dumpBlocks(t, ms)
 			distinct := map[string]bool{}
@@ -485,7 +485,7 @@ func fromBase(b *syslog.Base) floodgate.Message {
 // TestAllocs checks that generating and rendering a message costs no
 // allocation of its own (the arena's chunks amortise to near zero).
 func TestAllocs(t *testing.T) {
-	gens := generators(1, 100_000)
+	gens := generators(1, 30_000)
 	for _, k := range Kinds() {
 		g, _ := New(k, 1, 30_000)
 		gens = append(gens, struct {
@@ -497,7 +497,7 @@ func TestAllocs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var m floodgate.Message
 			buf := make([]byte, 0, 4096)
-			allocs := testing.AllocsPerRun(20_000, func() {
+			allocs := testing.AllocsPerRun(10_000, func() {
 				// Reading the Truth must cost nothing either.
 				if tr, ok := tc.g.(Truther); ok {
 					_ = tr.Truth()

@@ -2,6 +2,7 @@ package gen
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/floodgate/floodgate"
@@ -105,8 +106,9 @@ var (
 )
 
 // personNames returns the names people have on servers, in several
-// spellings: "john", "john.smith", "jsmith", "john1", "smithj".
-func personNames() []string {
+// spellings: "john", "john.smith", "jsmith", "john1", "smithj". The
+// slice is shared: read only.
+var personNames = sync.OnceValue(func() []string {
 	out := append([]string(nil), firstNames...)
 	for i, f := range firstNames {
 		for j, l := range lastNames {
@@ -124,7 +126,7 @@ func personNames() []string {
 		out = append(out, f+strconv.Itoa(1+i%9), f+"123")
 	}
 	return out
-}
+})
 
 // sshAttack is one attack stream on one host: campaigns of connections
 // from one attacker, quiet spells between them.
