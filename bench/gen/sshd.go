@@ -38,7 +38,7 @@ func build(kind string, c kindConfig, mk func(kindConfig) *flood) *flood {
 // scanners that never authenticate, and now and then a legitimate
 // "Accepted publickey for deploy" or "Accepted password" (the near miss
 // of "Failed password"). Attackers come from a pool of 4,000 addresses
-// and try names from a list of some 3,000, both drawn with a Zipf law;
+// and try names from a list of some 1,400, both drawn with a Zipf law;
 // each host has three attack streams that go quiet between campaigns
 // (half of them botnets that change address at every connection), and
 // each connection has its own sshd PID and source port.
