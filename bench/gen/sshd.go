@@ -68,6 +68,10 @@ var (
 	sshKexReset      = lsev("sshd", floodgate.Err, "error: kex_exchange_identification: read: Connection reset by peer")
 	sshKexClosed     = lsev("sshd", floodgate.Err, "error: kex_exchange_identification: Connection closed by remote host")
 	sshBanner        = ln("sshd", "banner exchange: Connection from {$1} port {$2}: invalid format")
+	sshTimeout       = ln("sshd", "Timeout before authentication for {$1} port {$2}")
+	sshUserauthRSA   = ln("sshd", "userauth_pubkey: key type ssh-rsa not in PubkeyAcceptedAlgorithms [preauth]")
+	sshThanks        = ln("sshd", "Received disconnect from {$1} port {$2}:11: Normal Shutdown, Thank you for playing [preauth]")
+	sshResetAuth     = ln("sshd", "Connection reset by authenticating user {$0} {$1} port {$2} [preauth]")
 	sshNegotiate     = ln("sshd", "Unable to negotiate with {$1} port {$2}: no matching host key type found. Their offer: ssh-rsa,ssh-dss [preauth]")
 	sshSessOpen      = ln("sshd", "pam_unix(sshd:session): session opened for user {$0}(uid={$4}) by (uid=0)")
 	sshSessClose     = ln("sshd", "pam_unix(sshd:session): session closed for user {$0}")
@@ -224,13 +228,24 @@ func (a *sshAttack) event(g *flood, s *source) {
 			s.add(sshTooMany, ms/10)
 			s.add(sshPAMMore, ms/10)
 		case r.IntN(2) == 0:
-			s.add(sshByeBye, between(r, 100*ms, 600*ms))
+			if r.IntN(4) == 0 {
+				s.add(sshThanks, between(r, 100*ms, 600*ms))
+			} else {
+				s.add(sshByeBye, between(r, 100*ms, 600*ms))
+			}
 			s.add(sshDiscAuth, ms/10)
+		case r.IntN(3) == 0:
+			s.add(sshResetAuth, between(r, 100*ms, 600*ms))
 		default:
 			s.add(sshClosedAuth, between(r, 100*ms, 600*ms))
 		}
 	default: // scanners: no authentication at all
-		switch r.IntN(6) {
+		switch r.IntN(8) {
+		case 6:
+			s.add(sshTimeout, between(r, 100*time.Second, 130*time.Second))
+		case 7:
+			s.add(sshUserauthRSA, between(r, 100*ms, 900*ms))
+			s.add(sshClosed, ms)
 		case 0:
 			s.add(sshClosed, between(r, 100*ms, 900*ms))
 		case 1:
