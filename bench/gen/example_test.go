@@ -88,3 +88,25 @@ func ExampleNewCapture() {
 	// nearmiss    2.0%
 	// chat        0.5%
 }
+
+// A kind by name, each message with the truth about it: the template its
+// author wrote, with the places that vary as "<*>".
+func ExampleNew() {
+	g, err := gen.New("sshd", 1, 4)
+	if err != nil {
+		panic(err)
+	}
+	var m floodgate.Message
+	for g.Next(&m) {
+		fmt.Printf("%s\n  %s\n", m.Text, g.(gen.Truther).Truth().Template)
+	}
+	// Output:
+	// Invalid user hilla from 203.147.47.55 port 1509
+	//   sshd: Invalid user <*> from <*> port <*>
+	// pam_unix(sshd:auth): check pass; user unknown
+	//   sshd: pam_unix(sshd:auth): check pass; user unknown
+	// pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.147.47.55
+	//   sshd: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=<*>
+	// Invalid user user from 48.245.229.12 port 18572
+	//   sshd: Invalid user <*> from <*> port <*>
+}

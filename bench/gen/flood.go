@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/floodgate/floodgate"
@@ -358,16 +359,39 @@ func newPool(s float64, vals []string) *pool {
 
 // newPoolV is newPool with the offset v: above 1, a flatter head.
 func newPoolV(s, v float64, vals []string) *pool {
-	p := &pool{vals: vals, cdf: make([]float64, len(vals))}
+	return &pool{vals: vals, cdf: zipfCDF(s, v, len(vals))}
+}
+
+// cdfs caches the distributions pools share: floods are built several
+// times over (probes), and each has pools of thousands of values.
+var cdfs struct {
+	sync.Mutex
+	m map[[3]float64][]float64
+}
+
+// zipfCDF returns the cumulative distribution of n values weighted
+// 1/(v+k)^s. The slice is shared: read only.
+func zipfCDF(s, v float64, n int) []float64 {
+	key := [3]float64{s, v, float64(n)}
+	cdfs.Lock()
+	defer cdfs.Unlock()
+	if c, ok := cdfs.m[key]; ok {
+		return c
+	}
+	c := make([]float64, n)
 	sum := 0.0
-	for k := range vals {
+	for k := range c {
 		sum += math.Pow(v+float64(k), -s)
-		p.cdf[k] = sum
+		c[k] = sum
 	}
-	for k := range p.cdf {
-		p.cdf[k] /= sum
+	for k := range c {
+		c[k] /= sum
 	}
-	return p
+	if cdfs.m == nil {
+		cdfs.m = map[[3]float64][]float64{}
+	}
+	cdfs.m[key] = c
+	return c
 }
 
 // index draws the index of a value.

@@ -8,14 +8,14 @@ import (
 	"github.com/floodgate/floodgate"
 )
 
-// NewIDs returns n messages whose every line carries a new id: container
-// churn on two CI runners (systemd's "Started libcontainer container
-// <64 hex>." and "docker-<id>.scope: Deactivated successfully.",
-// containerd's "shim disconnected" id=<id>, dockerd's "ignoring event"
-// container=<id>), and an API service logging each request in logfmt
-// with a UUID request id, a trace id of 32 hex digits and a Stripe-like
-// "req_" id of letters and digits (a parameter word no hex mask catches),
-// with method, route and status.
+// NewIDs returns n messages whose every line carries a new id. Container
+// churn on two CI runners (every host but the last): systemd's "Started
+// libcontainer container <64 hex>." and "docker-<id>.scope: Deactivated
+// successfully.", containerd's "shim disconnected" id=<id>, dockerd's
+// "ignoring event" container=<id>. And on the last host an API service
+// logging each request in logfmt with a UUID request id, a trace id of
+// 32 hex digits and a Stripe-like "req_" id of letters and digits (a
+// parameter word no hex mask catches), with method, route and status.
 func NewIDs(seed int64, n int) Generator {
 	return build("ids", kindConfig{seed: seed, n: n, hosts: []string{"runner-01", "runner-02", "api-01"}}, newIDs)
 }
@@ -70,7 +70,8 @@ const alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 func newIDs(c kindConfig) *flood {
 	g := newFlood(c.seed, c.n)
 	for i, h := range c.hosts {
-		b := &ids{api: h[:3] == "api", routes: newPool(1.3, apiRoutes), pid: 20000 + 3000*i}
+		// The last host runs the API service, the others containers.
+		b := &ids{api: i == len(c.hosts)-1, routes: newPool(1.3, apiRoutes), pid: 20000 + 3000*i}
 		s := &source{host: h, app: "containerd", pid: strconv.Itoa(700 + i), pid2: "1", fac: 3, sev: floodgate.Info, b: b}
 		if b.api {
 			s.app, s.pid = "api", strconv.Itoa(3100+i)

@@ -17,7 +17,9 @@ import (
 // podUID="..."`, and whenever a back-off runs out (10 s, doubling up to
 // 5m0s) the restart: PLEG ContainerStarted, a failed liveness probe,
 // ContainerDied, RemoveContainer. One pod in eight is in ImagePullBackOff
-// instead. Pod, namespace and container names and the back-off are
+// instead, and some wait for volumes that never mount ("unmounted
+// volumes=[data] ... timed out waiting for the condition", every two
+// minutes). Pod, namespace and container names and the back-off are
 // parameters; CrashLoopBackOff/ImagePullBackOff, Liveness/Readiness and
 // the PLEG event type are meaningful.
 func NewKubelet(seed int64, n int) Generator {
@@ -32,6 +34,7 @@ var (
 	kubeRemove    = ln("kubelet", `I{klog}    {$f} scope.go:117] "RemoveContainer" containerID="{$5}"`)
 	kubeLiveness  = ln("kubelet", `I{klog}    {$f} prober.go:107] "Probe failed" probeType="Liveness" pod="{$1}/{$0}" podUID="{$3}" containerName="{$2}" probeResult="failure" output="Get \"http://{$7}:8080/healthz\": dial tcp {$7}:8080: connect: connection refused"`)
 	kubeReadiness = ln("kubelet", `I{klog}    {$f} prober.go:107] "Probe failed" probeType="Readiness" pod="{$1}/{$0}" podUID="{$3}" containerName="{$2}" probeResult="failure" output="Get \"http://{$7}:8080/ready\": dial tcp {$7}:8080: connect: connection refused"`)
+	kubeVolumes   = lsev("kubelet", floodgate.Err, `E{klog}    {$f} pod_workers.go:1301] "Error syncing pod, skipping" err="unmounted volumes=[{$8}], unattached volumes=[{$8} kube-api-access-{$9}]: timed out waiting for the condition" pod="{$1}/{$0}" podUID="{$3}"`)
 	kubeNotFound  = lsev("kubelet", floodgate.Err, `E{klog}    {$f} remote_runtime.go:432] "ContainerStatus from runtime service failed" err="rpc error: code = NotFound desc = an error occurred when try to find container \"{$5}\": not found" containerID="{$5}"`)
 )
 
@@ -76,7 +79,7 @@ func podName(g *flood, rs string) string {
 
 type crashPod struct {
 	name, ns, container, uid, image, ip string
-	pull                                bool
+	pull, volume                        bool
 	bo                                  int // index in backoffs
 	restartAt                           time.Time
 }
@@ -107,6 +110,7 @@ func newKubelet(c kindConfig) *flood {
 				image:     "registry.example.com/" + d.name + ":v1." + strconv.Itoa(g.r.IntN(30)) + "." + strconv.Itoa(g.r.IntN(10)),
 				ip:        string(appendIPv4(nil, 10, 244, hi, 2+g.r.IntN(250))),
 				pull:      g.r.IntN(8) == 0,
+				volume:    g.r.IntN(12) == 0,
 				bo:        g.r.IntN(len(backoffs)),
 			}
 			s := &source{host: h, app: "kubelet", pid: pid, fac: 3, sev: floodgate.Info, b: p}
@@ -117,6 +121,8 @@ func newKubelet(c kindConfig) *flood {
 			s.set(6, p.image)
 			s.set(7, p.ip)
 			s.set(15, pid)
+			s.set(8, []string{"data", "config", "cache", "certs", "uploads"}[g.r.IntN(5)])
+			s.slots[9] = append(s.slots[9][:0], podName(g, "")[1:]...)
 			g.addSource(s, c.start, 10*time.Second)
 			p.restartAt = s.at.Add(time.Duration(g.r.Int64N(int64(backoffs[p.bo].d))))
 		}
@@ -130,6 +136,11 @@ func (p *crashPod) event(g *flood, s *source) {
 	if p.pull {
 		s.set(4, backoffs[p.bo].text)
 		s.add(kubeImagePull, 0)
+		return
+	}
+	if p.volume {
+		s.next = 2*time.Minute + between(r, 0, 5*time.Second)
+		s.add(kubeVolumes, 0)
 		return
 	}
 	if s.at.Before(p.restartAt) {

@@ -2,6 +2,7 @@ package gen
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/floodgate/floodgate"
@@ -37,7 +38,7 @@ func build(kind string, c kindConfig, mk func(kindConfig) *flood) *flood {
 // scanners that never authenticate, and now and then a legitimate
 // "Accepted publickey for deploy" or "Accepted password" (the near miss
 // of "Failed password"). Attackers come from a pool of 4,000 addresses
-// and try names from a list of some 3,000, both drawn with a Zipf law;
+// and try names from a list of some 1,400, both drawn with a Zipf law;
 // each host has three attack streams that go quiet between campaigns
 // (half of them botnets that change address at every connection), and
 // each connection has its own sshd PID and source port.
@@ -67,6 +68,10 @@ var (
 	sshKexReset      = lsev("sshd", floodgate.Err, "error: kex_exchange_identification: read: Connection reset by peer")
 	sshKexClosed     = lsev("sshd", floodgate.Err, "error: kex_exchange_identification: Connection closed by remote host")
 	sshBanner        = ln("sshd", "banner exchange: Connection from {$1} port {$2}: invalid format")
+	sshTimeout       = ln("sshd", "Timeout before authentication for {$1} port {$2}")
+	sshUserauthRSA   = ln("sshd", "userauth_pubkey: key type ssh-rsa not in PubkeyAcceptedAlgorithms [preauth]")
+	sshThanks        = ln("sshd", "Received disconnect from {$1} port {$2}:11: Normal Shutdown, Thank you for playing [preauth]")
+	sshResetAuth     = ln("sshd", "Connection reset by authenticating user {$0} {$1} port {$2} [preauth]")
 	sshNegotiate     = ln("sshd", "Unable to negotiate with {$1} port {$2}: no matching host key type found. Their offer: ssh-rsa,ssh-dss [preauth]")
 	sshSessOpen      = ln("sshd", "pam_unix(sshd:session): session opened for user {$0}(uid={$4}) by (uid=0)")
 	sshSessClose     = ln("sshd", "pam_unix(sshd:session): session closed for user {$0}")
@@ -105,8 +110,9 @@ var (
 )
 
 // personNames returns the names people have on servers, in several
-// spellings: "john", "john.smith", "jsmith", "john1", "smithj".
-func personNames() []string {
+// spellings: "john", "john.smith", "jsmith", "john1", "smithj". The
+// slice is shared: read only.
+var personNames = sync.OnceValue(func() []string {
 	out := append([]string(nil), firstNames...)
 	for i, f := range firstNames {
 		for j, l := range lastNames {
@@ -124,7 +130,7 @@ func personNames() []string {
 		out = append(out, f+strconv.Itoa(1+i%9), f+"123")
 	}
 	return out
-}
+})
 
 // sshAttack is one attack stream on one host: campaigns of connections
 // from one attacker, quiet spells between them.
@@ -222,13 +228,24 @@ func (a *sshAttack) event(g *flood, s *source) {
 			s.add(sshTooMany, ms/10)
 			s.add(sshPAMMore, ms/10)
 		case r.IntN(2) == 0:
-			s.add(sshByeBye, between(r, 100*ms, 600*ms))
+			if r.IntN(4) == 0 {
+				s.add(sshThanks, between(r, 100*ms, 600*ms))
+			} else {
+				s.add(sshByeBye, between(r, 100*ms, 600*ms))
+			}
 			s.add(sshDiscAuth, ms/10)
+		case r.IntN(3) == 0:
+			s.add(sshResetAuth, between(r, 100*ms, 600*ms))
 		default:
 			s.add(sshClosedAuth, between(r, 100*ms, 600*ms))
 		}
 	default: // scanners: no authentication at all
-		switch r.IntN(6) {
+		switch r.IntN(8) {
+		case 6:
+			s.add(sshTimeout, between(r, 100*time.Second, 130*time.Second))
+		case 7:
+			s.add(sshUserauthRSA, between(r, 100*ms, 900*ms))
+			s.add(sshClosed, ms)
 		case 0:
 			s.add(sshClosed, between(r, 100*ms, 900*ms))
 		case 1:

@@ -56,13 +56,22 @@ func collectTruth(t *testing.T, g Truther) []truthed {
 }
 
 // templateRegexp matches the texts a Template stands for: its literal
-// parts exactly, each "<*>" one or more characters.
+// parts exactly, each "<*>" one or more characters; the first "<*>" is
+// the regexp's group.
 func templateRegexp(tmpl string) *regexp.Regexp {
 	parts := strings.Split(tmpl, "<*>")
 	for i, p := range parts {
 		parts[i] = regexp.QuoteMeta(p)
 	}
-	return regexp.MustCompile(`^` + strings.Join(parts, `(.+?)`) + `$`)
+	re := `^` + parts[0]
+	for i, p := range parts[1:] {
+		if i == 0 {
+			re += `(.+?)` + p
+		} else {
+			re += `.+?` + p
+		}
+	}
+	return regexp.MustCompile(re + `$`)
 }
 
 // TestTruthConsistent checks every Truth against its message: the text
@@ -71,7 +80,7 @@ func templateRegexp(tmpl string) *regexp.Regexp {
 // and no two Templates of single lines are one once numbers, hex values
 // and UUIDs are masked (else a relay would be right to merge them).
 func TestTruthConsistent(t *testing.T) {
-	for _, tc := range truthKinds(t, 9, 4000) {
+	for _, tc := range truthKinds(t, 9, 2000) {
 		t.Run(tc.name, func(t *testing.T) {
 			ms := collectTruth(t, tc.g)
 			res := map[string]*regexp.Regexp{}
@@ -186,21 +195,21 @@ func TestTruthKinds(t *testing.T) {
 	distinct := func(st stats, tmpl string) int { return len(st.places[tmpl]) }
 
 	t.Run("sshd", func(t *testing.T) {
-		st := run(t, "sshd", 60_000)
-		if u := distinct(st, "sshd: Invalid user <*> from <*> port <*>"); u < 500 {
-			t.Errorf("%d distinct invalid users, want >= 500", u)
+		st := run(t, "sshd", 20_000)
+		if u := distinct(st, "sshd: Invalid user <*> from <*> port <*>"); u < 400 {
+			t.Errorf("%d distinct invalid users, want >= 400", u)
 		}
 		ips := map[string]bool{}
 		re := regexp.MustCompile(`rhost=(\S+)`)
-		g, _ := New("sshd", 3, 60_000)
+		g, _ := New("sshd", 3, 20_000)
 		var m floodgate.Message
 		for g.Next(&m) {
 			if strings.HasPrefix(m.Text, "pam_unix(sshd:auth): authentication failure") {
 				ips[re.FindStringSubmatch(m.Text)[1]] = true
 			}
 		}
-		if len(ips) < 200 {
-			t.Errorf("%d distinct attacking addresses, want >= 200", len(ips))
+		if len(ips) < 400 {
+			t.Errorf("%d distinct attacking addresses, want >= 400", len(ips))
 		}
 		for _, want := range []string{
 			"sshd: Failed password for invalid user <*> from <*> port <*> ssh2",
@@ -217,7 +226,7 @@ func TestTruthKinds(t *testing.T) {
 	})
 
 	t.Run("nearmiss", func(t *testing.T) {
-		const n = 40_000
+		const n = 15_000
 		st := run(t, "nearmiss", n)
 		for group, tmpls := range st.near {
 			if len(tmpls) < 2 {
@@ -250,7 +259,7 @@ func TestTruthKinds(t *testing.T) {
 	})
 
 	t.Run("chat", func(t *testing.T) {
-		st := run(t, "chat", 20_000)
+		st := run(t, "chat", 5000)
 		if st.free != st.n {
 			t.Errorf("%d of %d chat lines free text, want all", st.free, st.n)
 		}

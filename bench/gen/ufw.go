@@ -14,7 +14,9 @@ import (
 // [UFW ALLOW] too. Internet noise arrives through the gateway's MAC from
 // thousands of addresses to Zipf-chosen ports, port scans sweep hundreds
 // of ports from one address in seconds, and LAN broadcasts come from
-// many devices' MACs. Addresses, MACs, ports and counters are variable;
+// many devices' MACs, and big scans fill the connection table
+// ("nf_conntrack: table full, dropping packet", "net_ratelimit: 37
+// callbacks suppressed"). Addresses, MACs, ports and counters are variable;
 // the action, the protocol and the TCP flags are meaningful.
 func NewUFW(seed int64, n int) Generator {
 	return build("ufw", kindConfig{seed: seed, n: n, hosts: []string{"bastion-01", "gw-01", "web-01"}}, newUFW)
@@ -43,6 +45,13 @@ var ufwByAction = func() (out [3]ufwLines) {
 	}
 	return out
 }()
+
+// The kernel's own words when a scan fills the connection table, and its
+// rate limiter's.
+var (
+	ufwConntrack  = lsev("kernel", floodgate.Warning, "[{$f}] nf_conntrack: nf_conntrack: table full, dropping packet")
+	ufwSuppressed = lsev("kernel", floodgate.Warning, "[{$f}] net_ratelimit: {d} callbacks suppressed")
+)
 
 var ufwBlock6 = lsev("kernel", floodgate.Warning, "[{$f}] [UFW BLOCK] IN=eth0 OUT= MAC={$0} SRC={$1} DST=ff02:0000:0000:0000:0000:0000:0000:0001 LEN={$3} TC=0 HOPLIMIT=255 FLOWLBL=0 PROTO=ICMPv6 TYPE=134 CODE=0")
 
@@ -142,6 +151,12 @@ func (u *ufw) event(g *flood, s *source) {
 		s.setInt(7, u.scanPort)
 		s.setInt(8, 1024)
 		s.add(ufwByAction[0].syn, 0)
+		if r.IntN(50) == 0 {
+			s.add(ufwSuppressed, time.Millisecond)
+			for range 1 + r.IntN(10) {
+				s.add(ufwConntrack, 20*time.Microsecond)
+			}
+		}
 		s.next = between(r, time.Millisecond, 40*time.Millisecond)
 		return
 	}
