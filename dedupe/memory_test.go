@@ -13,11 +13,11 @@ import (
 // seen before (user names, job ids, and free text of new words of varying
 // count, so new skeletons too), and requires the engine's live heap, what
 // it learned included, to stay under 64 MiB with the default limits, and
-// accounting to hold. Under the race detector it runs a tenth as many.
+// accounting to hold. Under the race detector it runs a few hundred thousand.
 func TestLearningStateBounded(t *testing.T) {
 	n := 10_000_000
 	if raceEnabled || testing.Short() {
-		n = 1_000_000
+		n = 300_000
 	}
 	s := &sink{}
 	e := New(DefaultOptions(), s)

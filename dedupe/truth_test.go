@@ -26,8 +26,8 @@ func (f fates) Observe(x floodgate.Fate) { f[x.Seq] = x }
 //     (Failed and Accepted, OK and FAILED).
 func TestGroupingAgainstTheTruth(t *testing.T) {
 	n := 30_000
-	if testing.Short() {
-		n = 5_000
+	if raceEnabled || testing.Short() {
+		n = 8_000
 	}
 	for _, kind := range gen.Kinds() {
 		t.Run(kind, func(t *testing.T) {
