@@ -79,7 +79,7 @@ type Listener struct {
 	closing bool               // new clients are closed at once
 	evicted []*client          // closed to make room, to be logged
 	// waiters counts the admissions waiting for a slot; while there are
-	// any, a freed slot or a delivery closes gen, which wakes them all.
+	// any, a freed slot closes gen, which wakes them all.
 	waiters atomic.Int64
 	gen     chan struct{}
 	// peerWaiting counts the connections waiting in a goroutine of their
@@ -755,7 +755,6 @@ func (l *Listener) serveStream(c *client, idle, frame time.Duration) {
 			c.busy.Store(true)
 			deliver(l.sink, l.stats, b, frames)
 			c.busy.Store(false)
-			l.signal()
 		}
 		if err != nil {
 			l.streamEnded(err)
