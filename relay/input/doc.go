@@ -45,10 +45,10 @@
 // no frame for longest is closed to make room, once it has had a second
 // to deliver and provided the kernel holds nothing unread for it (what it
 // sent of a frame is delivered); failing such a client, a new one waits
-// in the kernel's accept queue, with what it sent, until a slot frees. A client that connects, sends and closes
-// gives its slot back as soon as its frames are handed on. A client that
-// has delivered a frame, such as rsyslog's forwarding connection, is never
-// the one closed to make room.
+// in the kernel's accept queue, with what it sent, until a slot frees. A
+// client that connects, sends and closes gives its slot back as soon as
+// its frames are handed on. A client that has delivered a frame, such as
+// rsyslog's forwarding connection, is never the one closed to make room.
 //
 // One source address may hold MaxConnectionsPerPeer TCP slots. A peer at
 // its limit makes room from its own clients that delivered nothing;
@@ -64,8 +64,9 @@
 //
 // # Shutdown
 //
-// Shutdown stops accepting (after taking the connections already in the
-// kernel's backlog) and reads what connected clients send until they
+// Shutdown stops accepting, after taking every connection the kernel has
+// completed and holds in its backlog, and reads what connected clients
+// send until they
 // close; a client with no partial frame that sends nothing for DrainGrace
 // (250 ms) has sent what it will, what the kernel held for it having been
 // read, and is closed; a client in the middle of a frame has until the

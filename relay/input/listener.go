@@ -79,7 +79,7 @@ type Listener struct {
 	closing bool               // new clients are closed at once
 	evicted []*client          // closed to make room, to be logged
 	// waiters counts the admissions waiting for a slot; while there are
-	// any, a freed slot or a delivery closes gen, which wakes them all.
+	// any, a freed slot closes gen, which wakes them all.
 	waiters atomic.Int64
 	gen     chan struct{}
 	// peerWaiting counts the connections waiting in a goroutine of their
@@ -222,6 +222,10 @@ func (l *Listener) Shutdown(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 	}
+	if l.ln != nil {
+		// Still taking a backlog that clients keep filling.
+		l.ln.Close()
+	}
 	if l.pc != nil {
 		// A datagram reader still draining a flood, or held by the Sink.
 		l.pc.Close()
@@ -248,13 +252,6 @@ func (l *Listener) Close() error {
 	return nil
 }
 
-// backlogGrace is how long shutdown goes on accepting: a client whose
-// connection the kernel completed before the signal, but that was not
-// accepted yet, is a connected client with data already sent. Accept
-// takes what the backlog holds at once; the grace only bounds the wait
-// for it to say it is empty.
-const backlogGrace = 20 * time.Millisecond
-
 // stopAccepting stops the listening socket, after taking the connections
 // already waiting in its backlog, asks datagram readers to drain and stop,
 // and stream clients to end at their first DrainGrace without data.
@@ -263,9 +260,9 @@ func (l *Listener) stopAccepting() {
 		l.draining.Store(true)
 		close(l.quit)
 		if l.ln != nil {
-			if d, ok := l.ln.(interface{ SetDeadline(time.Time) error }); ok && d.SetDeadline(time.Now().Add(backlogGrace)) == nil {
-				// The accept loop closes the socket when the deadline
-				// ends its last Accept.
+			if d, ok := l.ln.(interface{ SetDeadline(time.Time) error }); ok && d.SetDeadline(time.Now()) == nil {
+				// Accept returns at once; the accept loop takes the
+				// backlog and closes the socket.
 			} else {
 				l.ln.Close()
 			}
@@ -613,15 +610,26 @@ func (l *Listener) serveListener(ln net.Listener) {
 func (l *Listener) accept() {
 	var backoff time.Duration
 	for {
-		conn, err := l.ln.Accept()
+		var conn net.Conn
+		var err error
+		select {
+		case <-l.quit:
+			// Shutting down: take what the backlog holds, to its end,
+			// without waiting for more.
+			conn, err = l.fromBacklog()
+			if conn == nil && err == nil {
+				l.ln.Close()
+				return
+			}
+		default:
+			conn, err = l.ln.Accept()
+		}
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
 			if errors.Is(err, os.ErrDeadlineExceeded) {
-				// Shutting down, and the backlog is empty.
-				l.ln.Close()
-				return
+				continue // woken by Shutdown: take the backlog
 			}
 			// Out of file descriptors, most likely: wait a little, as
 			// net/http does, rather than spin.
@@ -633,6 +641,7 @@ func (l *Listener) accept() {
 			case <-t.C:
 			case <-l.quit:
 				t.Stop()
+				l.ln.Close()
 				return
 			}
 			continue
@@ -662,6 +671,46 @@ func (l *Listener) serveClient(c *client) {
 	defer l.untrack(c)
 	defer c.rc.Close()
 	l.serveStream(c, l.opts.IdleTimeout, l.opts.FrameTimeout)
+}
+
+// fromBacklog accepts the next connection the kernel has completed, without
+// waiting: nil and no error when the backlog is empty. Shutdown takes the
+// backlog this way, since a deadline on Accept would also end it for a
+// goroutine that was merely late.
+func (l *Listener) fromBacklog() (net.Conn, error) {
+	sc, ok := l.ln.(syscall.Conn)
+	if !ok {
+		return nil, nil
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return nil, fmt.Errorf("take backlog: %w", err)
+	}
+	for {
+		nfd := -1
+		var aerr error
+		if err := raw.Control(func(fd uintptr) {
+			nfd, _, aerr = unix.Accept4(int(fd), unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		}); err != nil {
+			return nil, fmt.Errorf("take backlog: %w", err)
+		}
+		switch {
+		case aerr == nil:
+		case errors.Is(aerr, unix.EAGAIN):
+			return nil, nil
+		case errors.Is(aerr, unix.EINTR), errors.Is(aerr, unix.ECONNABORTED):
+			continue
+		default:
+			return nil, fmt.Errorf("take backlog: %w", aerr)
+		}
+		f := os.NewFile(uintptr(nfd), "backlog")
+		c, err := net.FileConn(f)
+		f.Close() // FileConn has its own descriptor
+		if err != nil {
+			return nil, fmt.Errorf("take backlog: %w", err)
+		}
+		return c, nil
+	}
 }
 
 // peerOf returns a TCP connection's source address.
@@ -706,7 +755,6 @@ func (l *Listener) serveStream(c *client, idle, frame time.Duration) {
 			c.busy.Store(true)
 			deliver(l.sink, l.stats, b, frames)
 			c.busy.Store(false)
-			l.signal()
 		}
 		if err != nil {
 			l.streamEnded(err)
