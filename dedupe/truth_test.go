@@ -1,7 +1,6 @@
 package dedupe
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/floodgate/floodgate"
@@ -154,7 +153,7 @@ func checkTruth(t *testing.T, msgs []floodgate.Message, truths []gen.Truth, f fa
 	for fp, tmpls := range nearCycle {
 		for a := range tmpls {
 			for b := range tmpls {
-				if a < b && nearMissPair(a, b) {
+				if a < b && gen.NearMissPair(a, b) {
 					t.Errorf("near misses %q and %q counted under one cycle %s", a, b, fp)
 				}
 			}
@@ -162,19 +161,4 @@ func checkTruth(t *testing.T, msgs []floodgate.Message, truths []gen.Truth, f fa
 	}
 	t.Logf("%d messages, %d templates: %d records (%.1fx fewer), ~%d bytes out (%.1fx fewer)",
 		len(msgs), len(seen), len(recs), float64(len(msgs))/float64(len(recs)), outBytes, float64(inBytes)/float64(outBytes))
-}
-
-// nearMissPair reports whether two templates differ in exactly one word.
-func nearMissPair(a, b string) bool {
-	wa, wb := strings.Fields(a), strings.Fields(b)
-	if len(wa) != len(wb) {
-		return false
-	}
-	diff := 0
-	for i := range wa {
-		if wa[i] != wb[i] {
-			diff++
-		}
-	}
-	return diff == 1
 }

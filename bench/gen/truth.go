@@ -112,3 +112,19 @@ func New(kind string, seed int64, n int) (Generator, error) {
 // captureStart is when the floods of the newer kinds begin: the incident's
 // start, so that they merge with it.
 var captureStart = time.Date(2018, time.September, 11, 1, 23, 58, 0, time.UTC)
+
+// NearMissPair reports whether two Templates differ in exactly one word:
+// a pair that must never be counted under one fingerprint.
+func NearMissPair(a, b string) bool {
+	wa, wb := strings.Fields(a), strings.Fields(b)
+	if len(wa) != len(wb) {
+		return false
+	}
+	diff := 0
+	for i := range wa {
+		if wa[i] != wb[i] {
+			diff++
+		}
+	}
+	return diff == 1
+}

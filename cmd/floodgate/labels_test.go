@@ -13,21 +13,6 @@ import (
 	"github.com/floodgate/floodgate/bench/gen"
 )
 
-// nearMissPair reports whether two templates differ in exactly one word.
-func nearMissPair(a, b string) bool {
-	wa, wb := strings.Fields(a), strings.Fields(b)
-	if len(wa) != len(wb) {
-		return false
-	}
-	diff := 0
-	for i := range wa {
-		if wa[i] != wb[i] {
-			diff++
-		}
-	}
-	return diff == 1
-}
-
 // TestReplayLabels replays floods with -labels and checks the labels file
 // against the output and against what the generator says each message is:
 // one line per message, in order; as many v lines as verbatim records; per
@@ -111,7 +96,7 @@ func TestReplayLabels(t *testing.T) {
 			for fp, tmpls := range near {
 				for a := range tmpls {
 					for b := range tmpls {
-						if a < b && nearMissPair(a, b) {
+						if a < b && gen.NearMissPair(a, b) {
 							t.Errorf("near misses %q and %q counted under one summary %s", a, b, fp)
 						}
 					}
