@@ -142,6 +142,16 @@ func TestParseAndValidateErrors(t *testing.T) {
 			wantLine: 3, wantMsg: "alarms: unknown key",
 		},
 		{
+			name:     "exempt severity that is none",
+			in:       "[dedupe]\nexempt_severity = \"loud\"\n",
+			wantLine: 2, wantMsg: "dedupe.exempt_severity",
+		},
+		{
+			name:     "flush_max under flush",
+			in:       "[dedupe]\nflush = \"1m\"\nflush_max = \"10s\"\n",
+			wantLine: 3, wantMsg: "dedupe.flush_max",
+		},
+		{
 			name:     "bare integer duration",
 			in:       "[dedupe]\nwindow = 30\n",
 			wantLine: 2, wantMsg: "has no unit",

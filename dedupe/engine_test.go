@@ -657,3 +657,38 @@ func TestLateMeaningfulValueIsWritten(t *testing.T) {
 		t.Errorf("written %q, want each of the %d reasons once and the late oom-kill", written, len(reasons))
 	}
 }
+
+// Messages of an exempt app, or of the exempt severity and worse, are
+// written every one; the rest still fold.
+func TestExemptFromFolding(t *testing.T) {
+	var lines []string
+	for i := range 20 {
+		lines = append(lines,
+			fmt.Sprintf("h audit[1]: login of uid %d", i),
+			fmt.Sprintf("h app[2]: request %d failed", i),
+			fmt.Sprintf("h app[2]: cache %d missed", i))
+	}
+	in := msgs(t, time.Second, lines...)
+	for i := range in {
+		in[i].Severity = floodgate.Info
+		if strings.Contains(in[i].Text, "failed") {
+			in[i].Severity = floodgate.Err
+		}
+	}
+	opts := DefaultOptions()
+	opts.ExemptApps = []string{"audit"}
+	opts.ExemptBySeverity, opts.ExemptSeverity = true, floodgate.Err
+	recs := run(t, opts, in)
+	written := map[string]int{}
+	for _, r := range recs {
+		if r.Summary == nil {
+			written[strings.Fields(r.Text)[0]]++
+		}
+	}
+	if written["login"] != 20 || written["request"] != 20 {
+		t.Errorf("exempt lines written %d (app) and %d (severity), want 20 each", written["login"], written["request"])
+	}
+	if written["cache"] != 1 {
+		t.Errorf("%d cache lines written, want the first only: the others fold", written["cache"])
+	}
+}
