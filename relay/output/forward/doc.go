@@ -1,0 +1,56 @@
+// Package forward sends records over the network: to an upstream syslog
+// receiver (type "forward": RFC 5424 in RFC 6587 octet-counted frames
+// over TCP, or over TLS as RFC 5425 has it, the way rsyslog's omfwd
+// sends) or to a Kafka topic (type "kafka": the JSON format of
+// docs/output-format.md, keyed by host/app).
+//
+// An Output is an output.Output like a file: Write encodes a record and
+// queues it, and never waits for the network, so a slow or dead upstream
+// fills the queue and never the shards. One goroutine of the output's own
+// connects, sends the queue in order, and reconnects with exponential
+// backoff (reconnect_min doubling up to reconnect_max, with jitter) when
+// the connection breaks.
+//
+// # Delivered means acknowledged
+//
+// A record stays in the queue, "in flight", after it is written to the
+// socket, until the upstream has acknowledged it: over TCP and TLS when
+// the receiver's TCP stack has acknowledged its last byte (the kernel's
+// tcpi_bytes_acked, compared with the bytes written, TLS records
+// included), in Kafka when the broker has acknowledged the produce
+// request (acks=all, idempotent producer). When a connection breaks, what
+// was in flight and not acknowledged goes back to the front of the queue
+// and is sent again on the next connection, so an upstream restart loses
+// nothing and repeats nothing. The limit is the receiver's: bytes its TCP
+// stack acknowledged and it never read, because it was killed, are lost
+// as they are with omfwd; a receiver that stops cleanly reads what it
+// acknowledged.
+//
+// # Memory, then disk, then counted
+//
+// The queue is bounded in memory by max_buffer (queued and in flight
+// together). Past it, with queue_dir set, records spill to a disk queue
+// bounded by queue_max, in segment files that are read back in order as
+// the upstream catches up; once anything waits on disk, new records queue
+// behind it there, so order is kept. A head file records how far the
+// upstream has acknowledged, so what was read from disk and not delivered
+// is read again after a restart. Past both bounds (or past memory without
+// queue_dir) a record is dropped and counted against its source
+// (host, app): Write returns output.ErrDropped, and once the upstream is
+// back the output sends, for each such source, a suppressed summary of
+// its own (fp "queue-full", reason "queue full", count = the messages
+// dropped). So verbatim records plus summary counts at the upstream equal
+// the messages received.
+//
+// Close keeps sending for up to close_timeout while the upstream is up.
+// What is left then, or at once when the upstream is down, spills to the
+// disk queue ahead of what already waits there, with the suppressed
+// summaries still owed, and is sent after a restart; the spill may take
+// the disk queue past queue_max by at most max_buffer, rather than lose
+// anything. Without queue_dir what is left is lost, counted in
+// Stats.Lost and reported by Close.
+//
+// Metrics (Collector, on the relay's registry): records and bytes held in
+// memory and on disk, the age of the oldest, whether the upstream is up,
+// records sent (acknowledged), records dropped, connections made.
+package forward
