@@ -28,8 +28,9 @@
 //
 // # Memory, then disk, then counted
 //
-// The queue is bounded in memory by max_buffer (queued and in flight
-// together). Past it, with queue_dir set, records spill to a disk queue
+// The queue is bounded in memory by max_buffer; what is in flight is held
+// besides, bounded by the socket's send buffer, which is what the kernel
+// would hold anyway. Past it, with queue_dir set, records spill to a disk queue
 // bounded by queue_max, in segment files that are read back in order as
 // the upstream catches up; once anything waits on disk, new records queue
 // behind it there, so order is kept. A head file records how far the

@@ -61,11 +61,13 @@ type Output struct {
 	mu       sync.Mutex
 	mem      []*item // queued in memory, oldest first
 	inflight []*item // sent, not yet acknowledged, oldest first
-	memBytes int64   // of mem and inflight
-	disk     *diskQueue
-	lost     losses
-	closed   bool
-	lastSave time.Time
+	// memBytes is the size of mem, held under MaxBuffer; flightBytes of
+	// inflight, held under the socket's send buffer (or maxInflight).
+	memBytes, flightBytes int64
+	disk                  *diskQueue
+	lost                  losses
+	closed                bool
+	lastSave              time.Time
 
 	wake chan struct{}
 	stop chan struct{}
@@ -345,7 +347,7 @@ func (f *Output) serve(c conn) error {
 		// moment to poll again.
 		wait := time.Second
 		if inflight > 0 {
-			wait = 10 * time.Millisecond
+			wait = time.Millisecond // acknowledgements take a round trip
 		}
 		idle.Reset(wait)
 		select {
@@ -375,8 +377,7 @@ func (f *Output) next() (batch []*item, empty bool, err error) {
 		f.mem = append(front, f.mem...)
 	}
 	if f.disk != nil && f.disk.unread > 0 && f.memBytes < f.opts.MaxBuffer/2 {
-		var n int64
-		for f.disk.unread > 0 && n < f.opts.MaxBuffer/4 {
+		for f.disk.unread > 0 && f.memBytes < f.opts.MaxBuffer {
 			it, err := f.disk.pop()
 			if err != nil {
 				return nil, false, fmt.Errorf("read disk queue: %w", err)
@@ -386,7 +387,6 @@ func (f *Output) next() (batch []*item, empty bool, err error) {
 			}
 			f.mem = append(f.mem, it)
 			f.memBytes += it.size()
-			n += it.size()
 		}
 	}
 	limit := f.dialer.maxInflight()
@@ -394,6 +394,8 @@ func (f *Output) next() (batch []*item, empty bool, err error) {
 	i := 0
 	for i < len(f.mem) && size < batchBytes && (limit == 0 || len(f.inflight)+i < limit) {
 		size += len(f.mem[i].data)
+		f.memBytes -= f.mem[i].size()
+		f.flightBytes += f.mem[i].size()
 		i++
 	}
 	batch = f.mem[:i:i]
@@ -421,7 +423,7 @@ func (f *Output) release() {
 
 // forget counts it as sent.
 func (f *Output) forget(it *item) {
-	f.memBytes -= it.size()
+	f.flightBytes -= it.size()
 	f.sent.Add(1)
 	f.stats.Records.Add(1)
 	f.stats.Bytes.Add(int64(len(it.data)))
@@ -442,6 +444,8 @@ func (f *Output) requeue() {
 			continue
 		}
 		back = append(back, it)
+		f.flightBytes -= it.size()
+		f.memBytes += it.size()
 	}
 	f.inflight = nil
 	f.mem = append(back, f.mem...)
@@ -465,7 +469,7 @@ func (f *Output) Queue() QueueStats {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	q := QueueStats{
-		MemRecords: int64(len(f.mem) + len(f.inflight)), MemBytes: f.memBytes,
+		MemRecords: int64(len(f.mem) + len(f.inflight)), MemBytes: f.memBytes + f.flightBytes,
 		Up: f.up.Load(), Sent: f.sent.Load(), Dropped: f.dropped.Load(), Connects: f.connects.Load(),
 	}
 	if f.disk != nil {

@@ -31,8 +31,9 @@ type Options struct {
 	// Brokers are the Kafka seed brokers and Topic the topic (kafka).
 	Brokers []string
 	Topic   string
-	// MaxBuffer bounds the bytes of records held in memory: queued, or
-	// sent and not yet acknowledged by the upstream.
+	// MaxBuffer bounds the bytes of records queued in memory. Records
+	// sent and not yet acknowledged by the upstream are held besides,
+	// bounded by the socket's send buffer (Kafka: 10,000 records).
 	MaxBuffer int64
 	// QueueDir is where records spill when memory is full; they survive
 	// a restart there. Empty: no disk queue, what does not fit in memory
