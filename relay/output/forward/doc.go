@@ -26,6 +26,18 @@
 // as they are with omfwd; a receiver that stops cleanly reads what it
 // acknowledged.
 //
+// # TLS
+//
+// With protocol "tls" the output speaks TLS 1.2 or later, checks the
+// upstream's certificate against ca (the system's roots without it) for
+// server_name (the host of address without it), and presents cert and key
+// when the upstream asks for a client certificate. In TLS 1.3 a server
+// checks the client's certificate after the client has finished its
+// handshake, and throws away what the client sent if it rejects it, while
+// its TCP stack has acknowledged those bytes all the same. So after a
+// TLS 1.3 handshake in which a certificate was asked for, the output
+// waits half a second for a rejection before it sends anything.
+//
 // # Memory, then disk, then counted
 //
 // The queue is bounded in memory by max_buffer; what is in flight is held

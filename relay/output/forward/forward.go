@@ -77,6 +77,7 @@ type Output struct {
 	sent     atomic.Int64 // records acknowledged upstream
 	dropped  atomic.Int64 // records dropped
 	connects atomic.Int64
+	failures atomic.Int64 // connects that failed
 }
 
 var _ output.Output = (*Output)(nil)
@@ -274,6 +275,7 @@ func (f *Output) run() {
 			}
 			down = err
 			f.up.Store(false)
+			f.failures.Add(1)
 			if f.stopping() {
 				return
 			}
@@ -460,8 +462,9 @@ type QueueStats struct {
 	Oldest time.Time
 	Up     bool
 	// Sent and Dropped count records acknowledged upstream and records
-	// dropped for want of room; Connects counts connections made.
-	Sent, Dropped, Connects int64
+	// dropped for want of room; Connects counts connections made and
+	// ConnectErrors attempts that failed.
+	Sent, Dropped, Connects, ConnectErrors int64
 }
 
 // Queue returns the output's queue figures now.
@@ -471,6 +474,7 @@ func (f *Output) Queue() QueueStats {
 	q := QueueStats{
 		MemRecords: int64(len(f.mem) + len(f.inflight)), MemBytes: f.memBytes + f.flightBytes,
 		Up: f.up.Load(), Sent: f.sent.Load(), Dropped: f.dropped.Load(), Connects: f.connects.Load(),
+		ConnectErrors: f.failures.Load(),
 	}
 	if f.disk != nil {
 		q.DiskRecords, q.DiskBytes = f.disk.unread, f.disk.bytes

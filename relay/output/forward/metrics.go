@@ -15,6 +15,7 @@ const (
 	metricSent         = "floodgate_output_sent_records_total"
 	metricDropped      = "floodgate_output_dropped_records_total"
 	metricConnects     = "floodgate_output_connects_total"
+	metricConnErrors   = "floodgate_output_connect_errors_total"
 )
 
 // Collector returns a Prometheus collector of the output's queue, its
@@ -30,17 +31,18 @@ func (f *Output) Collector(name string) prometheus.Collector {
 		sent:     prometheus.NewDesc(metricSent, "Records a network output delivered (acknowledged by the upstream).", nil, l),
 		dropped:  prometheus.NewDesc(metricDropped, "Records a network output dropped for want of room (each counted in a suppressed summary).", nil, l),
 		connects: prometheus.NewDesc(metricConnects, "Connections a network output made to its upstream.", nil, l),
+		connErrs: prometheus.NewDesc(metricConnErrors, "Attempts of a network output to connect to its upstream that failed (refused, timed out, TLS handshake).", nil, l),
 	}
 }
 
 type collector struct {
-	f                                                   *Output
-	records, bytes, oldest, up, sent, dropped, connects *prometheus.Desc
+	f                                                             *Output
+	records, bytes, oldest, up, sent, dropped, connects, connErrs *prometheus.Desc
 }
 
 // Describe implements prometheus.Collector.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.records, c.bytes, c.oldest, c.up, c.sent, c.dropped, c.connects} {
+	for _, d := range []*prometheus.Desc{c.records, c.bytes, c.oldest, c.up, c.sent, c.dropped, c.connects, c.connErrs} {
 		ch <- d
 	}
 }
@@ -71,4 +73,5 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.sent, float64(q.Sent))
 	counter(c.dropped, float64(q.Dropped))
 	counter(c.connects, float64(q.Connects))
+	counter(c.connErrs, float64(q.ConnectErrors))
 }

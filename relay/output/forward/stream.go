@@ -3,6 +3,7 @@ package forward
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -54,10 +55,34 @@ func (d *streamDialer) dial(ctx context.Context, wake chan<- struct{}) (conn, er
 	c := &streamConn{raw: rc, counted: &countingConn{Conn: tcp}, timeout: d.timeout, wake: wake, broken: make(chan struct{})}
 	c.c = c.counted
 	if d.tls != nil {
-		tc := tls.Client(c.counted, d.tls)
+		cfg := d.tls.Clone()
+		asked := false // the server asked for a client certificate
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			asked = true
+			if len(d.tls.Certificates) > 0 {
+				return &d.tls.Certificates[0], nil
+			}
+			return new(tls.Certificate), nil
+		}
+		tc := tls.Client(c.counted, cfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			raw.Close()
 			return nil, fmt.Errorf("tls handshake with %s: %w", d.addr, err)
+		}
+		if asked && tc.ConnectionState().Version >= tls.VersionTLS13 {
+			// In TLS 1.3 the client's handshake ends before the server
+			// has checked the client's certificate; a server that
+			// rejects it says so a round trip later, by which time its
+			// TCP stack would have acknowledged records it throws away.
+			// Wait for that word before sending anything.
+			_ = tc.SetReadDeadline(time.Now().Add(min(d.timeout, certProbe)))
+			var b [1]byte
+			_, err := tc.Read(b[:])
+			if ne, ok := err.(net.Error); err == nil || !ok || !ne.Timeout() {
+				raw.Close()
+				return nil, fmt.Errorf("tls handshake with %s: client certificate: %w", d.addr, errors.Join(err, errRejected))
+			}
+			_ = tc.SetReadDeadline(time.Time{})
 		}
 		c.c = tc
 	}
@@ -68,6 +93,12 @@ func (d *streamDialer) dial(ctx context.Context, wake chan<- struct{}) (conn, er
 	}()
 	return c, nil
 }
+
+// certProbe is how long a TLS 1.3 client that sent a certificate waits
+// for the server to reject it before it sends records.
+const certProbe = 500 * time.Millisecond
+
+var errRejected = errors.New("server closed the connection after the handshake")
 
 // countingConn counts the bytes written to the socket, TLS records and
 // all, the same bytes the kernel counts in tcpi_bytes_acked.
