@@ -38,6 +38,21 @@
 // TLS 1.3 handshake in which a certificate was asked for, the output
 // waits half a second for a rejection before it sends anything.
 //
+// # Kafka
+//
+// The kafka output produces with github.com/twmb/franz-go: an idempotent
+// producer (acks from all in-sync replicas, so a retried batch is written
+// once), batches the client builds while records linger a few
+// milliseconds, the key host/app so that each source's records land in
+// one partition in order, and the value the record in the JSON format of
+// docs/output-format.md. At most 10,000 records are in flight; each is
+// done when the broker acknowledged it. When the brokers cannot be reached
+// or acknowledge nothing for timeout, the client is closed, what it had
+// not delivered goes back to the queue, and a new client is made after the
+// backoff. A produce request that reached the broker while its answer was
+// lost in that moment is sent again: the only way the kafka output
+// repeats a record. It has no TLS or SASL yet.
+//
 // # Memory, then disk, then counted
 //
 // The queue is bounded in memory by max_buffer; what is in flight is held
