@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -60,5 +61,32 @@ func TestForwardOptionsDefaults(t *testing.T) {
 	o := c.Outputs[0].ForwardOptions()
 	if o.Protocol != "tcp" || o.MaxBuffer != 8<<20 || o.QueueMax != 1<<30 || o.ReconnectMax != 10*time.Second || c.Outputs[0].Format != "rfc5424" {
 		t.Errorf("defaults = %+v, format %q", o, c.Outputs[0].Format)
+	}
+}
+
+// The README's example of the network outputs stays a valid config.
+func TestReadmeNetworkOutputs(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "#### Forwarding to a central receiver")
+	if !ok {
+		t.Fatal("README has no section on forwarding")
+	}
+	_, rest, _ = strings.Cut(rest, "```toml\n")
+	example, _, ok := strings.Cut(rest, "```")
+	if !ok {
+		t.Fatal("README's forwarding section has no TOML example")
+	}
+	c, err := Parse(strings.NewReader(example))
+	if err == nil {
+		err = c.Validate()
+	}
+	if err != nil {
+		t.Fatalf("README example: %v\n%s", err, example)
+	}
+	if len(c.Outputs) != 2 || c.Outputs[0].Type != "forward" || c.Outputs[1].Type != "kafka" {
+		t.Errorf("README example outputs = %+v", c.Outputs)
 	}
 }

@@ -1,5 +1,8 @@
 // Package output writes records where the configuration says: to files
-// named from the records themselves, or to one writer such as stdout.
+// named from the records themselves, or to one writer such as stdout. The
+// network outputs, to a central syslog receiver and to Kafka, are in
+// package forward below it; they implement the same Output interface and
+// keep the same accounting.
 //
 // An Output buffers. Write encodes a record (package format) into the
 // buffer of its destination and returns; Flush, called by the relay on a

@@ -69,9 +69,13 @@ type Output struct {
 	closed                bool
 	lastSave              time.Time
 
-	wake chan struct{}
-	stop chan struct{}
-	done chan struct{}
+	diskFailing bool // the last disk queue write failed: logged once
+
+	wake   chan struct{}
+	stop   chan struct{}
+	done   chan struct{}
+	ctx    context.Context // canceled by Close, to cut a connect short
+	cancel context.CancelFunc
 
 	up       atomic.Bool
 	sent     atomic.Int64 // records acknowledged upstream
@@ -119,6 +123,7 @@ func newOutput(o Options, fm format.Format, d dialer, log *slog.Logger, stats *o
 		opts: o, format: fm, dialer: d, stats: stats, log: log, now: time.Now,
 		lost: losses{}, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
+	f.ctx, f.cancel = context.WithCancel(context.Background())
 	if o.QueueDir != "" {
 		dq, err := openDisk(o.QueueDir, o.QueueMax)
 		if err != nil {
@@ -167,11 +172,18 @@ func (f *Output) Write(r *floodgate.Record) error {
 	if f.disk != nil && f.disk.room(len(it.data)) {
 		err := f.disk.push(it)
 		if err == nil {
+			if f.diskFailing {
+				f.diskFailing = false
+				f.log.Info("disk queue writes again")
+			}
 			f.signal()
 			return nil
 		}
 		f.stats.WriteErrors.Add(1)
-		f.log.Error("disk queue write failed", logErr, err)
+		if !f.diskFailing { // once per failing spell: a failing disk must not flood the log
+			f.diskFailing = true
+			f.log.Error("disk queue write failed", logErr, err)
+		}
 	}
 	f.lost.add(it)
 	f.stats.Lost.Add(it.msgs)
@@ -214,7 +226,11 @@ func (f *Output) Close() error {
 	f.closed = true
 	f.mu.Unlock()
 	close(f.stop)
+	if !f.up.Load() {
+		f.cancel() // a connect in progress would only delay the spill
+	}
 	<-f.done
+	f.cancel()
 
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -266,7 +282,7 @@ func (f *Output) run() {
 		if f.stopping() && !f.up.Load() {
 			return
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), f.opts.Timeout)
+		ctx, cancel := context.WithTimeout(f.ctx, f.opts.Timeout)
 		c, err := f.dialer.dial(ctx, f.wake)
 		cancel()
 		if err != nil {
