@@ -42,8 +42,8 @@ func TestDiskQueueSurvivesRestart(t *testing.T) {
 	// The next run finds all 3000 on disk, queues new records behind
 	// them, and sends everything in order once the upstream is up.
 	f2, st := openForward(t, o)
-	if q := f2.Queue(); q.DiskRecords+q.MemRecords != 3000 {
-		t.Fatalf("after restart Queue() = %+v, want 3000 records", q)
+	if q := f2.Queue(); q.DiskRecords+q.MemRecords != 3000 || q.Oldest.IsZero() || q.Up {
+		t.Fatalf("after restart Queue() = %+v, want 3000 records, the oldest's age, the upstream down", q)
 	}
 	for i := 3000; i < 3100; i++ {
 		if err := f2.Write(msg(i)); err != nil {

@@ -132,6 +132,11 @@ func newOutput(o Options, fm format.Format, d dialer, log *slog.Logger, stats *o
 		f.disk = dq
 		if dq.unread > 0 {
 			log.Info("queue found on disk", logRecords, dq.unread, logBytes, dq.bytes, logDir, o.QueueDir)
+			// The head of the queue is in memory, as it is while running,
+			// so that its age is known before the upstream is.
+			if err := f.refill(); err != nil {
+				return nil, fmt.Errorf("%s output: %w", o.Type, err)
+			}
 		}
 	}
 	go f.run()
@@ -395,16 +400,8 @@ func (f *Output) next() (batch []*item, empty bool, err error) {
 		f.mem = append(front, f.mem...)
 	}
 	if f.disk != nil && f.disk.unread > 0 && f.memBytes < f.opts.MaxBuffer/2 {
-		for f.disk.unread > 0 && f.memBytes < f.opts.MaxBuffer {
-			it, err := f.disk.pop()
-			if err != nil {
-				return nil, false, fmt.Errorf("read disk queue: %w", err)
-			}
-			if it == nil {
-				break
-			}
-			f.mem = append(f.mem, it)
-			f.memBytes += it.size()
+		if err := f.refill(); err != nil {
+			return nil, false, err
 		}
 	}
 	limit := f.dialer.maxInflight()
@@ -424,6 +421,29 @@ func (f *Output) next() (batch []*item, empty bool, err error) {
 	}
 	empty = len(f.mem) == 0 && (f.disk == nil || f.disk.unread == 0)
 	return batch, empty, nil
+}
+
+// refillChunk bounds what one refill reads from disk, so that Write never
+// waits long for the lock.
+const refillChunk = 256 << 10
+
+// refill moves records from the disk queue into memory, up to
+// refillChunk bytes and while memory has room. Its caller locks f.mu.
+func (f *Output) refill() error {
+	var n int64
+	for f.disk.unread > 0 && f.memBytes < f.opts.MaxBuffer && n < refillChunk {
+		it, err := f.disk.pop()
+		if err != nil {
+			return fmt.Errorf("read disk queue: %w", err)
+		}
+		if it == nil {
+			break
+		}
+		f.mem = append(f.mem, it)
+		f.memBytes += it.size()
+		n += it.size()
+	}
+	return nil
 }
 
 // release forgets the acknowledged items at the front of the items in

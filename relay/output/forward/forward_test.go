@@ -262,3 +262,23 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("Queue() after the upstream came back = %+v", q)
 	}
 }
+
+func TestForwardCloseDrains(t *testing.T) {
+	r := newReceiver(t, nil)
+	r.start()
+	f, st := openForward(t, Options{Address: r.addr})
+	waitFor(t, "the connection", func() bool { return f.Queue().Up })
+	for i := range 5000 {
+		if err := f.Write(msg(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Close returns once the upstream acknowledged everything.
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st.Records.Load() != 5000 || st.Lost.Load() != 0 {
+		t.Fatalf("after Close: %d records acknowledged, %d lost; want 5000, 0", st.Records.Load(), st.Lost.Load())
+	}
+	checkOrder(t, r.waitFrames(5000), 0)
+}
