@@ -43,6 +43,7 @@ relay/parse FuzzFastPath5424
 relay/parse FuzzVisible
 relay/output/format FuzzJSON
 relay/output FuzzPath
+relay/output/forward FuzzQueueFrame
 dedupe FuzzTemplate
 dedupe FuzzEngine
 TARGETS

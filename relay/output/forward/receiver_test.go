@@ -17,7 +17,7 @@ import (
 // frames over TCP or TLS, as a central rsyslog would. It can be stopped
 // and started again on the same port.
 type receiver struct {
-	t    *testing.T
+	t    testing.TB
 	addr string
 	tls  *tls.Config
 
@@ -30,7 +30,7 @@ type receiver struct {
 }
 
 // newReceiver reserves a port; start listens on it.
-func newReceiver(t *testing.T, cfg *tls.Config) *receiver {
+func newReceiver(t testing.TB, cfg *tls.Config) *receiver {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
