@@ -21,10 +21,14 @@
 // request (acks=all, idempotent producer). When a connection breaks, what
 // was in flight and not acknowledged goes back to the front of the queue
 // and is sent again on the next connection, so an upstream restart loses
-// nothing and repeats nothing. The limit is the receiver's: bytes its TCP
-// stack acknowledged and it never read, because it was killed, are lost
-// as they are with omfwd; a receiver that stops cleanly reads what it
-// acknowledged.
+// nothing and repeats nothing. The limit is the receiver's: what its TCP
+// stack acknowledged and it then threw away is lost, as it is with omfwd,
+// and no sender over plain TCP or TLS can tell. rsyslog does throw some
+// away when it is stopped while records stream in: what sits in its
+// socket buffer when it closes the connection (the sender gets a reset),
+// and what its in-memory main queue still holds at its shutdown timeout.
+// Stopped between bursts it loses nothing. RELP is rsyslog's answer to
+// this; the forward output does not speak it.
 //
 // # TLS
 //
