@@ -45,12 +45,12 @@ type Output struct {
 	// Address is the upstream syslog receiver of a forward output,
 	// host:port.
 	Address string `toml:"address"`
-	// Protocol is "tcp" (the default) or "tls" (RFC 5425).
+	// Protocol is "tcp" (the default) or "tls" (for forward, RFC 5425).
 	Protocol string `toml:"protocol"`
 	// CA, Cert and Key are PEM files: the certificates that may sign the
 	// upstream's (default: the system's), and a client certificate for
 	// mutual TLS. ServerName is the name the upstream's certificate must
-	// carry (default: the host of Address).
+	// carry (default: the host of Address, or of each Kafka broker).
 	CA         string `toml:"ca"`
 	Cert       string `toml:"cert"`
 	Key        string `toml:"key"`
@@ -137,7 +137,7 @@ func (o *Output) fillNetwork() {
 	if o.Format == "" {
 		o.Format = networkFormat(o.Type)
 	}
-	if o.Protocol == "" && o.Type == forward.TypeForward {
+	if o.Protocol == "" {
 		o.Protocol = d.Protocol
 	}
 	if o.MaxBuffer == 0 {
@@ -181,20 +181,6 @@ func (o *Output) validateNetwork(v *validator, at string) {
 		} else if _, _, err := net.SplitHostPort(o.Address); err != nil {
 			v.add(at+".address", "%q: want host:port", o.Address)
 		}
-		switch o.Protocol {
-		case "tcp":
-			for _, kv := range [][2]string{{"ca", o.CA}, {"cert", o.Cert}, {"key", o.Key}, {"server_name", o.ServerName}} {
-				if kv[1] != "" {
-					v.add(at+"."+kv[0], "set with protocol \"tcp\": want protocol = \"tls\"")
-				}
-			}
-		case "tls":
-		default:
-			v.add(at+".protocol", "%q: want \"tcp\" or \"tls\"", o.Protocol)
-		}
-		if (o.Cert == "") != (o.Key == "") {
-			v.add(at+".cert", "cert and key go together: set both or neither")
-		}
 		if len(o.Brokers) > 0 || o.Topic != "" {
 			v.add(at+".brokers", "brokers and topic belong to a kafka output")
 		}
@@ -210,9 +196,23 @@ func (o *Output) validateNetwork(v *validator, at string) {
 		if o.Topic == "" {
 			v.add(at+".topic", "missing: want the topic to produce to")
 		}
-		if o.Address != "" || o.CA != "" || o.Cert != "" || o.Key != "" {
-			v.add(at+".address", "address and TLS keys belong to a forward output")
+		if o.Address != "" {
+			v.add(at+".address", "a kafka output takes brokers, not an address")
 		}
+	}
+	switch o.Protocol {
+	case "tcp":
+		for _, kv := range [][2]string{{"ca", o.CA}, {"cert", o.Cert}, {"key", o.Key}, {"server_name", o.ServerName}} {
+			if kv[1] != "" {
+				v.add(at+"."+kv[0], "set with protocol \"tcp\": want protocol = \"tls\"")
+			}
+		}
+	case "tls":
+	default:
+		v.add(at+".protocol", "%q: want \"tcp\" or \"tls\"", o.Protocol)
+	}
+	if (o.Cert == "") != (o.Key == "") {
+		v.add(at+".cert", "cert and key go together: set both or neither")
 	}
 	if o.Path != "" {
 		v.add(at+".path", "a %s output writes no file", o.Type)

@@ -19,6 +19,8 @@ func TestNetworkOutputs(t *testing.T) {
 		{name: "forward over tls", in: "[[output]]\ntype = \"forward\"\naddress = \"logs.example:6514\"\nprotocol = \"tls\"\nca = \"/etc/ssl/ca.pem\"\ncert = \"c.pem\"\nkey = \"k.pem\"\nserver_name = \"logs\"\n"},
 		{name: "forward with a disk queue", in: "[[output]]\ntype = \"forward\"\naddress = \"127.0.0.1:514\"\nqueue_dir = \"/var/spool/floodgate\"\nqueue_max = \"2GiB\"\nmax_buffer = \"1MiB\"\nreconnect_min = \"50ms\"\nreconnect_max = \"5s\"\n"},
 		{name: "kafka", in: "[[output]]\ntype = \"kafka\"\nbrokers = [\"k1:9092\", \"k2:9092\"]\ntopic = \"syslog\"\n"},
+		{name: "kafka over tls", in: "[[output]]\ntype = \"kafka\"\nbrokers = [\"k1:9093\"]\ntopic = \"syslog\"\nprotocol = \"tls\"\nca = \"ca.pem\"\n"},
+		{name: "kafka with an address", in: "[[output]]\ntype = \"kafka\"\nbrokers = [\"k1:9092\"]\ntopic = \"t\"\naddress = \"a:1\"\n", wantLine: 5, wantMsg: "takes brokers, not an address"},
 		{name: "forward without address", in: "[[output]]\ntype = \"forward\"\n", wantLine: 1, wantMsg: "output[0].address: missing"},
 		{name: "forward address without port", in: "[[output]]\ntype = \"forward\"\naddress = \"logs\"\n", wantLine: 3, wantMsg: "want host:port"},
 		{name: "unknown protocol", in: "[[output]]\ntype = \"forward\"\naddress = \"a:1\"\nprotocol = \"udp\"\n", wantLine: 4, wantMsg: `"udp": want "tcp" or "tls"`},

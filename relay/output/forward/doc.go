@@ -55,7 +55,9 @@
 // not delivered goes back to the queue, and a new client is made after the
 // backoff. A produce request that reached the broker while its answer was
 // lost in that moment is sent again: the only way the kafka output
-// repeats a record. It has no TLS or SASL yet.
+// repeats a record. With protocol "tls" it speaks TLS to the brokers with
+// the same keys as forward, each broker's certificate checked for its own
+// host name; it has no SASL yet.
 //
 // # Memory, then disk, then counted
 //

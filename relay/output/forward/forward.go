@@ -107,7 +107,11 @@ func New(o Options, log *slog.Logger, stats *output.Stats) (*Output, error) {
 		}
 		d, fm = sd, format.RFC5424
 	case TypeKafka:
-		d, fm = newKafkaDialer(o, log), format.JSON
+		kd, err := newKafkaDialer(o)
+		if err != nil {
+			return nil, err
+		}
+		d, fm = kd, format.JSON
 	}
 	return newOutput(o, fm, d, log, stats)
 }

@@ -2,8 +2,8 @@ package forward
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
-	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,24 +21,36 @@ const kafkaInflight = 10000
 // source's records stay in order in one partition.
 type kafkaDialer struct {
 	opts Options
-	log  *slog.Logger
+	tls  *tls.Config // nil for plain TCP
 }
 
-func newKafkaDialer(o Options, log *slog.Logger) *kafkaDialer {
-	return &kafkaDialer{opts: o, log: log}
+func newKafkaDialer(o Options) (*kafkaDialer, error) {
+	d := &kafkaDialer{opts: o}
+	if o.Protocol == "tls" {
+		cfg, err := clientTLS(o)
+		if err != nil {
+			return nil, err
+		}
+		d.tls = cfg
+	}
+	return d, nil
 }
 
 func (d *kafkaDialer) maxInflight() int { return kafkaInflight }
 
 func (d *kafkaDialer) dial(ctx context.Context, wake chan<- struct{}) (conn, error) {
-	cl, err := kgo.NewClient(
+	opts := []kgo.Opt{
 		kgo.SeedBrokers(d.opts.Brokers...),
 		kgo.DefaultProduceTopic(d.opts.Topic),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
-		kgo.ProducerLinger(5*time.Millisecond),
-		kgo.MaxBufferedRecords(2*kafkaInflight),
+		kgo.ProducerLinger(5 * time.Millisecond),
+		kgo.MaxBufferedRecords(2 * kafkaInflight),
 		kgo.DialTimeout(d.opts.Timeout),
-	)
+	}
+	if d.tls != nil {
+		opts = append(opts, kgo.DialTLSConfig(d.tls.Clone()))
+	}
+	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka client: %w", err)
 	}

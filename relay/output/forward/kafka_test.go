@@ -2,6 +2,7 @@ package forward
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -194,5 +195,61 @@ func TestKafkaBrokerDown(t *testing.T) {
 	}
 	if verbatim+counted != n {
 		t.Errorf("verbatim %d + counted %d != %d received", verbatim, counted, n)
+	}
+}
+
+func TestKafkaTLS(t *testing.T) {
+	cs := certs(t)
+	other := certs(t)
+	tests := []struct {
+		name     string
+		opts     Options
+		delivers bool
+	}{
+		{name: "mutual", opts: Options{CA: cs.CA, Cert: cs.ClientCert, Key: cs.ClientKey}, delivers: true},
+		{name: "unknown CA", opts: Options{CA: other.CA, Cert: cs.ClientCert, Key: cs.ClientKey}},
+		{name: "no client certificate", opts: Options{CA: cs.CA}},
+	}
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "syslog"), kfake.TLS(cs.ServerConfig(true)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := tt.opts
+			o.Protocol, o.Timeout = "tls", 2*time.Second
+			f, _ := openKafka(t, c.ListenAddrs(), o)
+			for i := range 1000 {
+				if err := f.Write(msg(i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !tt.delivers {
+				waitFor(t, "failed connects", func() bool { return f.Queue().ConnectErrors >= 2 })
+				if q := f.Queue(); q.Up || q.Sent != 0 || q.MemRecords != 1000 {
+					t.Fatalf("Queue() = %+v, want 1000 held and the brokers unreachable", q)
+				}
+				return
+			}
+			waitFor(t, "every record acknowledged", func() bool { return f.Queue().Sent == 1000 })
+		})
+	}
+	// What the mutual case produced can be read back over TLS.
+	cfg := &tls.Config{RootCAs: cs.Pool, Certificates: []tls.Certificate{cs.Client}, MinVersion: tls.VersionTLS12}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DialTLSConfig(cfg), kgo.ConsumeTopics("syslog"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	got := 0
+	for got < 1000 && ctx.Err() == nil {
+		got += cl.PollFetches(ctx).NumRecords()
+	}
+	if got != 1000 {
+		t.Errorf("read back %d records over TLS, want 1000", got)
 	}
 }

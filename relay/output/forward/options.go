@@ -21,7 +21,7 @@ type Options struct {
 	Type string
 	// Address is the upstream syslog receiver, host:port (forward).
 	Address string
-	// Protocol is "tcp" (the default) or "tls" (RFC 5425), for forward.
+	// Protocol is "tcp" (the default) or "tls" (for forward, RFC 5425).
 	Protocol string
 	// CA is a PEM file of the certificates that may sign the upstream's;
 	// empty: the system's roots. Cert and Key are a client certificate
@@ -103,15 +103,15 @@ func (o Options) check() error {
 		if o.Address == "" {
 			return fmt.Errorf("forward output: no address")
 		}
-		if o.Protocol != "tcp" && o.Protocol != "tls" {
-			return fmt.Errorf("forward output: protocol %q: want \"tcp\" or \"tls\"", o.Protocol)
-		}
 	case TypeKafka:
 		if len(o.Brokers) == 0 || o.Topic == "" {
 			return fmt.Errorf("kafka output: want brokers and a topic")
 		}
 	default:
 		return fmt.Errorf("output type %q: want %q or %q", o.Type, TypeForward, TypeKafka)
+	}
+	if o.Protocol != "tcp" && o.Protocol != "tls" {
+		return fmt.Errorf("%s output: protocol %q: want \"tcp\" or \"tls\"", o.Type, o.Protocol)
 	}
 	if (o.Cert == "") != (o.Key == "") {
 		return fmt.Errorf("%s output: cert and key go together", o.Type)
