@@ -287,6 +287,21 @@ func TestForwardToRsyslog(t *testing.T) {
 	}
 }
 
+// outageLength is how long TestForwardThroughOutage keeps the upstream
+// down at least: FLOODGATE_E2E_OUTAGE (say "30s"), or only as long as the
+// flood and the restart take, a second or two, under CI.
+func outageLength(t *testing.T) time.Duration {
+	s := os.Getenv("FLOODGATE_E2E_OUTAGE")
+	if s == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		t.Fatalf("FLOODGATE_E2E_OUTAGE=%q: %v", s, err)
+	}
+	return d
+}
+
 // TestForwardThroughOutage floods floodgate while the central rsyslogd is
 // down, restarts floodgate in the middle of the outage, and brings the
 // upstream back: every message is accounted for at the upstream, verbatim
@@ -341,6 +356,9 @@ func TestForwardThroughOutage(t *testing.T) {
 			}
 			sendTCP(t, d2.addrs["tcp"], a+b, a+b+c, msg)
 			d2.waitMetric("floodgate_messages_parsed_total", func(v float64) bool { return v >= c })
+			if rest := outageLength(t) - time.Since(outage); rest > 0 {
+				time.Sleep(rest) // holding the upstream down for the length asked: a span, not a wait for an event
+			}
 			u.start()
 			t.Logf("upstream down for %v", time.Since(outage).Round(10*time.Millisecond))
 			u.waitAccount(a+b+c, d2)
