@@ -1,7 +1,9 @@
 package config
 
 import (
+	"fmt"
 	"net"
+	"path/filepath"
 	"strings"
 
 	"github.com/floodgate/floodgate/relay/output"
@@ -285,5 +287,22 @@ func (o *Output) validate(v *validator, at string) {
 	}
 	if o.MaxTotal != 0 && o.MaxSize != 0 && o.MaxTotal < o.MaxSize {
 		v.add(at+".max_total", "%s is smaller than max_size %s", o.MaxTotal, o.MaxSize)
+	}
+}
+
+// validateQueueDirs checks that no two network outputs share a queue_dir:
+// each holds its directory alone.
+func validateQueueDirs(v *validator, outs []Output) {
+	seen := map[string]int{}
+	for i, o := range outs {
+		if o.QueueDir == "" || !forward.Handles(o.Type) {
+			continue
+		}
+		dir := filepath.Clean(o.QueueDir)
+		if j, ok := seen[dir]; ok {
+			v.add(fmt.Sprintf("output[%d].queue_dir", i), "%q is output[%d]'s already: want one directory per output", o.QueueDir, j)
+			continue
+		}
+		seen[dir] = i
 	}
 }

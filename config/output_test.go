@@ -30,6 +30,7 @@ func TestNetworkOutputs(t *testing.T) {
 		{name: "kafka without topic", in: "[[output]]\ntype = \"kafka\"\nbrokers = [\"k:9092\"]\n", wantLine: 1, wantMsg: "output[0].topic: missing"},
 		{name: "kafka without brokers", in: "[[output]]\ntype = \"kafka\"\ntopic = \"t\"\n", wantLine: 1, wantMsg: "output[0].brokers: missing"},
 		{name: "small queue_max", in: "[[output]]\ntype = \"forward\"\naddress = \"a:1\"\nqueue_dir = \"q\"\nqueue_max = \"4KiB\"\n", wantLine: 5, wantMsg: "want at least 1MiB"},
+		{name: "shared queue_dir", in: "[[output]]\ntype = \"forward\"\naddress = \"a:1\"\nqueue_dir = \"/q\"\n[[output]]\ntype = \"kafka\"\nbrokers = [\"k:1\"]\ntopic = \"t\"\nqueue_dir = \"/q/\"\n", wantLine: 9, wantMsg: "output[0]'s already"},
 		{name: "address on a file output", in: "[[output]]\ntype = \"file\"\npath = \"x.log\"\naddress = \"a:1\"\n", wantLine: 2, wantMsg: "belong to a forward or kafka output"},
 	}
 	for _, tt := range tests {

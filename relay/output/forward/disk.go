@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // pos is a place in the disk queue: a segment and a byte offset in it.
@@ -47,11 +48,18 @@ type diskQueue struct {
 
 	committed pos // after the last record the upstream acknowledged
 	saved     pos // the committed pos the head file holds
+
+	lock *os.File // holds an exclusive flock on the directory's lock file
 }
+
+// errLocked is returned when another output or process has the queue
+// directory.
+var errLocked = errors.New("queue directory in use by another output or process")
 
 const (
 	segSuffix = ".q"
 	headFile  = "head"
+	lockFile  = "lock"
 	wbufSize  = 64 << 10
 )
 
@@ -67,6 +75,21 @@ func openDisk(dir string, limit int64) (*diskQueue, error) {
 		return nil, fmt.Errorf("create queue directory: %w", err)
 	}
 	d := &diskQueue{dir: dir, max: limit, segSize: min(max(limit/8, 64<<10), 16<<20)}
+	lock, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_RDWR|os.O_CREATE, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("open queue lock: %w", err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("lock %s: %w", dir, errLocked)
+	}
+	d.lock = lock
+	ok := false
+	defer func() {
+		if !ok {
+			lock.Close() // releases the flock
+		}
+	}()
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("read queue directory: %w", err)
@@ -112,6 +135,7 @@ func openDisk(dir string, limit int64) (*diskQueue, error) {
 		d.rseg, d.roff = d.wseg, 0
 		d.committed = pos{d.rseg, 0}
 	}
+	ok = true
 	return d, nil
 }
 
@@ -339,6 +363,7 @@ func writeHead(dir string, p pos) error {
 // everything unread on disk, then saves the head and closes the files.
 // The bound does not apply: a shutdown loses nothing it can keep.
 func (d *diskQueue) close(items []*item) error {
+	defer d.lock.Close() // releases the flock
 	if err := d.closeTail(); err != nil {
 		return err
 	}

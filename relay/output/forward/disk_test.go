@@ -1,6 +1,7 @@
 package forward
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -139,10 +140,11 @@ func TestDiskQueueAfterCrash(t *testing.T) {
 				}
 			}
 			// The process dies: the buffer was written out, nothing
-			// else happened.
+			// else happened, and the kernel dropped its lock.
 			if err := d.flush(); err != nil {
 				t.Fatal(err)
 			}
+			d.lock.Close()
 			seg := segName(dir, d.wseg)
 			fd, err := os.OpenFile(seg, os.O_WRONLY|os.O_APPEND, 0)
 			if err != nil {
@@ -239,4 +241,23 @@ func waitAccount(t *testing.T, r *receiver, n int) {
 			t.Fatalf("verbatim %d + counted %d, want %d", verbatim, counted, n)
 		}
 	}
+}
+
+func TestDiskQueueIsLocked(t *testing.T) {
+	dir := t.TempDir()
+	d, err := openDisk(dir, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := openDisk(dir, 1<<30); !errors.Is(err, errLocked) {
+		t.Fatalf("second open = %v, want errLocked", err)
+	}
+	if err := d.close(nil); err != nil {
+		t.Fatal(err)
+	}
+	d2, err := openDisk(dir, 1<<30)
+	if err != nil {
+		t.Fatalf("open after close = %v", err)
+	}
+	_ = d2.close(nil)
 }

@@ -68,7 +68,11 @@
 // the upstream catches up; once anything waits on disk, new records queue
 // behind it there, so order is kept. A head file records how far the
 // upstream has acknowledged, so what was read from disk and not delivered
-// is read again after a restart. Past both bounds (or past memory without
+// is read again after a restart. Segments are written through the page
+// cache and synced at Close: a crash of floodgate loses nothing written,
+// a crash of the machine may lose what the kernel had not written yet. One
+// output holds a queue directory at a time (a flock on its lock file).
+// Past both bounds (or past memory without
 // queue_dir) a record is dropped and counted against its source
 // (host, app): Write returns output.ErrDropped, and once the upstream is
 // back the output sends, for each such source, a suppressed summary of

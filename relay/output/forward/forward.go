@@ -139,6 +139,7 @@ func newOutput(o Options, fm format.Format, d dialer, log *slog.Logger, stats *o
 			// The head of the queue is in memory, as it is while running,
 			// so that its age is known before the upstream is.
 			if err := f.refill(); err != nil {
+				dq.lock.Close()
 				return nil, fmt.Errorf("%s output: %w", o.Type, err)
 			}
 		}
