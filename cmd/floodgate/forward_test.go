@@ -376,3 +376,31 @@ func TestForwardThroughOutage(t *testing.T) {
 		})
 	}
 }
+
+// TestReplayForwards: `floodgate replay` with a forward output sends a
+// capture upstream and exits once the upstream acknowledged it all.
+func TestReplayForwards(t *testing.T) {
+	u := newUpstream(t, nil)
+	u.start()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "floodgate.toml")
+	if err := os.WriteFile(cfg, []byte(forwardConfig(u, "", "", "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var capture strings.Builder
+	const n = 500
+	for i := range n {
+		fmt.Fprintf(&capture, "Nov 29 10:%02d:%02d node-1 sshd[%d]: Accepted publickey for deploy from 10.0.0.%d port %d\n", i/60, i%60, 1000+i, i%250, 40000+i)
+	}
+	capPath := filepath.Join(dir, "syslog")
+	if err := os.WriteFile(capPath, []byte(capture.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(binary, "replay", "-config", cfg, capPath).CombinedOutput()
+	if err != nil {
+		t.Fatalf("replay: %v\n%s", err, out)
+	}
+	// replay returned: the output had every record acknowledged.
+	u.waitAccount(n, &daemon{t: t, stderr: &syncBuffer{}})
+	u.stop()
+}
