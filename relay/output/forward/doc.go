@@ -49,8 +49,8 @@
 // once), batches the client builds while records linger a few
 // milliseconds, the key host/app so that each source's records land in
 // one partition in order, and the value the record in the JSON format of
-// docs/output-format.md. At most 10,000 records are in flight; each is
-// done when the broker acknowledged it. When the brokers cannot be reached
+// docs/output-format.md. At most 10,000 records (16 MiB) are in flight;
+// each is done when the broker acknowledged it. When the brokers cannot be reached
 // or acknowledge nothing for timeout, the client is closed, what it had
 // not delivered goes back to the queue, and a new client is made after the
 // backoff. A produce request that reached the broker while its answer was

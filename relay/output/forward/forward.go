@@ -34,9 +34,10 @@ type conn interface {
 // connection has news for poll (an acknowledgement, a break).
 type dialer interface {
 	dial(ctx context.Context, wake chan<- struct{}) (conn, error)
-	// maxInflight bounds the items sent and not yet acknowledged; 0: only
-	// the memory bound.
-	maxInflight() int
+	// maxInflight bounds the items, and their bytes, sent and not yet
+	// acknowledged; 0: no bound of the output's own (a socket's send
+	// buffer bounds a stream).
+	maxInflight() (items int, bytes int64)
 }
 
 // Errors of a connection.
@@ -409,10 +410,12 @@ func (f *Output) next() (batch []*item, empty bool, err error) {
 			return nil, false, err
 		}
 	}
-	limit := f.dialer.maxInflight()
+	limit, limitBytes := f.dialer.maxInflight()
 	var size int
 	i := 0
-	for i < len(f.mem) && size < batchBytes && (limit == 0 || len(f.inflight)+i < limit) {
+	for i < len(f.mem) && size < batchBytes &&
+		(limit == 0 || len(f.inflight)+i < limit) &&
+		(limitBytes == 0 || len(f.inflight)+i == 0 || f.flightBytes+f.mem[i].size() <= limitBytes) {
 		size += len(f.mem[i].data)
 		f.memBytes -= f.mem[i].size()
 		f.flightBytes += f.mem[i].size()

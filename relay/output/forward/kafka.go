@@ -11,9 +11,12 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// kafkaInflight bounds the records handed to the Kafka client and not
-// yet acknowledged.
-const kafkaInflight = 10000
+// kafkaInflight and kafkaInflightBytes bound the records handed to the
+// Kafka client and not yet acknowledged.
+const (
+	kafkaInflight      = 10000
+	kafkaInflightBytes = 16 << 20
+)
 
 // kafkaDialer makes a Kafka client per connection: idempotent producer,
 // acks from all in-sync replicas, records batched by the client (lingering
@@ -36,7 +39,7 @@ func newKafkaDialer(o Options) (*kafkaDialer, error) {
 	return d, nil
 }
 
-func (d *kafkaDialer) maxInflight() int { return kafkaInflight }
+func (d *kafkaDialer) maxInflight() (int, int64) { return kafkaInflight, kafkaInflightBytes }
 
 func (d *kafkaDialer) dial(ctx context.Context, wake chan<- struct{}) (conn, error) {
 	opts := []kgo.Opt{

@@ -33,7 +33,8 @@ type Options struct {
 	Topic   string
 	// MaxBuffer bounds the bytes of records queued in memory. Records
 	// sent and not yet acknowledged by the upstream are held besides,
-	// bounded by the socket's send buffer (Kafka: 10,000 records).
+	// bounded by the socket's send buffer (Kafka: 10,000 records,
+	// 16 MiB).
 	MaxBuffer int64
 	// QueueDir is where records spill when memory is full; they survive
 	// a restart there. Empty: no disk queue, what does not fit in memory

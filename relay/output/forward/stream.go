@@ -34,7 +34,7 @@ func newStreamDialer(o Options) (*streamDialer, error) {
 	return d, nil
 }
 
-func (d *streamDialer) maxInflight() int { return 0 }
+func (d *streamDialer) maxInflight() (int, int64) { return 0, 0 }
 
 func (d *streamDialer) dial(ctx context.Context, wake chan<- struct{}) (conn, error) {
 	var nd net.Dialer
