@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # floodgate's test command, the one the README gives and CI runs.
 #
-# The end-to-end tests start real peers on loopback: logger (bsdutils) and
-# rsyslogd. Where they are missing this installs them from Debian first
+# The end-to-end tests start real peers on loopback: logger (bsdutils),
+# rsyslogd, and rsyslogd with its TLS driver (rsyslog-gnutls). Where they are missing this installs them from Debian first
 # (as root, or with sudo), so a fresh machine needs nothing else. Then it
 # runs every test with the race detector and a few seconds of native
 # fuzzing at each parse boundary.
@@ -11,6 +11,8 @@ cd "$(dirname "$0")"
 
 need=()
 [ -x /usr/sbin/rsyslogd ] || command -v rsyslogd >/dev/null 2>&1 || need+=(rsyslog)
+# rsyslog's TLS driver, for the forward output's end-to-end tests over TLS.
+compgen -G '/usr/lib/*/rsyslog/lmnsd_gtls.so' >/dev/null || need+=(rsyslog-gnutls)
 command -v logger >/dev/null 2>&1 || need+=(bsdutils)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=()
@@ -41,6 +43,7 @@ relay/parse FuzzFastPath5424
 relay/parse FuzzVisible
 relay/output/format FuzzJSON
 relay/output FuzzPath
+relay/output/forward FuzzQueueFrame
 dedupe FuzzTemplate
 dedupe FuzzEngine
 TARGETS

@@ -201,6 +201,7 @@ func (c *Config) Validate() error {
 	for i := range c.Outputs {
 		c.Outputs[i].validate(&v, fmt.Sprintf("output[%d]", i))
 	}
+	validateQueueDirs(&v, c.Outputs)
 	c.Dedupe.validate(&v)
 	c.RateLimit.validate(&v)
 	if c.Relay.Shards < 0 || c.Relay.Shards > 1024 {

@@ -12,6 +12,7 @@ import (
 	"github.com/floodgate/floodgate"
 	"github.com/floodgate/floodgate/relay/input"
 	"github.com/floodgate/floodgate/relay/output"
+	"github.com/floodgate/floodgate/relay/output/forward"
 )
 
 // Metric names, all in one place.
@@ -132,6 +133,9 @@ func (m *metrics) addOutput(name string, o output.Output, st *output.Stats) {
 	no := namedOutput{name: name, stats: st}
 	no.disk, _ = o.(interface{ DiskLevel() floodgate.DiskLevel })
 	m.outputs = append(m.outputs, no)
+	if q, ok := o.(*forward.Output); ok {
+		m.reg.MustRegister(q.Collector(name)) // a network output's queue
+	}
 }
 
 func (m *metrics) setPipeline(p *pipeline, b *chainBuilder, loops *loopTable) {

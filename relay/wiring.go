@@ -10,6 +10,7 @@ import (
 	"github.com/floodgate/floodgate"
 	"github.com/floodgate/floodgate/config"
 	"github.com/floodgate/floodgate/relay/output"
+	"github.com/floodgate/floodgate/relay/output/forward"
 )
 
 // core is what Server and Replay both run: the outputs, each shard's chain
@@ -44,7 +45,7 @@ func newCore(cfg *config.Config, o coreOptions, log *slog.Logger) (*core, error)
 	c := &core{}
 	for i, oo := range o.outputs {
 		st := &output.Stats{}
-		out, err := output.New(oo, log.With("component", "output", "output", i), st)
+		out, err := openOutput(cfg, i, oo, log.With("component", "output", "output", i), st)
 		if err != nil {
 			_ = c.closeOutputs() // the open error is the one to report
 			return nil, fmt.Errorf("open output %d: %w", i, err)
@@ -68,6 +69,15 @@ func newCore(cfg *config.Config, o coreOptions, log *slog.Logger) (*core, error)
 		Chain:     c.builder.chain,
 	})
 	return c, nil
+}
+
+// openOutput opens output i: a network output (forward, kafka) from its
+// config section, any other with package output.
+func openOutput(cfg *config.Config, i int, oo output.Options, log *slog.Logger, st *output.Stats) (output.Output, error) {
+	if forward.Handles(oo.Type) && i < len(cfg.Outputs) {
+		return forward.New(cfg.Outputs[i].ForwardOptions(), log, st)
+	}
+	return output.New(oo, log, st)
 }
 
 // flush writes every output's buffers out now.

@@ -1,5 +1,8 @@
 // Package output writes records where the configuration says: to files
-// named from the records themselves, or to one writer such as stdout.
+// named from the records themselves, or to one writer such as stdout. The
+// network outputs, to a central syslog receiver and to Kafka, are in
+// package forward below it; they implement the same Output interface and
+// keep the same accounting.
 //
 // Dest is the one destination type for both: New builds it from Options
 // (DefaultOptions are the built-in configuration's), NewWriter for a
