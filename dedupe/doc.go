@@ -54,10 +54,11 @@
 // Summaries are worth their bytes. A pattern holds copies of the first
 // three messages it counts; a count that small is written as the lines
 // themselves where that is cheaper than a summary, and always for one:
-// no summary stands for a single message. A pattern's first summary comes
-// within Flush of its first counted message; later ones at eight-fold
-// growing intervals up to FlushMax, each for eight messages at least, so
-// a trickle that lives for hours costs a handful of lines. A pattern
+// no summary stands for a single message. A flood's first summary comes
+// within Flush of its first counted message; later ones at intervals that
+// grow 32-fold up to FlushMax (30 s, 16 min, 1 h with the defaults), each
+// for eight messages at least, so a trickle that lives for hours costs a
+// handful of lines. A pattern
 // quiet for Window, evicted from the pattern table (an LRU capped by
 // MaxPatterns) or ended by the final tick has its count emitted too. A
 // repeat summary says what varied: for up to three places (learned

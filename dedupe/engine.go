@@ -36,19 +36,15 @@ const maxExemplar = 120
 // holdMax counted messages, and no summary ever stands for one message.
 const holdMax = 3
 
-// minSummaryCount is the least count a summary after a pattern's first
-// is emitted for on the flush schedule; a smaller one waits for more, for
-// the pattern to go quiet, or for FlushMax. The first needs only more than
-// holdMax, so that a flood shows within Flush.
+// minSummaryCount is the least count a summary is emitted for on the
+// flush schedule; a smaller one waits for more, for the pattern to go
+// quiet, or for FlushMax. A flood passes it within Flush.
 const minSummaryCount = 8
 
-// minCount is the count p's next summary waits for on the flush schedule.
-func (p *pattern) minCount(flush time.Duration) int64 {
-	if p.interval <= flush {
-		return holdMax + 1
-	}
-	return minSummaryCount
-}
+// thinning is how much longer each interval between a pattern's
+// summaries is than the one before: with the defaults, 30 s, 16 min, then
+// FlushMax (1 h).
+const thinning = 32
 
 // maxHeldBytes bounds the text held that way by one engine; past it, a
 // message that would be held is written at once instead.
@@ -258,12 +254,12 @@ func (e *Engine) Tick(now time.Time, final bool) {
 			e.emit(now, p)
 			p.interval = e.opts.Flush
 			p.pending = false
-		case now.Sub(p.since) >= p.interval && (p.count >= p.minCount(e.opts.Flush) || now.Sub(p.since) >= e.opts.FlushMax):
+		case now.Sub(p.since) >= p.interval && (p.count >= minSummaryCount || now.Sub(p.since) >= e.opts.FlushMax):
 			// A count too small to be worth a summary waits for more, up
 			// to FlushMax; the next summary of a long-lived pattern comes
 			// later than the last.
 			e.emit(now, p)
-			p.interval = min(8*p.interval, e.opts.FlushMax)
+			p.interval = min(thinning*p.interval, e.opts.FlushMax)
 			p.pending = false
 		default:
 			kept = append(kept, p)
@@ -484,8 +480,9 @@ func (e *Engine) fpOf(p *pattern) string {
 
 // write passes r on verbatim as an occurrence of p.
 func (e *Engine) write(now time.Time, p *pattern, r *floodgate.Record) {
-	e.next.Handle(now, r)
+	// Told first: a later stage that drops it then has the last word.
 	e.observe(p, &r.Message)
+	e.next.Handle(now, r)
 }
 
 // isExempt reports whether r is never folded: its app is exempt, or its
@@ -576,11 +573,11 @@ func (e *Engine) line(now time.Time, src *source, r *floodgate.Record) {
 	if !ok {
 		// A first sighting: written, and remembered by the doorkeeper
 		// (admit) rather than the pattern table.
-		e.next.Handle(now, r)
 		if o := e.opts.Observer; o != nil {
 			o.Observe(floodgate.Fate{Host: r.Host, App: r.App, Seq: r.Seq, Size: r.Size, Kind: floodgate.Repeat,
 				FP: FormatFP(key.h), Template: e.readableTemplate(vars), Verbatim: true})
 		}
+		e.next.Handle(now, r)
 		return
 	}
 	e.write(now, p, r)

@@ -189,11 +189,16 @@ func TestBlockIdleAndCap(t *testing.T) {
 // within Flush, then at growing intervals up to FlushMax.
 func TestRepeatsAndFlush(t *testing.T) {
 	var lines []string
-	for i := range 720 {
+	for i := range 780 {
 		lines = append(lines, fmt.Sprintf("h sshd[%d]: Accepted publickey for core from 10.0.0.%d port %d ssh2", 100+i, i%250, 40000+i))
 	}
-	// One message every 10 s for two hours.
-	recs := run(t, DefaultOptions(), msgs(t, 10*time.Second, lines...))
+	// A flood of one message a second for a minute, then one every 10 s
+	// for two hours.
+	in := msgs(t, time.Second, lines...)
+	for i := 60; i < len(in); i++ {
+		in[i].Time = t0.Add(time.Minute + time.Duration(i-60)*10*time.Second)
+	}
+	recs := run(t, DefaultOptions(), in)
 	if got := verbatim(recs); got != 1 {
 		t.Errorf("verbatim %d, want 1", got)
 	}
