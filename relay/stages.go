@@ -25,6 +25,8 @@ type chainBuilder struct {
 	host   string // this machine's name, the host of floodgate's own records
 	// observer, when set, is told every message's fate.
 	observer floodgate.Observer
+	// head, when set, is the first stage of every chain.
+	head floodgate.Stage
 }
 
 func newChainBuilder(cfg *config.Config, shards int, outs []output.Output, loops *loopTable) *chainBuilder {
@@ -55,6 +57,9 @@ func (b *chainBuilder) chain(shard int) floodgate.Handler {
 	sink := &sinkHandler{outs: b.outs, counts: &sinkCounts{}}
 	b.counts = append(b.counts, sink.counts)
 	var stages []floodgate.Stage
+	if b.head != nil {
+		stages = append(stages, b.head)
+	}
 	if d := b.cfg.Dedupe; d.Enabled {
 		o := dedupeOptions(d, b.shards)
 		if b.loops != nil {
