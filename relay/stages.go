@@ -27,11 +27,16 @@ type chainBuilder struct {
 	observer floodgate.Observer
 	// head, when set, is the first stage of every chain.
 	head floodgate.Stage
+	// flood, when set, says when a source floods: its start and end are
+	// written as floodgate's own records.
+	flood *FloodOptions
 }
 
 func newChainBuilder(cfg *config.Config, shards int, outs []output.Output, loops *loopTable) *chainBuilder {
 	b := &chainBuilder{cfg: cfg, shards: shards, outs: outs, loops: loops}
 	b.host, _ = os.Hostname() // "" leaves ratelimit's own default
+	fo := DefaultFloodOptions()
+	b.flood = &fo
 	if cfg.RateLimit.GlobalRate > 0 {
 		b.global = ratelimit.NewGlobal(int64(cfg.RateLimit.GlobalRate), int64(cfg.RateLimit.GlobalBurst))
 	}
@@ -59,6 +64,12 @@ func (b *chainBuilder) chain(shard int) floodgate.Handler {
 	var stages []floodgate.Stage
 	if b.head != nil {
 		stages = append(stages, b.head)
+	}
+	if b.flood != nil {
+		o := *b.flood
+		o.Host = b.host
+		o.MaxSources = max(1, o.MaxSources/b.shards)
+		stages = append(stages, func(next floodgate.Handler) floodgate.Handler { return newFloodStage(o, next, sink) })
 	}
 	if d := b.cfg.Dedupe; d.Enabled {
 		o := dedupeOptions(d, b.shards)
