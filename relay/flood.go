@@ -65,6 +65,17 @@ func DefaultFloodOptions() FloodOptions {
 	}
 }
 
+// Flood is one source's flood, as the flood records tell it.
+type Flood struct {
+	Host, App string
+	// Start is the first second over the threshold; End the last, zero
+	// while the flood goes on.
+	Start, End time.Time
+	// Bytes and Messages were sent from Start to End; Peak is the most
+	// bytes in one second.
+	Bytes, Messages, Peak int64
+}
+
 // floodStage watches each source's received bytes per second at the head
 // of a shard's chain, and writes a record of its own when a source's flood
 // starts and when it ends. It writes them straight to the chain's end
@@ -80,6 +91,9 @@ type floodStage struct {
 	sources   *simplelru.LRU[[2]string, *floodSource]
 	last      *floodSource // the source of the previous message: floods come in runs
 	flooding  []*floodSource
+	// onFlood, when set, is told of each flood as it starts, again as it
+	// ends, and at the final tick of one still going.
+	onFlood func(Flood)
 }
 
 // floodSource is one source's state. Seconds are the pipeline clock's.
@@ -99,6 +113,7 @@ type floodSource struct {
 	totalMsgs int64
 	peak      int64 // bytes in its busiest second
 	overMsgs  int64
+	overPeak  int64
 	// underBytes and underMsgs are what the calm seconds in a row (under)
 	// brought.
 	underBytes, underMsgs int64
@@ -149,6 +164,13 @@ func (s *floodStage) Tick(now time.Time, final bool) {
 	}
 	clear(s.flooding[len(kept):])
 	s.flooding = kept
+	if final && s.onFlood != nil {
+		// Floods still going: what they sent so far.
+		for _, src := range s.flooding {
+			s.onFlood(Flood{Host: src.host, App: src.app, Start: time.Unix(src.start, 0).UTC(),
+				Bytes: src.total + src.underBytes, Messages: src.totalMsgs + src.underMsgs, Peak: src.peak})
+		}
+	}
 	s.next.Tick(now, final)
 }
 
@@ -193,10 +215,11 @@ func (s *floodStage) close(now time.Time, src *floodSource, bytes, msgs int64) {
 			src.over++
 			src.overBytes += bytes
 			src.overMsgs += msgs
+			src.overPeak = max(src.overPeak, bytes)
 			if time.Duration(src.over)*time.Second >= o.Start {
 				src.flooding, src.under, src.underBytes, src.underMsgs = true, 0, 0, 0
 				src.start = src.sec - int64(src.over) + 1
-				src.total, src.totalMsgs, src.peak = src.overBytes, src.overMsgs, bytes
+				src.total, src.totalMsgs, src.peak = src.overBytes, src.overMsgs, src.overPeak
 				if !src.listed {
 					src.listed = true
 					s.flooding = append(s.flooding, src)
@@ -205,7 +228,7 @@ func (s *floodStage) close(now time.Time, src *floodSource, bytes, msgs int64) {
 			}
 			return // a flood in the making does not teach the baseline
 		}
-		src.over, src.overBytes, src.overMsgs = 0, 0, 0
+		src.over, src.overBytes, src.overMsgs, src.overPeak = 0, 0, 0, 0
 		src.baseline += s.alpha * (float64(bytes) - src.baseline)
 		return
 	}
@@ -216,7 +239,7 @@ func (s *floodStage) close(now time.Time, src *floodSource, bytes, msgs int64) {
 		src.underBytes += bytes
 		src.underMsgs += msgs
 		if time.Duration(src.under)*time.Second >= o.End {
-			src.flooding, src.over, src.overBytes, src.overMsgs = false, 0, 0, 0
+			src.flooding, src.over, src.overBytes, src.overMsgs, src.overPeak = false, 0, 0, 0, 0
 			s.emitEnd(now, src)
 		}
 		return
@@ -236,6 +259,9 @@ func (s *floodStage) emitStart(now time.Time, src *floodSource, rate int64) {
 		text += ", from next to nothing"
 	}
 	s.emit(now, EventFloodStart, floodgate.Warning, text)
+	if s.onFlood != nil {
+		s.onFlood(Flood{Host: src.host, App: src.app, Start: time.Unix(src.start, 0).UTC(), Bytes: src.total, Messages: src.totalMsgs, Peak: src.peak})
+	}
 }
 
 func (s *floodStage) emitEnd(now time.Time, src *floodSource) {
@@ -245,6 +271,10 @@ func (s *floodStage) emitEnd(now time.Time, src *floodSource) {
 		src.app, src.host, src.totalMsgs, bytesize.Human(src.total), d, time.Unix(src.start, 0).UTC().Format(time.RFC3339),
 		bytesize.Human(src.peak), bytesize.Human(int64(max(s.o.EndFactor*src.baseline, float64(s.o.MinRate)/2))), s.o.End)
 	s.emit(now, EventFloodEnd, floodgate.Notice, text)
+	if s.onFlood != nil {
+		s.onFlood(Flood{Host: src.host, App: src.app, Start: time.Unix(src.start, 0).UTC(), End: time.Unix(last, 0).UTC(),
+			Bytes: src.total, Messages: src.totalMsgs, Peak: src.peak})
+	}
 }
 
 func (s *floodStage) emit(now time.Time, event string, sev floodgate.Severity, text string) {

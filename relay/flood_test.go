@@ -186,6 +186,40 @@ func TestFloodEndSaysHowMuch(t *testing.T) {
 	}
 }
 
+func TestFloodIsToldToTheReport(t *testing.T) {
+	var floods []Flood
+	next, out := &floodRecorder{}, &floodRecorder{}
+	s := newFloodStage(DefaultFloodOptions(), next, out)
+	s.onFlood = func(f Flood) { floods = append(floods, f) }
+	t0 := time.Date(2018, 9, 11, 1, 0, 0, 0, time.UTC)
+	send := func(app string, from, to, perSecond int) {
+		for sec := from; sec < to; sec++ {
+			for i := range perSecond {
+				now := t0.Add(time.Duration(sec)*time.Second + time.Duration(i)*time.Millisecond)
+				s.Handle(now, &floodgate.Record{Message: floodgate.Message{Host: "h", App: app, Size: 1000}})
+			}
+			s.Tick(t0.Add(time.Duration(sec+1)*time.Second), false)
+		}
+	}
+	// a floods from second 0 and stops at 10; its 5-second average is
+	// over 64 KiB/s from second 1.
+	send("a", 0, 10, 200)
+	send("b", 10, 80, 200) // floods from 10 on; a ends on the ticks
+	s.Tick(t0.Add(80*time.Second), true)
+	if len(floods) != 4 {
+		t.Fatalf("told %d times, want a's start and end, b's start and final totals: %+v", len(floods), floods)
+	}
+	a := floods[2]
+	if a.App != "a" || !a.Start.Equal(t0.Add(time.Second)) || a.Messages != 1800 || a.Bytes != 1_800_000 || a.Peak != 200_000 ||
+		a.End.Before(t0.Add(9*time.Second)) || a.End.After(t0.Add(20*time.Second)) {
+		t.Errorf("a's end: %+v", a)
+	}
+	b := floods[3]
+	if b.App != "b" || !b.End.IsZero() || b.Messages != 69*200 {
+		t.Errorf("b at the final tick: %+v", b)
+	}
+}
+
 func TestFloodSourcesAreBounded(t *testing.T) {
 	o := DefaultFloodOptions()
 	o.MaxSources = 100

@@ -128,6 +128,7 @@ func Replay(ctx context.Context, cfg *config.Config, o ReplayOptions, log *slog.
 		// The alarm log is the live relay's; a report lists the loops.
 		co.loops = newLoopTable(slog.New(slog.DiscardHandler))
 		co.head = func(next floodgate.Handler) floodgate.Handler { return tally{next, rec} }
+		co.onFlood = rec.flood
 	}
 	c, err := newCore(cfg, co, log)
 	if err != nil {

@@ -30,6 +30,8 @@ type chainBuilder struct {
 	// flood, when set, says when a source floods: its start and end are
 	// written as floodgate's own records.
 	flood *FloodOptions
+	// onFlood, when set, is told of every flood as it starts and ends.
+	onFlood func(Flood)
 }
 
 func newChainBuilder(cfg *config.Config, shards int, outs []output.Output, loops *loopTable) *chainBuilder {
@@ -69,7 +71,11 @@ func (b *chainBuilder) chain(shard int) floodgate.Handler {
 		o := *b.flood
 		o.Host = b.host
 		o.MaxSources = max(1, o.MaxSources/b.shards)
-		stages = append(stages, func(next floodgate.Handler) floodgate.Handler { return newFloodStage(o, next, sink) })
+		stages = append(stages, func(next floodgate.Handler) floodgate.Handler {
+			f := newFloodStage(o, next, sink)
+			f.onFlood = b.onFlood
+			return f
+		})
 	}
 	if d := b.cfg.Dedupe; d.Enabled {
 		o := dedupeOptions(d, b.shards)

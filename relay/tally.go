@@ -44,6 +44,7 @@ type received struct {
 	size    []uint32
 	sources []SourceTotal
 	index   map[[2]string]uint32
+	floods  []Flood
 	// restarts are systemd's restarts by (host, unit): dedupe tells a
 	// loop's count when it recognises it and then every flush, so the
 	// report counts them to the end itself.
@@ -115,6 +116,20 @@ func (t *received) note(r *floodgate.Record) {
 	}
 }
 
+// flood is the flood stage's onFlood: a start opens a flood; an end, or
+// the totals of one still going at the end, complete it.
+func (t *received) flood(f Flood) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := len(t.floods) - 1; i >= 0; i-- {
+		if g := &t.floods[i]; g.Host == f.Host && g.App == f.App && g.End.IsZero() && g.Start.Equal(f.Start) {
+			*g = f
+			return
+		}
+	}
+	t.floods = append(t.floods, f)
+}
+
 // loop completes what dedupe last said of a loop with the restarts
 // counted to the end of the capture.
 func (t *received) loop(l RestartLoop) RestartLoop {
@@ -163,7 +178,10 @@ type Detail struct {
 	// Sources are every source, most bytes first.
 	Sources []SourceTotal
 	// Loops are the restart loops dedupe recognised.
-	Loops    []RestartLoop
+	Loops []RestartLoop
+	// Floods are the floods the flood records told of, by start; End is
+	// zero for one still going at the end of the capture.
+	Floods   []Flood
 	Timeline Timeline
 }
 
@@ -260,6 +278,8 @@ func (t *received) detail(f *fateTable, topSources int) Detail {
 		return cmp.Or(cmp.Compare(b.Bytes, a.Bytes), cmp.Compare(b.Messages, a.Messages))
 	})
 	d.Timeline = t.timeline(d, lo, hi, topSources)
+	d.Floods = slices.Clone(t.floods)
+	slices.SortStableFunc(d.Floods, func(a, b Flood) int { return a.Start.Compare(b.Start) })
 	return d
 }
 

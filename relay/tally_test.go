@@ -5,11 +5,14 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/floodgate/floodgate"
+	"github.com/floodgate/floodgate/bench/gen"
 	"github.com/floodgate/floodgate/config"
 )
 
@@ -154,4 +157,37 @@ func mapsEqual(a, b map[string]int64) bool {
 		}
 	}
 	return true
+}
+
+// A replay with detail lists the floods its flood records told of.
+func TestReplayDetailListsFloods(t *testing.T) {
+	c := gen.DefaultIncident()
+	c.Messages = 100_000
+	g := gen.NewIncident(c)
+	path := filepath.Join(t.TempDir(), "incident.log")
+	var buf []byte
+	var m floodgate.Message
+	for g.Next(&m) {
+		buf = append(gen.Append(buf, &m, gen.Traditional), '\n')
+	}
+	if err := os.WriteFile(path, buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep := replayFile(t, config.Default(), path, true)
+	if rep.Internal != 1 {
+		t.Errorf("records of floodgate's own: got %d, want one flood_start", rep.Internal)
+	}
+	fl := rep.Detail.Floods
+	if len(fl) != 1 || fl[0].App != "dockerd" || !fl[0].End.IsZero() {
+		t.Fatalf("floods: got %+v, want dockerd's, still going at the end", fl)
+	}
+	var dockerd SourceTotal
+	for _, s := range rep.Detail.Sources {
+		if s.App == "dockerd" {
+			dockerd = s
+		}
+	}
+	if f := fl[0]; f.Messages > dockerd.Messages || f.Messages < dockerd.Messages/2 || f.Peak < 1<<20 {
+		t.Errorf("flood: %d messages of dockerd's %d, peak %d B/s", f.Messages, dockerd.Messages, f.Peak)
+	}
 }

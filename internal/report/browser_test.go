@@ -78,6 +78,9 @@ func TestReportInABrowser(t *testing.T) {
 	if rows := strings.Split(top, `class="pattern"`); len(rows) < 2 || !strings.Contains(rows[1], "dockerd") || !strings.Contains(rows[1], "goroutine 2706 [runnable]:") {
 		t.Errorf("the top pattern by bytes is not dockerd's goroutine dump with its exemplar:\n%.1500s", top)
 	}
+	if floods := between(dom, `id="floods"`, "</table>"); !strings.Contains(floods, "<td>dockerd</td>") {
+		t.Errorf("the floods do not list dockerd's:\n%s", floods)
+	}
 	if n := strings.Count(between(dom, `id="timeline"`, `class="legend"`), "<polygon"); n < 4*2 {
 		t.Errorf("timeline: %d series drawn in its four charts, want at least two each", n)
 	}

@@ -53,6 +53,7 @@ var funcs = template.FuncMap{
 		return fmt.Sprintf("%.1f%%", 100*float64(part)/float64(whole))
 	},
 	"colour":     colour,
+	"until":      func(t time.Time) string { return stampOr(t, "still going") },
 	"seriesName": seriesName,
 	"chart":      chart,
 	"period": func(d time.Duration) string {
@@ -106,12 +107,8 @@ func chart(tl relay.Timeline, bytes, logScale bool) template.HTML {
 		ymax = 1
 	}
 	y := func(v float64) float64 { return padT + plotH - plotH*scale(v)/ymax }
-	x := func(j int) float64 {
-		if n == 1 {
-			return padL + plotW/2
-		}
-		return padL + plotW*float64(j)/float64(n-1)
-	}
+	// Bucket j spans [x(j), x(j+1)]: a step, as the counts are per bucket.
+	x := func(j int) float64 { return padL + plotW*float64(j)/float64(n) }
 	unit := "messages/s"
 	format := func(v float64) string { return si(v) }
 	if bytes {
@@ -131,14 +128,14 @@ func chart(tl relay.Timeline, bytes, logScale bool) template.HTML {
 	for i := range tl.Series {
 		var pts []string
 		for j := range n {
-			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(j), y(cum[i][j])))
+			pts = append(pts, fmt.Sprintf("%.1f,%.1f %.1f,%.1f", x(j), y(cum[i][j]), x(j+1), y(cum[i][j])))
 		}
 		for j := n - 1; j >= 0; j-- {
 			below := 0.0
 			if i > 0 {
 				below = cum[i-1][j]
 			}
-			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(j), y(below)))
+			pts = append(pts, fmt.Sprintf("%.1f,%.1f %.1f,%.1f", x(j+1), y(below), x(j), y(below)))
 		}
 		fmt.Fprintf(&b, `<polygon class="series" points="%s" fill="%s" fill-opacity="0.85" stroke="%s" stroke-width="0.5"><title>%s</title></polygon>`,
 			strings.Join(pts, " "), colour(tl.Series[i], i), colour(tl.Series[i], i), template.HTMLEscapeString(seriesName(tl.Series[i])))
@@ -146,13 +143,13 @@ func chart(tl relay.Timeline, bytes, logScale bool) template.HTML {
 	// Axes and time labels.
 	fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="#333"/>`, padL, chartW-padR, padT+plotH, padT+plotH)
 	fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="#333"/>`, padL, padL, padT, padT+plotH)
-	end := tl.Start.Add(time.Duration(n-1) * tl.Step)
+	end := tl.Start.Add(time.Duration(n) * tl.Step)
 	layout := "15:04:05"
 	if end.Sub(tl.Start) > 24*time.Hour {
 		layout = "Jan 2 15:04"
 	}
-	for k, j := range []int{0, (n - 1) / 2, n - 1} {
-		if k > 0 && j == 0 {
+	for k, j := range []int{0, n / 2, n} {
+		if k == 1 && n < 2 {
 			continue
 		}
 		anchor := [...]string{"start", "middle", "end"}[k]
@@ -241,6 +238,7 @@ details summary { cursor: pointer; color: #1f5fa8; font-size: 12px; }
 .legend { font-size: 12px; display: flex; flex-wrap: wrap; gap: 12px; margin-top: 4px; }
 .legend i { display: inline-block; width: 11px; height: 11px; margin-right: 4px; vertical-align: -1px; }
 .muted { color: #777; }
+p.muted { font-size: 13px; }
 </style>
 </head>
 <body>
@@ -251,7 +249,7 @@ details summary { cursor: pointer; color: #1f5fa8; font-size: 12px; }
 <div class="stat"><b>{{.Messages}}</b><span>messages received{{if .Unparsed}} ({{.Unparsed}} unparsed){{end}}</span></div>
 <div class="stat"><b>{{human .BytesIn}}</b><span>received</span></div>
 <div class="stat"><b>{{span .First .Last}}</b><span>{{stamp .First}} to {{stamp .Last}}</span></div>
-<div class="stat"><b>{{.Records}}</b><span>records floodgate would write ({{.Verbatim}} verbatim, {{.Summaries}} summaries)</span></div>
+<div class="stat"><b>{{.Records}}</b><span>records floodgate would write ({{.Verbatim}} verbatim, {{.Summaries}} summaries{{if .Internal}}, {{.Internal}} of its own{{end}})</span></div>
 <div class="stat good"><b>{{human .BytesOut}}</b><span>written{{if .Reduction}}, {{printf "%.1f" .Reduction}}× smaller{{end}}</span></div>
 </div>
 
@@ -273,6 +271,16 @@ details summary { cursor: pointer; color: #1f5fa8; font-size: 12px; }
 <div class="chart bytes lin">{{chart .Timeline true false}}</div>
 <div class="chart bytes log">{{chart .Timeline true true}}</div>
 <div class="legend">{{range $i, $s := .Timeline.Series}}<span><i style="background:{{colour $s $i}}"></i>{{seriesName $s}}</span>{{end}}</div>
+</div>
+
+<h2>Floods</h2>
+<div id="floods">
+{{if .Floods}}<table>
+<tr><th>host</th><th>app</th><th>from</th><th>to</th><th>messages</th><th>bytes</th><th>peak</th></tr>
+{{range .Floods}}<tr><td>{{.Host}}</td><td>{{.App}}</td><td class="n">{{stamp .Start}}</td><td class="n">{{until .End}}</td><td class="n">{{.Messages}}</td><td class="n">{{human .Bytes}}</td><td class="n">{{human .Peak}}/s</td></tr>
+{{end}}</table>
+<p class="muted">A flood: a source's rate, averaged over 5 s, over ten times its own baseline and 64 KiB/s for 3 s, until it stays under twice the baseline for 30 s. floodgate writes a flood_start and a flood_end record of its own for each.</p>
+{{else}}<p class="muted">none found</p>{{end}}
 </div>
 
 {{define "patterns"}}

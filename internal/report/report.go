@@ -24,6 +24,7 @@ type View struct {
 	Records   int64     `json:"records"`
 	Verbatim  int64     `json:"verbatim"`
 	Summaries int64     `json:"summaries"`
+	Internal  int64     `json:"internal"` // floodgate's own records (flood_start, ...)
 	BytesOut  int64     `json:"bytes_out"`
 	Reduction float64   `json:"reduction"`
 	First     time.Time `json:"first"`
@@ -37,6 +38,7 @@ type View struct {
 	TopByMessages []Pattern           `json:"top_by_messages"`
 	TopByBytes    []Pattern           `json:"top_by_bytes"`
 	Loops         []Loop              `json:"restart_loops"`
+	Floods        []relay.Flood       `json:"floods"`
 	Sources       []relay.SourceTotal `json:"sources"`
 	Timeline      relay.Timeline      `json:"timeline"`
 }
@@ -96,7 +98,8 @@ func Build(rep *relay.Report, files []string) *View {
 	for _, n := range rep.Summaries {
 		v.Summaries += n
 	}
-	v.Records = v.Verbatim + v.Summaries + rep.Internal
+	v.Internal = rep.Internal
+	v.Records = v.Verbatim + v.Summaries + v.Internal
 	if v.BytesOut > 0 {
 		v.Reduction = float64(v.BytesIn) / float64(v.BytesOut)
 	}
@@ -110,6 +113,7 @@ func Build(rep *relay.Report, files []string) *View {
 		v.First, v.Last = d.First, d.Last
 		v.Sources = d.Sources
 		v.Timeline = d.Timeline
+		v.Floods = d.Floods
 		for _, l := range d.Loops {
 			v.Loops = append(v.Loops, Loop{Host: l.Host, Unit: l.Unit, Restarts: l.Restarts, Period: l.Period(),
 				First: l.First, Last: l.Last, ExitStatus: l.ExitStatus, GaveUp: l.GaveUp})
@@ -199,6 +203,14 @@ func stamp(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
+// stampOr is stamp, or or for a zero time.
+func stampOr(t time.Time, or string) string {
+	if t.IsZero() {
+		return or
+	}
+	return stamp(t)
+}
+
 // JSON writes v as one indented JSON object.
 func (v *View) JSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
@@ -212,7 +224,7 @@ func (v *View) Text(w io.Writer) error {
 	p := func(format string, a ...any) { fmt.Fprintf(ew, format, a...) }
 	p("floodgate report: %s\n\n", strings.Join(v.Files, " "))
 	p("%d messages (%d unparsed), %s, %s to %s (%s)\n", v.Messages, v.Unparsed, bytesize.Human(v.BytesIn), stamp(v.First), stamp(v.Last), v.Last.Sub(v.First))
-	p("floodgate would write %d records (%d verbatim, %d summaries), %s", v.Records, v.Verbatim, v.Summaries, bytesize.Human(v.BytesOut))
+	p("floodgate would write %d records (%d verbatim, %d summaries, %d of its own), %s", v.Records, v.Verbatim, v.Summaries, v.Internal, bytesize.Human(v.BytesOut))
 	if v.Reduction > 0 {
 		p(", %.1fx smaller", v.Reduction)
 	}
@@ -230,6 +242,14 @@ func (v *View) Text(w io.Writer) error {
 			p("  %10d %10s  %-8s  %-10s %-20s %-20s %s %s: %s\n", pt.Messages, bytesize.Human(pt.Bytes), pt.FP, pt.Kind,
 				stamp(pt.First), stamp(pt.Last), pt.Host, pt.App, firstLine(pt.Template))
 		}
+	}
+	p("\nfloods:\n")
+	if len(v.Floods) == 0 {
+		p("  none\n")
+	}
+	for _, f := range v.Floods {
+		p("  %s %s: from %s to %s, %d messages, %s, at most %s/s\n", f.Host, f.App, stamp(f.Start), stampOr(f.End, "the end"),
+			f.Messages, bytesize.Human(f.Bytes), bytesize.Human(f.Peak))
 	}
 	p("\nrestart loops:\n")
 	if len(v.Loops) == 0 {

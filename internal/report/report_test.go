@@ -83,6 +83,9 @@ func TestFindingsPutTheIncidentFirst(t *testing.T) {
 			if f1.Unit != "protokube.service" || !strings.HasPrefix(f1.Title, "restart loop: protokube.service") {
 				t.Errorf("second finding: got %+v, want protokube's restart loop", f1)
 			}
+			if tt.name == "generated incident" && (len(v.Floods) != 1 || v.Floods[0].App != "dockerd") {
+				t.Errorf("floods: got %+v, want dockerd's", v.Floods)
+			}
 			var text bytes.Buffer
 			if err := v.Text(&text); err != nil {
 				t.Fatal(err)
