@@ -9,8 +9,9 @@
 // findings, the few things to look at first: the biggest flood (the
 // pattern with the most bytes, cycles aside), every restart loop, then
 // the next biggest patterns. Then a timeline of messages/s and bytes/s
-// of the busiest sources, stacked, on a linear or a log scale; the top
-// patterns by messages and by bytes with template, exemplar, count, first
+// of the busiest sources, stacked, on a linear or a log scale (radio
+// buttons and CSS pick one of four charts drawn in advance); the floods
+// floodgate's own flood records tell of; the top patterns by messages and by bytes with template, exemplar, count, first
 // and last; the restart loops; and every source.
 //
 // Build turns a relay.Report into a View, the one model every format
