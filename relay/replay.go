@@ -63,12 +63,16 @@ type Report struct {
 
 // Print writes the report in a few lines, for stderr.
 func (r *Report) Print(w io.Writer) {
-	out := r.Verbatim
+	var sums int64
 	for _, n := range r.Summaries {
-		out += n
+		sums += n
 	}
-	fmt.Fprintf(w, "replay: %d messages (%d unparsed), %s in; %d records out (%d verbatim, %d summaries), %s written",
-		r.Messages, r.Unparsed, bytesize.Human(r.BytesIn), out, r.Verbatim, out-r.Verbatim, bytesize.Human(r.BytesOut))
+	own := ""
+	if r.Internal > 0 {
+		own = fmt.Sprintf(", %d of floodgate's own", r.Internal) // flood_start, disk_low, ...
+	}
+	fmt.Fprintf(w, "replay: %d messages (%d unparsed), %s in; %d records out (%d verbatim, %d summaries%s), %s written",
+		r.Messages, r.Unparsed, bytesize.Human(r.BytesIn), r.Verbatim+sums+r.Internal, r.Verbatim, sums, own, bytesize.Human(r.BytesOut))
 	if r.BytesOut > 0 {
 		fmt.Fprintf(w, ", %.1fx smaller", float64(r.BytesIn)/float64(r.BytesOut))
 	}
