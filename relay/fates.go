@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -61,7 +62,8 @@ func (t *fateTable) Observe(f floodgate.Fate) {
 	if !ok {
 		i = uint32(len(t.patterns))
 		t.index[f.FP] = i
-		t.patterns = append(t.patterns, PatternTotal{FP: f.FP, Kind: f.Kind, Template: f.Template, Host: f.Host, App: f.App})
+		t.patterns = append(t.patterns, PatternTotal{FP: f.FP, Kind: f.Kind, Template: f.Template,
+			Host: strings.Clone(f.Host), App: strings.Clone(f.App)})
 	}
 	for uint64(len(t.fates)) < f.Seq {
 		t.fates = append(t.fates, 0)

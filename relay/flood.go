@@ -3,6 +3,7 @@ package relay
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
@@ -179,8 +180,11 @@ func (s *floodStage) source(host, app string, now time.Time) *floodSource {
 	if src, ok := s.sources.Get(k); ok {
 		return src
 	}
+	// Copies: the strings of a message may share a larger buffer, which
+	// a long-lived source must not pin.
+	host, app = strings.Clone(host), strings.Clone(app)
 	src := &floodSource{host: host, app: app, sec: now.Unix()}
-	s.sources.Add(k, src)
+	s.sources.Add([2]string{host, app}, src)
 	return src
 }
 

@@ -82,12 +82,13 @@ func restartUnit(app, text string) string {
 func (t *received) note(r *floodgate.Record) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	k := [2]string{r.Host, r.App}
-	i, ok := t.index[k]
+	i, ok := t.index[[2]string{r.Host, r.App}]
 	if !ok {
+		// Copies, so a source pins no buffer the message shares.
+		host, app := strings.Clone(r.Host), strings.Clone(r.App)
 		i = uint32(len(t.sources))
-		t.index[k] = i
-		t.sources = append(t.sources, SourceTotal{Host: r.Host, App: r.App})
+		t.index[[2]string{host, app}] = i
+		t.sources = append(t.sources, SourceTotal{Host: host, App: app})
 	}
 	n := int(r.Seq)
 	if n > len(t.time) {
