@@ -53,6 +53,7 @@ var funcs = template.FuncMap{
 		return fmt.Sprintf("%.1f%%", 100*float64(part)/float64(whole))
 	},
 	"colour":     colour,
+	"reduction":  reduction,
 	"until":      func(t time.Time) string { return stampOr(t, "still going") },
 	"seriesName": seriesName,
 	"chart":      chart,
@@ -250,7 +251,7 @@ p.muted { font-size: 13px; }
 <div class="stat"><b>{{human .BytesIn}}</b><span>received</span></div>
 <div class="stat"><b>{{span .First .Last}}</b><span>{{stamp .First}} to {{stamp .Last}}</span></div>
 <div class="stat"><b>{{.Records}}</b><span>records floodgate would write ({{.Verbatim}} verbatim, {{.Summaries}} summaries{{if .Internal}}, {{.Internal}} of its own{{end}})</span></div>
-<div class="stat good"><b>{{human .BytesOut}}</b><span>written{{if .Reduction}}, {{printf "%.1f" .Reduction}}× smaller{{end}}</span></div>
+<div class="stat good"><b>{{human .BytesOut}}</b><span>written{{with reduction .Reduction}}, {{.}}{{end}}</span></div>
 </div>
 
 <h2>Findings</h2>

@@ -203,6 +203,18 @@ func stamp(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
+// reduction says how much smaller the output is than the input: "" when
+// nothing would be written.
+func reduction(r float64) string {
+	switch {
+	case r == 0:
+		return ""
+	case r < 1:
+		return fmt.Sprintf("%.1f× larger", 1/r)
+	}
+	return fmt.Sprintf("%.1f× smaller", r)
+}
+
 // stampOr is stamp, or or for a zero time.
 func stampOr(t time.Time, or string) string {
 	if t.IsZero() {
@@ -225,10 +237,13 @@ func (v *View) Text(w io.Writer) error {
 	p("floodgate report: %s\n\n", strings.Join(v.Files, " "))
 	p("%d messages (%d unparsed), %s, %s to %s (%s)\n", v.Messages, v.Unparsed, bytesize.Human(v.BytesIn), stamp(v.First), stamp(v.Last), v.Last.Sub(v.First))
 	p("floodgate would write %d records (%d verbatim, %d summaries, %d of its own), %s", v.Records, v.Verbatim, v.Summaries, v.Internal, bytesize.Human(v.BytesOut))
-	if v.Reduction > 0 {
-		p(", %.1fx smaller", v.Reduction)
+	if r := reduction(v.Reduction); r != "" {
+		p(", %s", r)
 	}
 	p("\n\nfindings:\n")
+	if len(v.Findings) == 0 {
+		p("  none\n")
+	}
 	for i, f := range v.Findings {
 		p("%d. %s\n   %s\n", i+1, f.Title, f.Detail)
 	}
