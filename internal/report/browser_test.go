@@ -81,6 +81,9 @@ func TestReportInABrowser(t *testing.T) {
 	if floods := between(dom, `id="floods"`, "</table>"); !strings.Contains(floods, "<td>dockerd</td>") {
 		t.Errorf("the floods do not list dockerd's:\n%s", floods)
 	}
+	if n := strings.Count(between(dom, `id="timeline"`, `class="legend"`), `class="flood"`); n != 4 {
+		t.Errorf("timeline: %d flood bands in its four charts, want dockerd's in each", n)
+	}
 	if n := strings.Count(between(dom, `id="timeline"`, `class="legend"`), "<polygon"); n < 4*2 {
 		t.Errorf("timeline: %d series drawn in its four charts, want at least two each", n)
 	}

@@ -74,8 +74,8 @@ const (
 )
 
 // chart draws the timeline's series stacked, as messages/s (bytes false)
-// or bytes/s, on a linear or a log scale.
-func chart(tl relay.Timeline, bytes, logScale bool) template.HTML {
+// or bytes/s, on a linear or a log scale, over bands that mark the floods.
+func chart(tl relay.Timeline, floods []relay.Flood, bytes, logScale bool) template.HTML {
 	if len(tl.Series) == 0 || tl.Step <= 0 {
 		return ""
 	}
@@ -124,6 +124,21 @@ func chart(tl relay.Timeline, bytes, logScale bool) template.HTML {
 		yy := y(t)
 		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#ddd"/>`, padL, chartW-padR, yy, yy)
 		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end" dominant-baseline="middle" %s>%s</text>`, padL-6, yy, chartFont, template.HTMLEscapeString(format(t)))
+	}
+	// Floods, behind the areas: from start to end, or to the right edge.
+	for _, f := range floods {
+		from := float64(f.Start.Sub(tl.Start)) / float64(tl.Step)
+		to := float64(n)
+		if !f.End.IsZero() {
+			to = float64(f.End.Sub(tl.Start)+time.Second) / float64(tl.Step)
+		}
+		from, to = max(0, min(from, float64(n))), max(0, min(to, float64(n)))
+		if to <= from {
+			continue
+		}
+		x0, x1 := padL+plotW*from/float64(n), padL+plotW*to/float64(n)
+		fmt.Fprintf(&b, `<rect class="flood" x="%.1f" y="%d" width="%.1f" height="%d" fill="#fff1c2"><title>flood: %s</title></rect>`,
+			x0, padT, max(x1-x0, 1), plotH, template.HTMLEscapeString(f.Host+" "+f.App))
 	}
 	// Areas, bottom of the stack first.
 	for i := range tl.Series {
@@ -267,11 +282,11 @@ p.muted { font-size: 13px; }
 <input type="radio" name="scale" id="s-lin" checked><label for="s-lin" class="toggles">linear</label>
 <input type="radio" name="scale" id="s-log"><label for="s-log" class="toggles">log scale</label>
 <div class="charts" id="timeline">
-<div class="chart msgs lin">{{chart .Timeline false false}}</div>
-<div class="chart msgs log">{{chart .Timeline false true}}</div>
-<div class="chart bytes lin">{{chart .Timeline true false}}</div>
-<div class="chart bytes log">{{chart .Timeline true true}}</div>
-<div class="legend">{{range $i, $s := .Timeline.Series}}<span><i style="background:{{colour $s $i}}"></i>{{seriesName $s}}</span>{{end}}</div>
+<div class="chart msgs lin">{{chart .Timeline .Floods false false}}</div>
+<div class="chart msgs log">{{chart .Timeline .Floods false true}}</div>
+<div class="chart bytes lin">{{chart .Timeline .Floods true false}}</div>
+<div class="chart bytes log">{{chart .Timeline .Floods true true}}</div>
+<div class="legend">{{range $i, $s := .Timeline.Series}}<span><i style="background:{{colour $s $i}}"></i>{{seriesName $s}}</span>{{end}}{{if .Floods}}<span><i style="background:#fff1c2"></i>a flood (below)</span>{{end}}</div>
 </div>
 
 <h2>Floods</h2>
