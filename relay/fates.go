@@ -17,8 +17,10 @@ import (
 // fateTable is the Observer of a replay: it keeps the fate of every
 // message by its sequence number (for `replay -labels`) and totals per
 // pattern (for the report). Stages may tell a message's fate twice (a
-// budget drops what dedupe wrote): the last word counts, and the totals
-// follow it. It is safe for the shards to call at once.
+// budget drops what dedupe wrote): the last stage's word counts, and the
+// totals follow it. A budget's drop is final whatever order the two are
+// told in, as the budgets come last. It is safe for the shards to call at
+// once.
 type fateTable struct {
 	mu sync.Mutex
 	// fates holds, per message, its pattern's index in patterns plus one,
