@@ -373,14 +373,21 @@ func (f *fateTable) exemplars(ctx context.Context, files []string, limit int, fp
 	if len(want) == 0 {
 		return out, nil
 	}
-	pick := &picker{want: want, out: out, parser: parse.New(parse.Options{})}
+	// Exemplars are first occurrences, mostly early on: stop reading
+	// once every one is found.
+	rctx, stop := context.WithCancel(ctx)
+	defer stop()
+	pick := &picker{want: want, left: len(want), stop: stop, out: out, parser: parse.New(parse.Options{})}
 	for _, name := range files {
 		r, err := os.Open(name)
 		if err != nil {
 			return nil, err
 		}
-		err = input.ReadStream(ctx, r, "replay "+name, limit, pick, nil)
+		err = input.ReadStream(rctx, r, "replay "+name, limit, pick, nil)
 		r.Close()
+		if pick.left == 0 {
+			break
+		}
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", name, err)
 		}
@@ -393,6 +400,8 @@ func (f *fateTable) exemplars(ctx context.Context, files []string, limit int, fp
 type picker struct {
 	seq    uint64
 	want   map[uint64]string
+	left   int    // wanted and not found yet
+	stop   func() // called once none is left
 	out    map[string][]string
 	parser *parse.Parser
 }
@@ -407,5 +416,9 @@ func (p *picker) Deliver(b *input.Batch) {
 		var m floodgate.Message
 		p.parser.Parse(fr, b.Received, &m)
 		p.out[fp] = append(p.out[fp], m.Text)
+		if p.left--; p.left == 0 {
+			p.stop()
+			return
+		}
 	}
 }
