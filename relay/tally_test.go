@@ -33,6 +33,8 @@ func TestReplayDetailAddsUpAndChangesNothing(t *testing.T) {
 	budget.RateLimit.Rate, budget.RateLimit.Burst = 512, 1024
 	plain := config.Default()
 	plain.Dedupe.Enabled = false
+	shards := config.Default()
+	shards.Relay.Shards = 3
 	tests := []struct {
 		name string
 		cfg  *config.Config
@@ -40,6 +42,7 @@ func TestReplayDetailAddsUpAndChangesNothing(t *testing.T) {
 		{name: "defaults", cfg: config.Default()},
 		{name: "tight budget", cfg: budget},
 		{name: "no dedupe", cfg: plain},
+		{name: "three shards", cfg: shards},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,5 +192,40 @@ func TestReplayDetailListsFloods(t *testing.T) {
 	}
 	if f := fl[0]; f.Messages > dockerd.Messages || f.Messages < dockerd.Messages/2 || f.Peak < 1<<20 {
 		t.Errorf("flood: %d messages of dockerd's %d, peak %d B/s", f.Messages, dockerd.Messages, f.Peak)
+	}
+}
+
+// The exemplars' second reading numbers messages as the pipeline did, in
+// every format a capture can hold.
+func TestReplayDetailExemplarsInEveryFormat(t *testing.T) {
+	for _, f := range []gen.Format{gen.Traditional, gen.RFC3164, gen.RFC5424, gen.OctetCounted} {
+		t.Run(f.String(), func(t *testing.T) {
+			c := gen.DefaultIncident()
+			c.Messages = 20_000
+			g := gen.NewIncident(c)
+			var buf []byte
+			var m floodgate.Message
+			for g.Next(&m) {
+				buf = gen.Append(buf, &m, f)
+				if f != gen.OctetCounted {
+					buf = append(buf, '\n')
+				}
+			}
+			path := filepath.Join(t.TempDir(), "incident.log")
+			if err := os.WriteFile(path, buf, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			rep := replayFile(t, config.Default(), path, true)
+			top := rep.TopByBytes[0]
+			if top.App != "dockerd" || len(top.Exemplar) < 5 || !strings.HasPrefix(top.Exemplar[0], "goroutine ") ||
+				!strings.HasPrefix(top.Exemplar[1], "syscall.") {
+				t.Errorf("top pattern %s %s, exemplar %q", top.App, top.Template, top.Exemplar)
+			}
+			for _, p := range rep.TopByMessages {
+				if len(p.Exemplar) == 0 {
+					t.Errorf("pattern %s (%s) has no exemplar", p.FP, p.Template)
+				}
+			}
+		})
 	}
 }
