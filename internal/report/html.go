@@ -68,7 +68,7 @@ var funcs = template.FuncMap{
 // Chart geometry, in SVG units.
 const (
 	chartW, chartH         = 960, 300
-	padL, padR, padT, padB = 78, 12, 12, 34
+	padL, padR, padT, padB = 78, 12, 26, 34
 	plotW, plotH           = chartW - padL - padR, chartH - padT - padB
 	chartFont              = `font-family="sans-serif" font-size="12"`
 )
@@ -103,7 +103,12 @@ func chart(tl relay.Timeline, floods []relay.Flood, bytes, logScale bool) templa
 	if logScale {
 		scale = func(v float64) float64 { return math.Log10(1 + v) }
 	}
-	ymax := scale(niceCeil(top))
+	base := 10.0
+	if bytes {
+		base = 1024 // KiB, MiB: the grid in the units the labels use
+	}
+	top = niceCeil(top, base)
+	ymax := scale(top)
 	if ymax <= 0 {
 		ymax = 1
 	}
@@ -120,7 +125,7 @@ func chart(tl relay.Timeline, floods []relay.Flood, bytes, logScale bool) templa
 	fmt.Fprintf(&b, `<svg viewBox="0 0 %d %d" width="100%%" role="img" aria-label="%s, %s scale">`,
 		chartW, chartH, unit, map[bool]string{false: "linear", true: "log"}[logScale])
 	// Grid and y labels.
-	for _, t := range ticks(niceCeil(top), logScale) {
+	for _, t := range ticks(top, base, logScale) {
 		yy := y(t)
 		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#ddd"/>`, padL, chartW-padR, yy, yy)
 		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end" dominant-baseline="middle" %s>%s</text>`, padL-6, yy, chartFont, template.HTMLEscapeString(format(t)))
@@ -172,34 +177,48 @@ func chart(tl relay.Timeline, floods []relay.Flood, bytes, logScale bool) templa
 		t := tl.Start.Add(time.Duration(j) * tl.Step)
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="%s" %s>%s</text>`, x(j), chartH-10, anchor, chartFont, t.UTC().Format(layout))
 	}
-	fmt.Fprintf(&b, `<text x="%d" y="%d" %s fill="#555">%s, buckets of %s</text>`, padL+8, padT+14, chartFont, unit, tl.Step)
+	fmt.Fprintf(&b, `<text x="%d" y="%d" %s fill="#555">%s, buckets of %s</text>`, padL, padT-10, chartFont, unit, tl.Step)
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String()) // built from numbers and escaped names only
 }
 
-// niceCeil rounds v up to 1, 2 or 5 times a power of ten.
-func niceCeil(v float64) float64 {
+// niceCeil rounds v up to 1, 2 or 5 times a power of base (10, or 1024
+// for bytes).
+func niceCeil(v, base float64) float64 {
 	if v <= 0 {
 		return 1
 	}
-	p := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 5, 10} {
+	p := 1.0
+	for p*base <= v {
+		p *= base
+	}
+	for _, m := range []float64{1, 2, 5, 10, 20, 50, 100, 200, 500} {
+		if m >= base {
+			break
+		}
 		if m*p >= v {
 			return m * p
 		}
 	}
-	return 10 * p
+	return base * p
 }
 
-// ticks are the y grid's values up to top: quarters, or powers of ten
+// ticks are the y grid's values up to top: quarters, or powers of base
 // on a log scale.
-func ticks(top float64, logScale bool) []float64 {
+func ticks(top, base float64, logScale bool) []float64 {
 	if logScale {
-		var t []float64
-		for v := 1.0; v <= top; v *= 10 {
+		t := []float64{0}
+		for v := 1.0; v <= top; v *= base {
 			t = append(t, v)
 		}
-		return append([]float64{0}, t...)
+		if base > 10 {
+			// Powers of 1024 are far apart: add every 32-fold step.
+			t = t[:1]
+			for v := 1.0; v <= top; v *= 32 {
+				t = append(t, v)
+			}
+		}
+		return t
 	}
 	return []float64{0, top / 4, top / 2, 3 * top / 4, top}
 }

@@ -159,19 +159,22 @@ func TestHTMLIsSelfContained(t *testing.T) {
 
 func TestNiceCeil(t *testing.T) {
 	tests := []struct {
-		name    string
-		in, out float64
+		name          string
+		in, base, out float64
 	}{
-		{name: "zero", in: 0, out: 1},
-		{name: "one", in: 1, out: 1},
-		{name: "to two", in: 1.1, out: 2},
-		{name: "to five", in: 3.2e4, out: 5e4},
-		{name: "to ten", in: 6e5, out: 1e6},
+		{name: "zero", in: 0, base: 10, out: 1},
+		{name: "one", in: 1, base: 10, out: 1},
+		{name: "to two", in: 1.1, base: 10, out: 2},
+		{name: "to five", in: 3.2e4, base: 10, out: 5e4},
+		{name: "to ten", in: 6e5, base: 10, out: 1e6},
+		{name: "bytes to 5 MiB", in: 4.4 * 1024 * 1024, base: 1024, out: 5 * 1024 * 1024},
+		{name: "bytes to 200 KiB", in: 150 * 1024, base: 1024, out: 200 * 1024},
+		{name: "bytes to 1 MiB", in: 600 * 1024, base: 1024, out: 1024 * 1024},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := niceCeil(tt.in); got != tt.out {
-				t.Errorf("niceCeil(%g) = %g, want %g", tt.in, got, tt.out)
+			if got := niceCeil(tt.in, tt.base); got != tt.out {
+				t.Errorf("niceCeil(%g, %g) = %g, want %g", tt.in, tt.base, got, tt.out)
 			}
 		})
 	}
