@@ -22,7 +22,29 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
+# Optional peers: headless Chromium renders `floodgate report`'s page,
+# promtool (Debian's prometheus) tests the alerting rules. Where they
+# cannot be installed, their tests skip and say so.
+opt=()
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || opt+=(chromium)
+command -v promtool >/dev/null 2>&1 || opt+=(prometheus)
+if [ ${#opt[@]} -gt 0 ]; then
+  sudo=()
+  [ "$(id -u)" = 0 ] || sudo=(sudo)
+  echo "test.sh: installing ${opt[*]} from Debian for the report and alert tests" >&2
+  { "${sudo[@]}" apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${opt[@]}" >/dev/null; } ||
+    echo "test.sh: could not install ${opt[*]}: the browser and promtool tests will skip" >&2
+fi
+
 go test -race -count=1 -timeout 8m ./...
+
+if command -v promtool >/dev/null 2>&1; then
+  promtool check rules deploy/prometheus/alerts.yml
+  promtool test rules deploy/prometheus/alerts_test.yml
+else
+  echo "test.sh: promtool missing (Debian package prometheus): alert rule tests skipped" >&2
+fi
 
 # A short fuzz smoke run of every parse boundary: PACKAGE FUZZ-TARGET.
 fuzztime=${FUZZTIME:-4s}

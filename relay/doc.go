@@ -20,7 +20,13 @@
 // that feeds it, never the others; datagram inputs count what they could
 // not queue.
 //
+// Ahead of dedupe, each chain watches every source's rate against its own
+// baseline and writes a flood_start and a flood_end record of its own
+// when a source floods (FloodOptions says when), straight to the outputs.
+//
 // Server runs the relay live with its sockets and metrics; Replay runs the
-// same pipeline over capture files. docs/design.md in the repository
+// same pipeline over capture files, and with ReplayOptions.Detail also
+// tallies what `floodgate report` shows: per-source totals, a timeline,
+// restart loops, and each top pattern's exemplar. docs/design.md in the repository
 // describes the whole design.
 package relay

@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,8 +17,10 @@ import (
 // fateTable is the Observer of a replay: it keeps the fate of every
 // message by its sequence number (for `replay -labels`) and totals per
 // pattern (for the report). Stages may tell a message's fate twice (a
-// budget drops what dedupe wrote): the last word counts, and the totals
-// follow it. It is safe for the shards to call at once.
+// budget drops what dedupe wrote): the last stage's word counts, and the
+// totals follow it. A budget's drop is final whatever order the two are
+// told in, as the budgets come last. It is safe for the shards to call at
+// once.
 type fateTable struct {
 	mu sync.Mutex
 	// fates holds, per message, its pattern's index in patterns plus one,
@@ -35,6 +38,13 @@ type PatternTotal struct {
 	Messages int64 // received: written and counted
 	Written  int64
 	Bytes    int64 // received
+	// Host and App are the source of its first message.
+	Host, App string
+	// First and Last are the times of its first and last message, and
+	// Exemplar the text of its first occurrence; a replay fills them in
+	// only when asked for detail (ReplayOptions.Detail).
+	First, Last time.Time
+	Exemplar    []string
 }
 
 var _ floodgate.Observer = (*fateTable)(nil)
@@ -54,12 +64,19 @@ func (t *fateTable) Observe(f floodgate.Fate) {
 	if !ok {
 		i = uint32(len(t.patterns))
 		t.index[f.FP] = i
-		t.patterns = append(t.patterns, PatternTotal{FP: f.FP, Kind: f.Kind, Template: f.Template})
+		t.patterns = append(t.patterns, PatternTotal{FP: f.FP, Kind: f.Kind, Template: f.Template,
+			Host: strings.Clone(f.Host), App: strings.Clone(f.App)})
 	}
 	for uint64(len(t.fates)) < f.Seq {
 		t.fates = append(t.fates, 0)
 	}
 	at := &t.fates[f.Seq-1]
+	if prev := *at; prev != 0 && f.Kind != floodgate.Suppressed && t.patterns[prev>>1-1].Kind == floodgate.Suppressed {
+		// The budgets come after dedupe, so their drop is the last
+		// word, even when dedupe tells that it wrote the message only
+		// after passing it on.
+		return
+	}
 	if prev := *at; prev != 0 {
 		p := &t.patterns[prev>>1-1]
 		p.Messages--

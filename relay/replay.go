@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/floodgate/floodgate"
 	"github.com/floodgate/floodgate/config"
 	"github.com/floodgate/floodgate/internal/bytesize"
 	"github.com/floodgate/floodgate/relay/input"
@@ -34,6 +35,15 @@ type ReplayOptions struct {
 	// the fingerprint of its pattern or summary, and v or c (see
 	// fateTable.WriteLabels).
 	Labels io.Writer
+	// Detail, when set, fills Report.Detail, and each top pattern's
+	// first and last time and exemplar (which reads the files again).
+	Detail bool
+	// Top is how many patterns the report lists by messages and by
+	// bytes; 0 means ten.
+	Top int
+	// TopSources is how many sources the detail's timeline shows
+	// apart; 0 means five.
+	TopSources int
 }
 
 // Report sums up a replay.
@@ -47,16 +57,22 @@ type Report struct {
 	// TopByMessages and TopByBytes are the ten patterns that received the
 	// most messages and bytes.
 	TopByMessages, TopByBytes []PatternTotal
+	// Detail is filled when ReplayOptions.Detail is set.
+	Detail *Detail
 }
 
 // Print writes the report in a few lines, for stderr.
 func (r *Report) Print(w io.Writer) {
-	out := r.Verbatim
+	var sums int64
 	for _, n := range r.Summaries {
-		out += n
+		sums += n
 	}
-	fmt.Fprintf(w, "replay: %d messages (%d unparsed), %s in; %d records out (%d verbatim, %d summaries), %s written",
-		r.Messages, r.Unparsed, bytesize.Human(r.BytesIn), out, r.Verbatim, out-r.Verbatim, bytesize.Human(r.BytesOut))
+	own := ""
+	if r.Internal > 0 {
+		own = fmt.Sprintf(", %d of floodgate's own", r.Internal) // flood_start, disk_low, ...
+	}
+	fmt.Fprintf(w, "replay: %d messages (%d unparsed), %s in; %d records out (%d verbatim, %d summaries%s), %s written",
+		r.Messages, r.Unparsed, bytesize.Human(r.BytesIn), r.Verbatim+sums+r.Internal, r.Verbatim, sums, own, bytesize.Human(r.BytesOut))
 	if r.BytesOut > 0 {
 		fmt.Fprintf(w, ", %.1fx smaller", float64(r.BytesIn)/float64(r.BytesOut))
 	}
@@ -103,13 +119,22 @@ func Replay(ctx context.Context, cfg *config.Config, o ReplayOptions, log *slog.
 		tick = time.Second
 	}
 	fates := newFateTable()
-	c, err := newCore(cfg, coreOptions{
+	co := coreOptions{
 		outputs:  outs,
 		shards:   shards,
 		tick:     min(tick, time.Second),
 		clock:    messageClock,
 		observer: fates,
-	}, log)
+	}
+	var rec *received
+	if o.Detail {
+		rec = newReceived()
+		// The alarm log is the live relay's; a report lists the loops.
+		co.loops = newLoopTable(slog.New(slog.DiscardHandler))
+		co.head = func(next floodgate.Handler) floodgate.Handler { return tally{next, rec} }
+		co.onFlood = rec.flood
+	}
+	c, err := newCore(cfg, co, log)
 	if err != nil {
 		return nil, err
 	}
@@ -160,14 +185,54 @@ func Replay(ctx context.Context, cfg *config.Config, o ReplayOptions, log *slog.
 	for _, st := range c.stats {
 		rep.BytesOut += st.Bytes.Load()
 	}
-	rep.TopByMessages = fates.top(10, func(p PatternTotal) int64 { return p.Messages })
-	rep.TopByBytes = fates.top(10, func(p PatternTotal) int64 { return p.Bytes })
+	top := o.Top
+	if top <= 0 {
+		top = 10
+	}
+	if rec != nil {
+		topSources := o.TopSources
+		if topSources <= 0 {
+			topSources = 5
+		}
+		d := rec.detail(fates, topSources)
+		for _, l := range co.loops.snapshot() {
+			d.Loops = append(d.Loops, rec.loop(RestartLoop(l)))
+		}
+		rep.Detail = &d
+	}
+	rep.TopByMessages = fates.top(top, func(p PatternTotal) int64 { return p.Messages })
+	rep.TopByBytes = fates.top(top, func(p PatternTotal) int64 { return p.Bytes })
+	if rec != nil {
+		if err := addExemplars(ctx, fates, files, limit, rep.TopByMessages, rep.TopByBytes); err != nil {
+			return rep, fmt.Errorf("read exemplars: %w", err)
+		}
+	}
 	if o.Labels != nil {
 		if err := fates.WriteLabels(o.Labels, rep.Messages); err != nil {
 			return rep, fmt.Errorf("write labels: %w", err)
 		}
 	}
 	return rep, nil
+}
+
+// addExemplars fills in the exemplars of the patterns listed.
+func addExemplars(ctx context.Context, fates *fateTable, files []string, limit int, lists ...[]PatternTotal) error {
+	var fps []string
+	for _, l := range lists {
+		for _, p := range l {
+			fps = append(fps, p.FP)
+		}
+	}
+	ex, err := fates.exemplars(ctx, files, limit, fps)
+	if err != nil {
+		return err
+	}
+	for _, l := range lists {
+		for i := range l {
+			l[i].Exemplar = ex[l[i].FP]
+		}
+	}
+	return nil
 }
 
 // receivedAt delivers batches as if received at t.

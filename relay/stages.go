@@ -25,11 +25,20 @@ type chainBuilder struct {
 	host   string // this machine's name, the host of floodgate's own records
 	// observer, when set, is told every message's fate.
 	observer floodgate.Observer
+	// head, when set, is the first stage of every chain.
+	head floodgate.Stage
+	// flood, when set, says when a source floods: its start and end are
+	// written as floodgate's own records.
+	flood *FloodOptions
+	// onFlood, when set, is told of every flood as it starts and ends.
+	onFlood func(Flood)
 }
 
 func newChainBuilder(cfg *config.Config, shards int, outs []output.Output, loops *loopTable) *chainBuilder {
 	b := &chainBuilder{cfg: cfg, shards: shards, outs: outs, loops: loops}
 	b.host, _ = os.Hostname() // "" leaves ratelimit's own default
+	fo := DefaultFloodOptions()
+	b.flood = &fo
 	if cfg.RateLimit.GlobalRate > 0 {
 		b.global = ratelimit.NewGlobal(int64(cfg.RateLimit.GlobalRate), int64(cfg.RateLimit.GlobalBurst))
 	}
@@ -55,6 +64,19 @@ func (b *chainBuilder) chain(shard int) floodgate.Handler {
 	sink := &sinkHandler{outs: b.outs, counts: &sinkCounts{}}
 	b.counts = append(b.counts, sink.counts)
 	var stages []floodgate.Stage
+	if b.head != nil {
+		stages = append(stages, b.head)
+	}
+	if b.flood != nil {
+		o := *b.flood
+		o.Host = b.host
+		o.MaxSources = max(1, o.MaxSources/b.shards)
+		stages = append(stages, func(next floodgate.Handler) floodgate.Handler {
+			f := newFloodStage(o, next, sink)
+			f.onFlood = b.onFlood
+			return f
+		})
+	}
 	if d := b.cfg.Dedupe; d.Enabled {
 		o := dedupeOptions(d, b.shards)
 		if b.loops != nil {

@@ -37,6 +37,10 @@ type coreOptions struct {
 	// observer, when set, numbers the messages and is told each one's
 	// fate (replay).
 	observer floodgate.Observer
+	// head, when set, is the first stage of every chain (replay's tally).
+	head floodgate.Stage
+	// onFlood, when set, is told of every flood as it starts and ends.
+	onFlood func(Flood)
 }
 
 // newCore opens the outputs and starts the pipeline over them. On an error
@@ -58,6 +62,8 @@ func newCore(cfg *config.Config, o coreOptions, log *slog.Logger) (*core, error)
 	}
 	c.builder = newChainBuilder(cfg, o.shards, c.outs, o.loops)
 	c.builder.observer = o.observer
+	c.builder.head = o.head
+	c.builder.onFlood = o.onFlood
 	c.pipe = newPipeline(pipelineOptions{
 		number:    o.observer != nil,
 		shardBy:   shardBy(cfg),

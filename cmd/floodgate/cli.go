@@ -29,6 +29,8 @@ commands:
   run     [-config FILE]                 run the relay until SIGINT or SIGTERM
   replay  [-config FILE] [-o FILE] [-labels FILE] [FILE...]
                                          run captured syslog through the pipeline
+  report  [-config FILE] [-o FILE] [-format html|json|text] FILE...
+                                         what a capture holds: findings, timeline, top patterns, sources
   check   -config FILE                   validate a config
   bench   ...                            the flood benchmark harness, floodgate-bench ("floodgate bench -h")
   version                                print the version
@@ -75,6 +77,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdRun(ctx, rest, stderr)
 	case "replay":
 		return cmdReplay(ctx, rest, stdin, stdout, stderr)
+	case "report":
+		return cmdReport(ctx, rest, stdin, stdout, stderr)
 	case "check":
 		return cmdCheck(rest, stderr)
 	case "bench":
