@@ -25,6 +25,8 @@ type chainBuilder struct {
 	host   string // this machine's name, the host of floodgate's own records
 	// observer, when set, is told every message's fate.
 	observer floodgate.Observer
+	// live, when set, keeps the live table: each shard feeds its part.
+	live *liveTable
 }
 
 func newChainBuilder(cfg *config.Config, shards int, outs []output.Output, loops *loopTable) *chainBuilder {
@@ -55,22 +57,41 @@ func (b *chainBuilder) chain(shard int) floodgate.Handler {
 	sink := &sinkHandler{outs: b.outs, counts: &sinkCounts{}}
 	b.counts = append(b.counts, sink.counts)
 	var stages []floodgate.Stage
+	obs := b.observer
+	var ls *liveShard
+	if b.live != nil {
+		ls = b.live.shards[shard]
+		stages = append(stages, func(next floodgate.Handler) floodgate.Handler { return liveHead{next, ls} })
+		if obs != nil {
+			obs = teeObserver{obs, ls}
+		} else {
+			obs = ls
+		}
+	}
 	if d := b.cfg.Dedupe; d.Enabled {
 		o := dedupeOptions(d, b.shards)
 		if b.loops != nil {
 			o.OnRestartLoop = b.loops.update
 		}
-		o.Observer = b.observer
+		o.Observer = obs
 		stages = append(stages, func(next floodgate.Handler) floodgate.Handler { return dedupe.New(o, next) })
-	} else if b.observer != nil {
-		stages = append(stages, func(next floodgate.Handler) floodgate.Handler { return labels{next, b.observer} })
+		if ls != nil {
+			stages = append(stages, func(next floodgate.Handler) floodgate.Handler { return liveTap{next, ls} })
+		}
+	} else {
+		if b.observer != nil {
+			stages = append(stages, func(next floodgate.Handler) floodgate.Handler { return labels{next, b.observer} })
+		}
+		if ls != nil {
+			stages = append(stages, func(next floodgate.Handler) floodgate.Handler { return liveLabels{next, ls} })
+		}
 	}
 	if r := b.cfg.RateLimit; r.Enabled || b.disk != nil {
 		o := ratelimitOptions(r, b.shards)
 		o.Global = b.global
 		o.Disk = b.disk
 		o.Host = b.host
-		o.Observer = b.observer
+		o.Observer = obs
 		stages = append(stages, func(next floodgate.Handler) floodgate.Handler {
 			sink.budgets = ratelimit.New(o, next)
 			return sink.budgets

@@ -36,6 +36,8 @@ type coreOptions struct {
 	// observer, when set, numbers the messages and is told each one's
 	// fate (replay).
 	observer floodgate.Observer
+	// live, when set, is fed by every shard (the live relay's views).
+	live *liveTable
 }
 
 // newCore opens the outputs and starts the pipeline over them. On an error
@@ -57,6 +59,7 @@ func newCore(cfg *config.Config, o coreOptions, log *slog.Logger) (*core, error)
 	}
 	c.builder = newChainBuilder(cfg, o.shards, c.outs, o.loops)
 	c.builder.observer = o.observer
+	c.builder.live = o.live
 	c.pipe = newPipeline(pipelineOptions{
 		number:    o.observer != nil,
 		shardBy:   shardBy(cfg),

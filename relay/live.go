@@ -1,0 +1,364 @@
+package relay
+
+import (
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/floodgate/floodgate"
+	"github.com/floodgate/floodgate/dedupe"
+)
+
+// The live table: what the relay has seen lately, per source (host, app)
+// and per pattern (fingerprint), for /api/v1/ and `floodgate top`.
+//
+// Each shard keeps its own part (liveShard) and only the shard's
+// goroutine touches it: a head stage counts what arrives, the stages'
+// Observer says what became of it (written, folded, suppressed), and a
+// tap after dedupe lends the text of the first written line of a pattern
+// as its exemplar. On every tick the shard copies its tables, under a
+// lock held only for the copy, into a published snapshot. The liveTable
+// merges those snapshots on request and once a second, when it also keeps
+// per-second history (rates, sparklines) and the per-source metrics.
+//
+// Memory is bounded: a shard's tables hold at most liveCap entries each;
+// when one is full, the half that sent the fewest bytes since the last
+// pruning is rolled up into the shard's "other", so a new flood always
+// finds room and the totals stay whole.
+
+// liveCounts are a row's cumulative counts.
+type liveCounts struct {
+	Messages   int64 // received
+	Bytes      int64 // received
+	Written    int64 // written verbatim
+	Folded     int64 // counted into a dedupe summary
+	Suppressed int64 // withheld by a budget or the disk guard
+	// First and Last are the pipeline's clock when the first and the last
+	// message arrived.
+	First, Last time.Time
+	mark        int64 // Bytes at the last pruning
+}
+
+func (c *liveCounts) add(o *liveCounts) {
+	c.Messages += o.Messages
+	c.Bytes += o.Bytes
+	c.Written += o.Written
+	c.Folded += o.Folded
+	c.Suppressed += o.Suppressed
+	if !o.First.IsZero() && (c.First.IsZero() || o.First.Before(c.First)) {
+		c.First = o.First
+	}
+	if o.Last.After(c.Last) {
+		c.Last = o.Last
+	}
+}
+
+func (c *liveCounts) seen(now time.Time) {
+	if c.First.IsZero() {
+		c.First = now
+	}
+	c.Last = now
+}
+
+type liveSource struct {
+	Host, App string
+	liveCounts
+}
+
+type livePattern struct {
+	FP       string
+	Kind     floodgate.Kind
+	Template string
+	Exemplar string
+	// Host and App are the first source the pattern was seen from.
+	Host, App string
+	liveCounts
+}
+
+// maxExemplar bounds an exemplar's bytes.
+const maxExemplar = 240
+
+// clip returns a copy of at most maxExemplar bytes of s, cut at a rune.
+func clip(s string) string {
+	if len(s) > maxExemplar {
+		n := maxExemplar
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		s = s[:n]
+	}
+	return strings.Clone(s)
+}
+
+// liveShard is one shard's part of the live table.
+type liveShard struct {
+	cap int
+
+	// Owned by the shard's goroutine.
+	now      time.Time
+	cur      *liveSource // the source of the message being handled
+	curPat   *livePattern
+	text     string // the text of the line dedupe passed on last
+	pend     bool   // a budget dropped the line dedupe is about to call written
+	dirty    bool
+	lastPub  time.Time
+	sources  map[[2]string]*liveSource
+	patterns map[string]*livePattern
+	byHash   map[uint64]*livePattern // without dedupe: patterns by hash
+	srcOther liveCounts              // sources pruned
+	patOther liveCounts              // patterns pruned
+	total    liveCounts              // everything, pruned or not
+	scratch  []int64
+
+	mu  sync.Mutex
+	pub liveSnapshot
+}
+
+// liveSnapshot is a shard's tables as of its last tick.
+type liveSnapshot struct {
+	at       time.Time
+	sources  []liveSource
+	patterns []livePattern
+	srcOther liveCounts
+	patOther liveCounts
+	total    liveCounts
+}
+
+func newLiveShard(capacity int) *liveShard {
+	return &liveShard{
+		cap:      max(capacity, 4),
+		sources:  map[[2]string]*liveSource{},
+		patterns: map[string]*livePattern{},
+	}
+}
+
+var _ floodgate.Observer = (*liveShard)(nil)
+
+// source returns the row of (host, app), making room for it if need be.
+func (s *liveShard) source(host, app string) *liveSource {
+	if c := s.cur; c != nil && c.Host == host && c.App == app {
+		return c
+	}
+	k := [2]string{host, app}
+	src := s.sources[k]
+	if src == nil {
+		if len(s.sources) >= s.cap {
+			s.pruneSources()
+		}
+		src = &liveSource{Host: strings.Clone(host), App: strings.Clone(app)}
+		s.sources[[2]string{src.Host, src.App}] = src
+	}
+	s.cur = src
+	return src
+}
+
+// arrive counts a message received, at the head of the chain.
+func (s *liveShard) arrive(now time.Time, m *floodgate.Message) {
+	s.now = now
+	s.pend, s.text = false, ""
+	src := s.source(m.Host, m.App)
+	src.Messages++
+	src.Bytes += int64(m.Size)
+	src.seen(now)
+	s.total.Messages++
+	s.total.Bytes += int64(m.Size)
+	s.total.seen(now)
+	s.dirty = true
+}
+
+// Observe takes a stage's word on a message's fate. A budget's word
+// (Kind Suppressed) comes before dedupe's (dedupe passes a line on, then
+// says it wrote it), so it marks the written fate that follows as
+// withheld instead.
+func (s *liveShard) Observe(f floodgate.Fate) {
+	s.dirty = true
+	src := s.source(f.Host, f.App)
+	if f.Kind == floodgate.Suppressed {
+		src.Suppressed++
+		s.total.Suppressed++
+		s.pend = true
+		return
+	}
+	p := s.curPat
+	if p == nil || p.FP != f.FP {
+		p = s.patterns[f.FP]
+		if p == nil {
+			p = s.newPattern(f.FP, f.Kind, f.Template, src)
+		}
+	}
+	s.fate(p, src, f.Size, f.Verbatim)
+}
+
+func (s *liveShard) newPattern(fp string, kind floodgate.Kind, template string, src *liveSource) *livePattern {
+	if len(s.patterns) >= s.cap {
+		s.prunePatterns()
+	}
+	p := &livePattern{FP: fp, Kind: kind, Template: template, Host: src.Host, App: src.App}
+	s.patterns[fp] = p
+	return p
+}
+
+func (s *liveShard) fate(p *livePattern, src *liveSource, size int, verbatim bool) {
+	s.curPat = p
+	p.Messages++
+	p.Bytes += int64(size)
+	p.seen(s.now)
+	switch {
+	case !verbatim:
+		p.Folded++
+		src.Folded++
+		s.total.Folded++
+	case s.pend:
+		s.pend = false
+		p.Suppressed++
+	default:
+		p.Written++
+		src.Written++
+		s.total.Written++
+		if p.Exemplar == "" && s.text != "" {
+			p.Exemplar = clip(s.text)
+		}
+	}
+}
+
+// pruneSources rolls the half of the sources that sent the fewest bytes
+// since the last pruning into srcOther.
+func (s *liveShard) pruneSources() {
+	s.scratch = s.scratch[:0]
+	for _, v := range s.sources {
+		s.scratch = append(s.scratch, v.Bytes-v.mark)
+	}
+	cut := s.median()
+	for k, v := range s.sources {
+		if v.Bytes-v.mark <= cut && len(s.sources) > s.cap/2 {
+			s.srcOther.add(&v.liveCounts)
+			delete(s.sources, k)
+			continue
+		}
+		v.mark = v.Bytes
+	}
+	s.cur = nil
+}
+
+func (s *liveShard) prunePatterns() {
+	s.scratch = s.scratch[:0]
+	for _, v := range s.patterns {
+		s.scratch = append(s.scratch, v.Bytes-v.mark)
+	}
+	cut := s.median()
+	for k, v := range s.patterns {
+		if v.Bytes-v.mark <= cut && len(s.patterns) > s.cap/2 {
+			s.patOther.add(&v.liveCounts)
+			delete(s.patterns, k)
+			continue
+		}
+		v.mark = v.Bytes
+	}
+	clear(s.byHash) // it may point at pruned rows
+	s.curPat = nil
+}
+
+// median returns the median of the scores in scratch.
+func (s *liveShard) median() int64 {
+	slices.Sort(s.scratch)
+	return s.scratch[len(s.scratch)/2]
+}
+
+// publish copies the tables into the snapshot readers take.
+func (s *liveShard) publish(now time.Time) {
+	if !s.dirty && !s.lastPub.IsZero() {
+		return
+	}
+	s.dirty, s.lastPub = false, now
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := &s.pub
+	p.at = now
+	p.sources = p.sources[:0]
+	for _, v := range s.sources {
+		p.sources = append(p.sources, *v)
+	}
+	p.patterns = p.patterns[:0]
+	for _, v := range s.patterns {
+		p.patterns = append(p.patterns, *v)
+	}
+	p.srcOther, p.patOther, p.total = s.srcOther, s.patOther, s.total
+}
+
+// liveHead is the first stage of a chain: it counts what arrives.
+type liveHead struct {
+	next floodgate.Handler
+	s    *liveShard
+}
+
+func (h liveHead) Handle(now time.Time, r *floodgate.Record) {
+	if r.Summary == nil && r.Syntax != floodgate.Internal {
+		h.s.arrive(now, &r.Message)
+	}
+	h.next.Handle(now, r)
+}
+
+func (h liveHead) Tick(now time.Time, final bool) {
+	h.s.now, h.s.text = now, ""
+	h.next.Tick(now, final)
+	h.s.publish(now)
+}
+
+// liveTap sits after dedupe: it lends the text of each line dedupe passes
+// on to the written fate dedupe tells next.
+type liveTap struct {
+	next floodgate.Handler
+	s    *liveShard
+}
+
+func (t liveTap) Handle(now time.Time, r *floodgate.Record) {
+	if r.Summary == nil {
+		t.s.text = r.Text
+	}
+	t.next.Handle(now, r) // dedupe tells the fate after this returns
+}
+
+func (t liveTap) Tick(now time.Time, final bool) { t.next.Tick(now, final) }
+
+// liveLabels stands for dedupe where it is off: every message that
+// reaches it is written, as an occurrence of its template. Like dedupe,
+// it passes the message on before it tells the fate.
+type liveLabels struct {
+	next floodgate.Handler
+	s    *liveShard
+}
+
+func (l liveLabels) Handle(now time.Time, r *floodgate.Record) {
+	l.next.Handle(now, r)
+	if r.Summary != nil || r.Syntax == floodgate.Internal {
+		return
+	}
+	s := l.s
+	h := dedupe.Fingerprint(r.Text)
+	p := s.byHash[h]
+	if p == nil {
+		fp := dedupe.FormatFP(h)
+		if p = s.patterns[fp]; p == nil {
+			p = s.newPattern(fp, floodgate.Repeat, dedupe.Template(r.Text), s.source(r.Host, r.App))
+		}
+		if s.byHash == nil {
+			s.byHash = map[uint64]*livePattern{}
+		}
+		s.byHash[h] = p
+	}
+	s.text = r.Text
+	s.fate(p, s.source(r.Host, r.App), r.Size, true)
+	s.text = ""
+}
+
+func (l liveLabels) Tick(now time.Time, final bool) { l.next.Tick(now, final) }
+
+// teeObserver tells two observers.
+type teeObserver [2]floodgate.Observer
+
+func (t teeObserver) Observe(f floodgate.Fate) {
+	t[0].Observe(f)
+	t[1].Observe(f)
+}
