@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
 )
 
 // The live views' JSON, at /api/v1/sources and /api/v1/patterns on the

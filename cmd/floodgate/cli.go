@@ -28,6 +28,7 @@ commands:
   replay  [-config FILE] [-o FILE] [-labels FILE] [FILE...]
                                          run captured syslog through the pipeline
   check   -config FILE                   validate a config
+  top     [-addr HOST:PORT] [-token T]   a running relay's sources and patterns, live
   bench   ...                            the flood benchmark harness, floodgate-bench ("floodgate bench -h")
   version                                print the version
 `
@@ -77,6 +78,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdCheck(rest, stderr)
 	case "bench":
 		return cmdBench(ctx, rest, stdin, stdout, stderr)
+	case "top":
+		return cmdTop(ctx, rest, stdin, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintf(stdout, "floodgate %s (%s %s/%s)\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return nil
@@ -174,6 +177,7 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	srv.SetVersion(versionString())
 	if err := srv.Start(); err != nil {
 		return err
 	}
