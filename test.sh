@@ -2,7 +2,7 @@
 # floodgate's test command, the one the README gives and CI runs.
 #
 # The end-to-end tests start real peers on loopback: logger (bsdutils) and
-# rsyslogd. Where they are missing this installs them from Debian first
+# rsyslogd; tmux is the terminal `floodgate top` is tested in. Where they are missing this installs them from Debian first
 # (as root, or with sudo), so a fresh machine needs nothing else. Then it
 # runs every test with the race detector and a few seconds of native
 # fuzzing at each parse boundary.
@@ -12,6 +12,7 @@ cd "$(dirname "$0")"
 need=()
 [ -x /usr/sbin/rsyslogd ] || command -v rsyslogd >/dev/null 2>&1 || need+=(rsyslog)
 command -v logger >/dev/null 2>&1 || need+=(bsdutils)
+command -v tmux >/dev/null 2>&1 || need+=(tmux) # `floodgate top` in a real terminal
 if [ ${#need[@]} -gt 0 ]; then
   sudo=()
   [ "$(id -u)" = 0 ] || sudo=(sudo)
