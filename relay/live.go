@@ -107,6 +107,10 @@ type liveShard struct {
 	sources  map[[2]string]*liveSource
 	patterns map[string]*livePattern
 	byHash   map[uint64]*livePattern // without dedupe: patterns by hash
+	// seen admits a pattern without dedupe on its second line: a hash
+	// per slot, of the last new pattern that fell there. A flood of
+	// unique lines then costs no row, string or allocation per line.
+	seen [4096]uint64
 	srcOther liveCounts              // sources pruned
 	patOther liveCounts              // patterns pruned
 	total    liveCounts              // everything, pruned or not
@@ -256,7 +260,11 @@ func (s *liveShard) prunePatterns() {
 		}
 		v.mark = v.Bytes
 	}
-	clear(s.byHash) // it may point at pruned rows
+	for h, p := range s.byHash {
+		if s.patterns[p.FP] != p {
+			delete(s.byHash, h)
+		}
+	}
 	s.curPat = nil
 }
 
@@ -337,11 +345,28 @@ func (l liveLabels) Handle(now time.Time, r *floodgate.Record) {
 	}
 	s := l.s
 	h := dedupe.Fingerprint(r.Text)
+	src := s.source(r.Host, r.App)
 	p := s.byHash[h]
 	if p == nil {
+		if slot := &s.seen[h%uint64(len(s.seen))]; *slot != h {
+			// A pattern's first line: other's, until it comes again.
+			*slot = h
+			s.patOther.Messages++
+			s.patOther.Bytes += int64(r.Size)
+			s.patOther.seen(s.now)
+			if s.pend {
+				s.pend = false
+				s.patOther.Suppressed++
+			} else {
+				s.patOther.Written++
+				src.Written++
+				s.total.Written++
+			}
+			return
+		}
 		fp := dedupe.FormatFP(h)
 		if p = s.patterns[fp]; p == nil {
-			p = s.newPattern(fp, floodgate.Repeat, dedupe.Template(r.Text), s.source(r.Host, r.App))
+			p = s.newPattern(fp, floodgate.Repeat, dedupe.Template(r.Text), src)
 		}
 		if s.byHash == nil {
 			s.byHash = map[uint64]*livePattern{}
@@ -349,7 +374,7 @@ func (l liveLabels) Handle(now time.Time, r *floodgate.Record) {
 		s.byHash[h] = p
 	}
 	s.text = r.Text
-	s.fate(p, s.source(r.Host, r.App), r.Size, true)
+	s.fate(p, src, r.Size, true)
 	s.text = ""
 }
 

@@ -162,7 +162,11 @@ func TestLiveTableAccountsForAFlood(t *testing.T) {
 			if tt.exempt {
 				return // every line is a pattern of its own
 			}
-			if top.App != "dockerd" || !strings.HasPrefix(top.Exemplar, "pulling layer 0 for container 0 failed") || top.Kind != "repeat" {
+			first := "pulling layer 0 for container 0 failed"
+			if !tt.dedupe {
+				first = "pulling layer 1eef for container 1 failed" // a pattern's row begins at its second line
+			}
+			if top.App != "dockerd" || !strings.HasPrefix(top.Exemplar, first) || top.Kind != "repeat" {
 				t.Errorf("top pattern %+v, want dockerd's pull failure with its first line", top)
 			}
 			if top.Written+top.Folded+top.Suppressed != top.Messages {
@@ -289,5 +293,46 @@ func TestLiveAPI(t *testing.T) {
 				t.Errorf("pattern %+v, want the template with 19 folded", v.Patterns[0])
 			}
 		})
+	}
+}
+
+// BenchmarkChainLive measures what the live table adds to a shard's chain
+// per message: the same messages through dedupe and budgets, without and
+// with it.
+func BenchmarkChainLive(b *testing.B) {
+	var msgs []floodgate.Message
+	for i := range 4096 {
+		text := fmt.Sprintf("pulling layer %x for container %d failed: context deadline exceeded", i*7919, i)
+		if i%8 == 0 {
+			text = fmt.Sprintf("worker %d finished job %d in %dms", i%50, i, i%300)
+		}
+		msgs = append(msgs, floodgate.Message{Host: fmt.Sprintf("node-%d", i%16), App: "dockerd", Text: text, Size: len(text) + 40, Severity: floodgate.Info, Syntax: floodgate.SyntaxRFC3164})
+	}
+	for _, dedupe := range []bool{true, false} {
+		for _, live := range []bool{false, true} {
+			b.Run(fmt.Sprintf("dedupe=%t/live=%t", dedupe, live), func(b *testing.B) {
+				cfg := config.Default()
+				cfg.Dedupe.Enabled = dedupe
+				bl := newChainBuilder(cfg, 1, nil, nil)
+				if live {
+					bl.live = newLiveTable(1, 100)
+				}
+				h := bl.chain(0)
+				now := time.Date(2026, 9, 11, 1, 24, 0, 0, time.UTC)
+				var rec floodgate.Record
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					rec = floodgate.Record{Message: msgs[i%len(msgs)]}
+					rec.Time = now
+					h.Handle(now, &rec)
+					i++
+					if i%4096 == 0 {
+						now = now.Add(10 * time.Millisecond)
+						h.Tick(now, false)
+					}
+				}
+			})
+		}
 	}
 }
