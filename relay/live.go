@@ -99,6 +99,7 @@ type liveShard struct {
 	// Owned by the shard's goroutine.
 	now      time.Time
 	cur      *liveSource // the source of the message being handled
+	recent   [64]*liveSource
 	curPat   *livePattern
 	text     string // the text of the line dedupe passed on last
 	pend     bool   // a budget dropped the line dedupe is about to call written
@@ -110,11 +111,12 @@ type liveShard struct {
 	// seen admits a pattern without dedupe on its second line: a hash
 	// per slot, of the last new pattern that fell there. A flood of
 	// unique lines then costs no row, string or allocation per line.
-	seen [4096]uint64
-	srcOther liveCounts              // sources pruned
-	patOther liveCounts              // patterns pruned
-	total    liveCounts              // everything, pruned or not
+	seen     [4096]uint64
+	srcOther liveCounts // sources pruned
+	patOther liveCounts // patterns pruned
+	total    liveCounts // everything, pruned or not
 	scratch  []int64
+	sampled  uint64 // lines liveLabels saw
 
 	mu  sync.Mutex
 	pub liveSnapshot
@@ -145,6 +147,13 @@ func (s *liveShard) source(host, app string) *liveSource {
 	if c := s.cur; c != nil && c.Host == host && c.App == app {
 		return c
 	}
+	// A few sources take turns in a shard: a small cache by a cheap hash
+	// spares hashing both strings for the map.
+	slot := &s.recent[cheapHash(host, app)%uint(len(s.recent))]
+	if c := *slot; c != nil && c.Host == host && c.App == app {
+		s.cur = c
+		return c
+	}
 	k := [2]string{host, app}
 	src := s.sources[k]
 	if src == nil {
@@ -154,8 +163,19 @@ func (s *liveShard) source(host, app string) *liveSource {
 		src = &liveSource{Host: strings.Clone(host), App: strings.Clone(app)}
 		s.sources[[2]string{src.Host, src.App}] = src
 	}
-	s.cur = src
+	s.cur, *slot = src, src
 	return src
+}
+
+func cheapHash(host, app string) uint {
+	h := uint(len(host))*31 + uint(len(app))*17
+	if n := len(host); n > 0 {
+		h += uint(host[n-1]) + uint(host[n/2])*7
+	}
+	if n := len(app); n > 0 {
+		h += uint(app[n-1]) * 3
+	}
+	return h
 }
 
 // arrive counts a message received, at the head of the chain.
@@ -244,6 +264,7 @@ func (s *liveShard) pruneSources() {
 		v.mark = v.Bytes
 	}
 	s.cur = nil
+	clear(s.recent[:])
 }
 
 func (s *liveShard) prunePatterns() {
@@ -333,10 +354,17 @@ func (t liveTap) Tick(now time.Time, final bool) { t.next.Tick(now, final) }
 // liveLabels stands for dedupe where it is off: every message that
 // reaches it is written, as an occurrence of its template. Like dedupe,
 // it passes the message on before it tells the fate.
+//
+// Fingerprinting a line costs as much as the rest of the chain without
+// dedupe, so only one line in labelSample is fingerprinted, and it stands
+// for labelSample lines in its pattern's row: without dedupe the patterns
+// are an estimate, the sources stay exact.
 type liveLabels struct {
 	next floodgate.Handler
 	s    *liveShard
 }
+
+const labelSample = 8
 
 func (l liveLabels) Handle(now time.Time, r *floodgate.Record) {
 	l.next.Handle(now, r)
@@ -344,24 +372,24 @@ func (l liveLabels) Handle(now time.Time, r *floodgate.Record) {
 		return
 	}
 	s := l.s
-	h := dedupe.Fingerprint(r.Text)
 	src := s.source(r.Host, r.App)
+	dropped := s.pend // a budget's word came while next handled it
+	s.pend = false
+	if !dropped {
+		src.Written++
+		s.total.Written++
+	}
+	s.sampled++
+	if s.sampled%labelSample != 0 {
+		return
+	}
+	h := dedupe.Fingerprint(r.Text)
 	p := s.byHash[h]
 	if p == nil {
 		if slot := &s.seen[h%uint64(len(s.seen))]; *slot != h {
 			// A pattern's first line: other's, until it comes again.
 			*slot = h
-			s.patOther.Messages++
-			s.patOther.Bytes += int64(r.Size)
-			s.patOther.seen(s.now)
-			if s.pend {
-				s.pend = false
-				s.patOther.Suppressed++
-			} else {
-				s.patOther.Written++
-				src.Written++
-				s.total.Written++
-			}
+			weigh(&s.patOther, s.now, r.Size, dropped)
 			return
 		}
 		fp := dedupe.FormatFP(h)
@@ -373,9 +401,22 @@ func (l liveLabels) Handle(now time.Time, r *floodgate.Record) {
 		}
 		s.byHash[h] = p
 	}
-	s.text = r.Text
-	s.fate(p, src, r.Size, true)
-	s.text = ""
+	weigh(&p.liveCounts, s.now, r.Size, dropped)
+	if p.Exemplar == "" && !dropped {
+		p.Exemplar = clip(r.Text)
+	}
+}
+
+// weigh counts a sampled line into c as labelSample lines.
+func weigh(c *liveCounts, now time.Time, size int, dropped bool) {
+	c.Messages += labelSample
+	c.Bytes += labelSample * int64(size)
+	c.seen(now)
+	if dropped {
+		c.Suppressed += labelSample
+	} else {
+		c.Written += labelSample
+	}
 }
 
 func (l liveLabels) Tick(now time.Time, final bool) { l.next.Tick(now, final) }
