@@ -65,6 +65,36 @@ func (c *liveCounts) seen(now time.Time) {
 type liveSource struct {
 	Host, App string
 	liveCounts
+	// told remembers the last messages told counted into a repeat, so
+	// that when dedupe moves them into a cycle it has just recognised
+	// (telling their fate again) they are moved, not counted twice.
+	told *toldRing
+}
+
+// toldRing holds enough for a cycle of 16 lines whose patterns each
+// release three held copies on the way (a longer cycle may count a few
+// of its first messages twice in the table).
+type toldRing struct {
+	seq [64]uint64
+	pat [64]*livePattern
+	n   int
+}
+
+func (t *toldRing) add(seq uint64, p *livePattern) {
+	i := t.n % len(t.seq)
+	t.seq[i], t.pat[i] = seq, p
+	t.n++
+}
+
+// take returns and forgets the pattern seq was told counted into.
+func (t *toldRing) take(seq uint64) *livePattern {
+	for i, v := range t.seq {
+		if v == seq {
+			t.seq[i] = 0
+			return t.pat[i]
+		}
+	}
+	return nil
 }
 
 type livePattern struct {
@@ -210,6 +240,29 @@ func (s *liveShard) Observe(f floodgate.Fate) {
 		p = s.patterns[f.FP]
 		if p == nil {
 			p = s.newPattern(f.FP, f.Kind, f.Template, src)
+		}
+	}
+	if !f.Verbatim && f.Seq != 0 {
+		switch f.Kind {
+		case floodgate.Repeat:
+			if src.told == nil {
+				src.told = &toldRing{}
+			}
+			src.told.add(f.Seq, p)
+		case floodgate.Cycle:
+			if src.told != nil {
+				if rp := src.told.take(f.Seq); rp != nil {
+					rp.Messages--
+					rp.Bytes -= int64(f.Size)
+					rp.Folded--
+					s.curPat = p
+					p.Messages++
+					p.Bytes += int64(f.Size)
+					p.Folded++
+					p.seen(s.now)
+					return
+				}
+			}
 		}
 	}
 	s.fate(p, src, f.Size, f.Verbatim)

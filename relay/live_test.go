@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/floodgate/floodgate"
+	"github.com/floodgate/floodgate/bench/gen"
 	"github.com/floodgate/floodgate/config"
 )
 
@@ -21,6 +22,7 @@ type liveRig struct {
 	chains []floodgate.Handler
 	now    time.Time
 	sent   map[[2]string]int64
+	seq    uint64 // numbers the messages, as the live pipeline does
 }
 
 func newLiveRig(t testing.TB, shards, labels int, edit func(*config.Config)) *liveRig {
@@ -31,7 +33,7 @@ func newLiveRig(t testing.TB, shards, labels int, edit func(*config.Config)) *li
 	}
 	b := newChainBuilder(cfg, shards, nil, nil)
 	b.live = newLiveTable(shards, labels)
-	r := &liveRig{t: t, live: b.live, now: time.Date(2026, 9, 11, 1, 24, 0, 0, time.UTC), sent: map[[2]string]int64{}}
+	r := &liveRig{t: t, live: b.live, now: time.Date(2026, 9, 11, 1, 24, 0, 0, time.UTC), sent: map[[2]string]int64{}, seq: 0}
 	for i := range shards {
 		r.chains = append(r.chains, b.chain(i))
 	}
@@ -41,6 +43,8 @@ func newLiveRig(t testing.TB, shards, labels int, edit func(*config.Config)) *li
 // send hands one message to its source's shard.
 func (r *liveRig) send(host, app, text string) {
 	m := floodgate.Message{Time: r.now, Host: host, App: app, Text: text, Size: len(text) + 40, Severity: floodgate.Info, Syntax: floodgate.SyntaxRFC3164}
+	r.seq++
+	m.Seq = r.seq
 	rec := floodgate.Record{Message: m}
 	r.chains[sourceHash(host, app)%uint64(len(r.chains))].Handle(r.now, &rec)
 	r.sent[[2]string{host, app}]++
@@ -336,3 +340,47 @@ func BenchmarkChainLive(b *testing.B) {
 		}
 	}
 }
+
+func TestLiveTableOnTheIncident(t *testing.T) {
+	c := gen.DefaultIncident()
+	c.Messages = 300_000
+	g := gen.NewIncident(c)
+	r := newLiveRig(t, 2, 10, nil)
+	var m floodgate.Message
+	var last time.Time
+	for g.Next(&m) {
+		r.now = m.Time
+		if m.Size == 0 {
+			m.Size = len(m.Text) + 40
+		}
+		r.seq++
+		m.Seq = r.seq
+		rec := floodgate.Record{Message: m}
+		r.chains[sourceHash(m.Host, m.App)%2].Handle(r.now, &rec)
+		r.sent[[2]string{m.Host, m.App}]++
+		if m.Time.Sub(last) >= 200*time.Millisecond {
+			r.tick(0, false)
+			last = m.Time
+		}
+	}
+	r.tick(time.Second, true)
+	r.live.sample()
+	v := r.live.sources(maxRows, sortKeys["total"])
+	for _, s := range v.Sources {
+		if s.Messages != r.sent[[2]string{s.Host, s.App}] {
+			t.Errorf("%s/%s: %d messages, sent %d", s.Host, s.App, s.Messages, r.sent[[2]string{s.Host, s.App}])
+		}
+		if got := s.Written + s.Folded + s.Suppressed; got != s.Messages {
+			t.Errorf("%s/%s: written %d + folded %d + suppressed %d = %d, want %d", s.Host, s.App, s.Written, s.Folded, s.Suppressed, got, s.Messages)
+		}
+	}
+	p := r.live.patterns(3, sortKeys["total"])
+	for _, row := range p.Patterns {
+		t.Logf("%s %s %s/%s %d: %s", row.FP, row.Kind, row.Host, row.App, row.Messages, cut80(row.Template))
+	}
+	if len(v.Sources) == 0 || v.Sources[0].App != "dockerd" {
+		t.Errorf("first source %+v, want dockerd", v.Sources[0])
+	}
+}
+
+func cut80(s string) string { return s[:min(len(s), 80)] }

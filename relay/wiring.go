@@ -61,7 +61,7 @@ func newCore(cfg *config.Config, o coreOptions, log *slog.Logger) (*core, error)
 	c.builder.observer = o.observer
 	c.builder.live = o.live
 	c.pipe = newPipeline(pipelineOptions{
-		number:    o.observer != nil,
+		number:    o.observer != nil || o.live != nil, // the live table tells a fate told again by its number
 		shardBy:   shardBy(cfg),
 		LocalHost: o.local,
 		Shards:    o.shards,
