@@ -2,8 +2,9 @@
 # floodgate's test command, the one the README gives and CI runs.
 #
 # The end-to-end tests start real peers on loopback: logger (bsdutils) and
-# rsyslogd; tmux is the terminal `floodgate top` is tested in. Where they are missing this installs them from Debian first
-# (as root, or with sudo), so a fresh machine needs nothing else. Then it
+# rsyslogd, and tmux as the terminal `floodgate top` is tested in. Where
+# they are missing this installs them from Debian first (as root, or with
+# sudo), so a fresh machine needs nothing else. Then it
 # runs every test with the race detector and a few seconds of native
 # fuzzing at each parse boundary.
 set -euo pipefail

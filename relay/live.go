@@ -23,7 +23,8 @@ import (
 // merges those snapshots on request and once a second, when it also keeps
 // per-second history (rates, sparklines) and the per-source metrics.
 //
-// Memory is bounded: a shard's tables hold at most liveCap entries each;
+// Memory is bounded: a shard's tables hold at most its share of
+// liveCapTotal rows each;
 // when one is full, the half that sent the fewest bytes since the last
 // pruning is rolled up into the shard's "other", so a new flood always
 // finds room and the totals stay whole.
