@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -344,6 +346,12 @@ func BenchmarkChainLive(b *testing.B) {
 func TestLiveTableOnTheIncident(t *testing.T) {
 	c := gen.DefaultIncident()
 	c.Messages = 300_000
+	if testing.Short() {
+		c.Messages = 100_000
+	}
+	if n, err := strconv.Atoi(os.Getenv("FLOODGATE_INCIDENT_MESSAGES")); err == nil {
+		c.Messages = n
+	}
 	g := gen.NewIncident(c)
 	r := newLiveRig(t, 2, 10, nil)
 	var m floodgate.Message

@@ -172,7 +172,7 @@ func (m *model) View() string {
 const sparkWidth = 20
 
 func (m *model) sources(b *strings.Builder, room int) {
-	w := max(12, (m.width-70-sparkWidth)/2)
+	w := max(12, min(32, (m.width-70-sparkWidth)/2))
 	fmt.Fprintf(b, "%s\n", styleHead.Render(fmt.Sprintf("%-*s %-*s %10s %9s %7s %10s %9s  %-*s", w, "HOST", w, "APP", "BYTES/S", "MSGS/S", "FOLDED", "SUPPRESSED", "MESSAGES", sparkWidth, "LAST MINUTE")))
 	rows := m.snap.Sources.Sources
 	for i := range rows[:min(len(rows), room)] {
@@ -183,13 +183,13 @@ func (m *model) sources(b *strings.Builder, room int) {
 }
 
 func (m *model) patterns(b *strings.Builder, room int) {
-	w := max(16, m.width-76-sparkWidth)
-	fmt.Fprintf(b, "%s\n", styleHead.Render(fmt.Sprintf("%-8s %-6s %10s %9s %7s %10s %-16s %-*s  %-*s", "FP", "KIND", "BYTES/S", "MSGS/S", "FOLDED", "SUPPRESSED", "SOURCE", w, "TEMPLATE", sparkWidth, "LAST MINUTE")))
+	w := max(16, m.width-86-sparkWidth)
+	fmt.Fprintf(b, "%s\n", styleHead.Render(fmt.Sprintf("%-8s %-6s %10s %9s %7s %10s %-26s %-*s  %-*s", "FP", "KIND", "BYTES/S", "MSGS/S", "FOLDED", "SUPPRESSED", "SOURCE", w, "TEMPLATE", sparkWidth, "LAST MINUTE")))
 	rows := m.snap.Patterns.Patterns
 	for i := range rows[:min(len(rows), room)] {
 		r := &rows[i]
-		fmt.Fprintf(b, "%-8s %-6s %10s %9s %6.0f%% %10s %-16s %-*s  %s\n", r.FP, r.Kind, size(r.Rate10s.Bytes), rate(r.Rate10s.Messages),
-			percent(r.Folded, r.Messages), count(r.Suppressed), cut(r.Host+"/"+r.App, 16), w, cut(oneLine(r.Template), w), styleSpark.Render(Sparkline(r.Spark, sparkWidth)))
+		fmt.Fprintf(b, "%-8s %-6s %10s %9s %6.0f%% %10s %-26s %-*s  %s\n", r.FP, r.Kind, size(r.Rate10s.Bytes), rate(r.Rate10s.Messages),
+			percent(r.Folded, r.Messages), count(r.Suppressed), cut(r.Host+"/"+r.App, 26), w, cut(oneLine(r.Template), w), styleSpark.Render(Sparkline(r.Spark, sparkWidth)))
 	}
 }
 
