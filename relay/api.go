@@ -156,7 +156,6 @@ func (t *liveTable) sources(n int, key func(*Counts) float64) SourcesView {
 	}
 	v.Time, v.Total, v.Other = m.at, toCounts(&m.total), toCounts(&m.srcOther)
 	t.totalRates(&v.Total)
-	t.mu.Unlock()
 	sortRows(v.Sources, key, func(r *SourceView) *Counts { return &r.Counts }, func(r *SourceView) string { return r.Host + "\x00" + r.App })
 	if len(v.Sources) > n {
 		for i := n; i < len(v.Sources); i++ {
@@ -164,6 +163,11 @@ func (t *liveTable) sources(n int, key func(*Counts) float64) SourcesView {
 		}
 		v.Sources = v.Sources[:n]
 	}
+	for i := range v.Sources {
+		r := &v.Sources[i]
+		t.spark(&r.Counts, t.srcHist[[2]string{r.Host, r.App}])
+	}
+	t.mu.Unlock()
 	return v
 }
 
@@ -179,7 +183,6 @@ func (t *liveTable) patterns(n int, key func(*Counts) float64) PatternsView {
 	}
 	v.Time, v.Total, v.Other = m.at, toCounts(&m.total), toCounts(&m.patOther)
 	t.totalRates(&v.Total)
-	t.mu.Unlock()
 	sortRows(v.Patterns, key, func(r *PatternView) *Counts { return &r.Counts }, func(r *PatternView) string { return r.FP })
 	if len(v.Patterns) > n {
 		for i := n; i < len(v.Patterns); i++ {
@@ -187,6 +190,10 @@ func (t *liveTable) patterns(n int, key func(*Counts) float64) PatternsView {
 		}
 		v.Patterns = v.Patterns[:n]
 	}
+	for i := range v.Patterns {
+		t.spark(&v.Patterns[i].Counts, t.patHist[v.Patterns[i].FP])
+	}
+	t.mu.Unlock()
 	return v
 }
 

@@ -235,13 +235,12 @@ func (t *liveTable) series() []sourceSeries {
 	return append(out, sourceSeries{Host: "other", App: "other", Values: t.other})
 }
 
-// rates fills c's rates and sparkline from h (nil: a row newer than the
-// last sample, all of whose counts are recent).
+// rates fills c's rates from h (nil: a row newer than the last sample,
+// all of whose counts are recent).
 func (t *liveTable) rates(c *Counts, h *history) {
 	if h == nil {
 		c.Rate10s = Rate{Messages: float64(c.Messages) / 10, Bytes: float64(c.Bytes) / 10}
 		c.Rate5m = Rate{Messages: float64(c.Messages) / 300, Bytes: float64(c.Bytes) / 300}
-		c.Spark = make([]uint64, sparkSeconds)
 		return
 	}
 	n := t.n
@@ -258,7 +257,17 @@ func (t *liveTable) rates(c *Counts, h *history) {
 		b += v[1]
 	}
 	c.Rate5m = Rate{Messages: float64(m) / 300, Bytes: float64(b) / 300}
+}
+
+// spark fills c's sparkline from h: bytes in each of the last 60
+// seconds, oldest first.
+func (t *liveTable) spark(c *Counts, h *history) {
 	c.Spark = make([]uint64, sparkSeconds)
+	if h == nil {
+		c.Spark[sparkSeconds-1] = uint64(c.Bytes)
+		return
+	}
+	n := t.n
 	for i := range int64(sparkSeconds) {
 		if j := n - int64(sparkSeconds) + 1 + i; j >= h.born {
 			c.Spark[i] = h.sec[j%sparkSeconds][1]
@@ -270,7 +279,9 @@ func (t *liveTable) rates(c *Counts, h *history) {
 func (t *liveTable) totalRates(c *Counts) {
 	if t.n == 0 {
 		t.rates(c, nil)
+		t.spark(c, nil)
 		return
 	}
 	t.rates(c, &t.total)
+	t.spark(c, &t.total)
 }
