@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -392,3 +393,40 @@ func TestLiveTableOnTheIncident(t *testing.T) {
 }
 
 func cut80(s string) string { return s[:min(len(s), 80)] }
+
+func TestAPIToken(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tests := []struct {
+		name    string
+		m       config.Metrics
+		want    string
+		wantErr string
+	}{
+		{name: "none", m: config.Metrics{}, want: ""},
+		{name: "token", m: config.Metrics{Token: "s3cret"}, want: "s3cret"},
+		{name: "file, newline trimmed", m: config.Metrics{TokenFile: write("t", "s3cret\n")}, want: "s3cret"},
+		{name: "empty file", m: config.Metrics{TokenFile: write("e", " \n")}, wantErr: "is empty"},
+		{name: "missing file", m: config.Metrics{TokenFile: filepath.Join(dir, "nope")}, wantErr: "read metrics token_file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := apiToken(tt.m)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want one with %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("apiToken = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
