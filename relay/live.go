@@ -25,9 +25,9 @@ import (
 //
 // Memory is bounded: a shard's tables hold at most its share of
 // liveCapTotal rows each;
-// when one is full, the half that sent the fewest bytes since the last
-// pruning is rolled up into the shard's "other", so a new flood always
-// finds room and the totals stay whole.
+// when one is full, the half that sent the fewest bytes lately (and in
+// all) is rolled up into the shard's "other", so a new flood always finds
+// room and the totals stay whole.
 
 // liveCounts are a row's cumulative counts.
 type liveCounts struct {
@@ -55,6 +55,11 @@ func (c *liveCounts) add(o *liveCounts) {
 		c.Last = o.Last
 	}
 }
+
+// score ranks a row for pruning: the bytes it sent since the last
+// pruning, plus a sixteenth of all it sent, so that a flood that has
+// just paused keeps its row against a crowd of newcomers.
+func (c *liveCounts) score() int64 { return c.Bytes - c.mark + c.Bytes/16 }
 
 func (c *liveCounts) seen(now time.Time) {
 	if c.First.IsZero() {
@@ -301,16 +306,16 @@ func (s *liveShard) fate(p *livePattern, src *liveSource, size int, verbatim boo
 	}
 }
 
-// pruneSources rolls the half of the sources that sent the fewest bytes
-// since the last pruning into srcOther.
+// pruneSources rolls the half of the sources with the lowest score into
+// srcOther.
 func (s *liveShard) pruneSources() {
 	s.scratch = s.scratch[:0]
 	for _, v := range s.sources {
-		s.scratch = append(s.scratch, v.Bytes-v.mark)
+		s.scratch = append(s.scratch, v.score())
 	}
 	cut := s.median()
 	for k, v := range s.sources {
-		if v.Bytes-v.mark <= cut && len(s.sources) > s.cap/2 {
+		if v.score() <= cut && len(s.sources) > s.cap/2 {
 			s.srcOther.add(&v.liveCounts)
 			delete(s.sources, k)
 			continue
@@ -324,11 +329,11 @@ func (s *liveShard) pruneSources() {
 func (s *liveShard) prunePatterns() {
 	s.scratch = s.scratch[:0]
 	for _, v := range s.patterns {
-		s.scratch = append(s.scratch, v.Bytes-v.mark)
+		s.scratch = append(s.scratch, v.score())
 	}
 	cut := s.median()
 	for k, v := range s.patterns {
-		if v.Bytes-v.mark <= cut && len(s.patterns) > s.cap/2 {
+		if v.score() <= cut && len(s.patterns) > s.cap/2 {
 			s.patOther.add(&v.liveCounts)
 			delete(s.patterns, k)
 			continue

@@ -64,6 +64,9 @@ func (r *liveRig) tick(d time.Duration, final bool) {
 func TestLiveTableBoundedUnderManySources(t *testing.T) {
 	const distinct = 200_000
 	r := newLiveRig(t, 2, 10, nil)
+	for i := range 1000 {
+		r.send("paused", "dockerd", fmt.Sprintf("goroutine %d [runnable]: a flood that stops before the crowd comes", i))
+	}
 	for i := range distinct {
 		r.send(fmt.Sprintf("host-%d", i), "app", fmt.Sprintf("starting worker %d", i))
 		if i%10 == 0 {
@@ -92,7 +95,10 @@ func TestLiveTableBoundedUnderManySources(t *testing.T) {
 	if got, want := v.Sources[0].Messages, r.sent[[2]string{"flood", "dockerd"}]; got != want {
 		t.Errorf("flood/dockerd: %d messages, want %d", got, want)
 	}
-	want := int64(distinct + distinct/10)
+	if p := v.Sources[1]; p.Host != "paused" || p.Messages != 1000 {
+		t.Errorf("second source %s/%s with %d messages, want paused/dockerd with 1000", p.Host, p.App, p.Messages)
+	}
+	want := int64(1000 + distinct + distinct/10)
 	sum := v.Other.Messages
 	for _, s := range v.Sources {
 		sum += s.Messages

@@ -26,7 +26,7 @@ address = "127.0.0.1:0"
 
 [[output]]
 type = "file"
-path = "{dir}/out/{host}/{app}.log"
+path = "{dir}/out/{app}.log"
 format = "json"
 
 [ratelimit]
@@ -143,6 +143,36 @@ func TestLiveAPIUnderFlood(t *testing.T) {
 	getJSON(t, base+"/api/v1/patterns?n=1&sort=total", "s3cret", &p)
 	if len(p.Patterns) != 1 || p.Patterns[0].App != "dockerd" || !strings.HasPrefix(p.Patterns[0].Exemplar, `level=error msg="pull failed" layer=0 attempt=0`) {
 		t.Errorf("top pattern %+v, want dockerd's with its first line as exemplar", p.Patterns)
+	}
+
+	// 200,000 sources of one line each: the table rolls the quiet ones
+	// up and keeps every count.
+	const distinct = 200_000
+	c, err := net.Dial("tcp", d.addrs["tcp"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriterSize(c, 64<<10)
+	for i := range distinct {
+		fmt.Fprintf(w, "<30>Sep 11 01:24:03 node-%d kubelet[7]: node status updated\n", i)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	sent += distinct
+	for getJSON(t, base+"/api/v1/sources?sort=total&n=1000", "s3cret", &v); v.Total.Messages < int64(sent); getJSON(t, base+"/api/v1/sources?sort=total&n=1000", "s3cret", &v) {
+		if time.Now().After(deadline.Add(30 * time.Second)) {
+			t.Fatalf("total %d messages, sent %d", v.Total.Messages, sent)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	sum := v.Other.Messages
+	for _, s := range v.Sources {
+		sum += s.Messages
+	}
+	if len(v.Sources) != 1000 || sum != int64(sent) || v.Sources[0].App != "dockerd" || v.Sources[0].Messages != n {
+		t.Errorf("%d rows adding up to %d with other, sent %d; first %s/%s with %d", len(v.Sources), sum, sent, v.Sources[0].Host, v.Sources[0].App, v.Sources[0].Messages)
 	}
 
 	// Once sampled, the flood's source has a series of its own.
