@@ -423,7 +423,7 @@ type liveLabels struct {
 	s    *liveShard
 }
 
-const labelSample = 8
+const labelSample = 16
 
 func (l liveLabels) Handle(now time.Time, r *floodgate.Record) {
 	l.next.Handle(now, r)
