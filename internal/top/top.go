@@ -65,7 +65,7 @@ func (c *client) get(ctx context.Context, path string, rows int, sort string, v 
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("get %s: %w", path, err)
+		return fmt.Errorf("read the relay's live view: %w", err) // err names the URL
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
