@@ -2,8 +2,10 @@
 # floodgate's test command, the one the README gives and CI runs.
 #
 # The end-to-end tests start real peers on loopback: logger (bsdutils),
-# rsyslogd, and rsyslogd with its TLS driver (rsyslog-gnutls). Where they are missing this installs them from Debian first
-# (as root, or with sudo), so a fresh machine needs nothing else. Then it
+# rsyslogd and rsyslogd with its TLS driver (rsyslog-gnutls), and tmux as
+# the terminal `floodgate top` is tested in. Where they are missing this
+# installs them from Debian first (as root, or with sudo), so a fresh
+# machine needs nothing else. Then it
 # runs every test with the race detector and a few seconds of native
 # fuzzing at each parse boundary.
 set -euo pipefail
@@ -14,6 +16,7 @@ need=()
 # rsyslog's TLS driver, for the forward output's end-to-end tests over TLS.
 compgen -G '/usr/lib/*/rsyslog/lmnsd_gtls.so' >/dev/null || need+=(rsyslog-gnutls)
 command -v logger >/dev/null 2>&1 || need+=(bsdutils)
+command -v tmux >/dev/null 2>&1 || need+=(tmux) # `floodgate top` in a real terminal
 if [ ${#need[@]} -gt 0 ]; then
   sudo=()
   [ "$(id -u)" = 0 ] || sudo=(sudo)

@@ -29,8 +29,18 @@ type Config struct {
 
 // Metrics is the [metrics] section.
 type Metrics struct {
-	// Address serves Prometheus text format at /metrics; "" disables.
+	// Address serves Prometheus text format at /metrics, and the live
+	// views at /api/v1/; "" disables both.
 	Address string `toml:"address"`
+	// Token, when set, is the bearer token the /api/v1/ endpoints ask
+	// for: they serve message text. /metrics stays open.
+	Token string `toml:"token"`
+	// TokenFile names a file holding the token (trailing space trimmed),
+	// read at start; exclusive with Token.
+	TokenFile string `toml:"token_file"`
+	// Sources is how many sources get per-source series of their own
+	// (the top ones by bytes, first come); the rest are host="other".
+	Sources int `toml:"sources"`
 }
 
 // Relay is the [relay] section: the pipeline's own knobs.
@@ -58,7 +68,7 @@ func Default() *Config {
 	c := &Config{
 		Dedupe:    defaultDedupe(),
 		RateLimit: defaultRateLimit(),
-		Metrics:   Metrics{Address: "127.0.0.1:9514"},
+		Metrics:   Metrics{Address: "127.0.0.1:9514", Sources: 100},
 		Relay:     defaultRelay(),
 	}
 	c.Inputs = []Input{
@@ -209,6 +219,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Relay.Queue < 1 {
 		v.add("relay.queue", "%d: want at least 1", c.Relay.Queue)
+	}
+	if c.Metrics.Token != "" && c.Metrics.TokenFile != "" {
+		v.add("metrics.token_file", "set token or token_file, not both")
+	}
+	if c.Metrics.Sources < 0 || c.Metrics.Sources > 10000 {
+		v.add("metrics.sources", "%d is out of range: want 0 to 10000", c.Metrics.Sources)
 	}
 	if len(v.errs) == 0 {
 		return nil

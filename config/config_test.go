@@ -182,6 +182,16 @@ func TestParseAndValidateErrors(t *testing.T) {
 			wantLine: 3, wantMsg: "unknown placeholder {hostname}",
 		},
 		{
+			name:     "token twice",
+			in:       "[metrics]\ntoken = \"a\"\ntoken_file = \"/etc/floodgate/token\"\n",
+			wantLine: 3, wantMsg: "metrics.token_file: set token or token_file, not both",
+		},
+		{
+			name:     "too many source series",
+			in:       "[metrics]\nsources = 20000\n",
+			wantLine: 2, wantMsg: "metrics.sources: 20000 is out of range",
+		},
+		{
 			name:     "syntax error",
 			in:       "[dedupe]\nenabled = \n",
 			wantLine: 2, wantMsg: "",

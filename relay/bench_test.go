@@ -33,24 +33,32 @@ func BenchmarkTCPIngestToFile(b *testing.B) {
 		}},
 		{name: "unique-no-dedupe", dedupe: false, g: func(n int) gen.Generator { return gen.NewUnique(1, n) }},
 	} {
-		b.Run(tt.name, func(b *testing.B) {
-			const n = 200_000
-			var capture bytes.Buffer
-			if _, _, err := gen.Write(&capture, tt.g(n), gen.OctetCounted); err != nil {
-				b.Fatal(err)
+		// live: with the live table (a metrics address), as `run` has by
+		// default, or without.
+		for _, live := range []bool{false, true} {
+			name := tt.name
+			if live {
+				name += "-live"
 			}
-			b.SetBytes(int64(capture.Len()))
-			b.ReportAllocs()
-			var total time.Duration
-			for b.Loop() {
-				total += ingest(b, capture.Bytes(), n, tt.dedupe)
-			}
-			b.ReportMetric(float64(n)*float64(b.N)/total.Seconds(), "msgs/s")
-		})
+			b.Run(name, func(b *testing.B) {
+				const n = 200_000
+				var capture bytes.Buffer
+				if _, _, err := gen.Write(&capture, tt.g(n), gen.OctetCounted); err != nil {
+					b.Fatal(err)
+				}
+				b.SetBytes(int64(capture.Len()))
+				b.ReportAllocs()
+				var total time.Duration
+				for b.Loop() {
+					total += ingest(b, capture.Bytes(), n, tt.dedupe, live)
+				}
+				b.ReportMetric(float64(n)*float64(b.N)/total.Seconds(), "msgs/s")
+			})
+		}
 	}
 }
 
-func ingest(b *testing.B, capture []byte, n int64, dedupe bool) time.Duration {
+func ingest(b *testing.B, capture []byte, n int64, dedupe, live bool) time.Duration {
 	b.Helper()
 	cfg, err := config.Parse(strings.NewReader(fmt.Sprintf(`
 [[input]]
@@ -68,8 +76,8 @@ enabled = %t
 enabled = %t
 
 [metrics]
-address = ""
-`, filepath.Join(b.TempDir(), "{host}", "{app}.log"), dedupe, dedupe)))
+address = %q
+`, filepath.Join(b.TempDir(), "{host}", "{app}.log"), dedupe, dedupe, map[bool]string{true: "127.0.0.1:0"}[live])))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -27,6 +27,17 @@
 // Server runs the relay live with its sockets and metrics; Replay runs the
 // same pipeline over capture files, and with ReplayOptions.Detail also
 // tallies what `floodgate report` shows: per-source totals, a timeline,
-// restart loops, and each top pattern's exemplar. docs/design.md in the repository
+// restart loops, and each top pattern's exemplar.
+//
+// A live Server with a metrics address also keeps a live table of its
+// sources and patterns (live.go), served as JSON at /api/v1/sources and
+// /api/v1/patterns (api.go) and read by `floodgate top`. Each shard feeds
+// its part of the table without locks or allocations: a stage at the head
+// of its chain counts what arrives, the stages' Observer says what became
+// of each message, and a tap after dedupe lends the first line written of
+// each pattern as its exemplar. On every tick the shard copies its part,
+// under a lock held for the copy, for the server to merge on request and
+// to sample once a second for rates, sparklines and the per-source
+// metrics (livetable.go), whose labels, once given to a source, stay. docs/design.md in the repository
 // describes the whole design.
 package relay

@@ -3,6 +3,8 @@ package relay
 import (
 	"net"
 	"net/http"
+	"runtime"
+	"runtime/debug"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -45,6 +47,11 @@ const (
 	metricDiskLevel        = "floodgate_disk_level"
 	metricRestartLoops     = "floodgate_restart_loops"
 	metricRestartLoopCount = "floodgate_restart_loop_restarts"
+	metricSourceMessages   = "floodgate_source_received_messages_total"
+	metricSourceBytes      = "floodgate_source_received_bytes_total"
+	metricSourceFolded     = "floodgate_source_folded_messages_total"
+	metricSourceSuppressed = "floodgate_source_suppressed_messages_total"
+	metricBuildInfo        = "floodgate_build_info"
 )
 
 func desc(name, help string, labels ...string) *prometheus.Desc {
@@ -80,6 +87,15 @@ var (
 	descDiskLevel        = desc(metricDiskLevel, "Free space of an output's filesystem: 0 ok, 1 under min_free, 2 under hard_min_free.", "output")
 	descRestartLoops     = desc(metricRestartLoops, "Restart loops recognised (units systemd keeps restarting).")
 	descRestartLoopCount = desc(metricRestartLoopCount, "Restarts counted for a unit in a restart loop.", "host", "unit")
+	// The per-source series: the first metrics.sources sources to send
+	// the most bytes in a second get labels of their own and keep them;
+	// everything else is host="other", app="other".
+	descSourceMessages   = desc(metricSourceMessages, "Messages received from a source (the top sources by bytes; the rest are host=\"other\").", "host", "app")
+	descSourceBytes      = desc(metricSourceBytes, "Bytes received from a source (the top sources by bytes; the rest are host=\"other\").", "host", "app")
+	descSourceFolded     = desc(metricSourceFolded, "Messages of a source counted into dedupe summaries.", "host", "app")
+	descSourceSuppressed = desc(metricSourceSuppressed, "Messages of a source withheld by a budget or the disk guard.", "host", "app")
+	descBuildInfo        = desc(metricBuildInfo, "Always 1; its labels name the build.", "version", "goversion")
+	sourceDescs          = [4]*prometheus.Desc{descSourceMessages, descSourceBytes, descSourceFolded, descSourceSuppressed}
 )
 
 // metrics is the Prometheus collector of a Server. It reads counters the
@@ -94,6 +110,9 @@ type metrics struct {
 	pipe    *pipeline
 	builder *chainBuilder
 	loops   *loopTable
+	live    *liveTable
+	api     *api
+	version string
 }
 
 type namedInput struct {
@@ -118,6 +137,12 @@ func (m *metrics) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	m.mu.Lock()
+	a := m.api
+	m.mu.Unlock()
+	if a != nil {
+		a.register(mux)
+	}
 	return mux
 }
 
@@ -138,6 +163,24 @@ func (m *metrics) addOutput(name string, o output.Output, st *output.Stats) {
 	}
 }
 
+// setLive serves the live table's views and per-source series.
+func (m *metrics) setLive(t *liveTable, token string, loops *loopTable) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.live = t
+	m.api = &api{live: t, token: token, loops: loops, disks: func() []DiskView {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return diskViews(m.outputs)
+	}}
+}
+
+func (m *metrics) setVersion(v string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.version = v
+}
+
 func (m *metrics) setPipeline(p *pipeline, b *chainBuilder, loops *loopTable) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -153,6 +196,7 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 		descParsed, descUnparsed, descRecords, descFolded, descDropped, descDroppedBytes,
 		descOutputRecords, descOutputBytes, descOutputErrors, descOutputLost, descOutputRotations, descDiskLevel,
 		descRestartLoops, descRestartLoopCount,
+		descSourceMessages, descSourceBytes, descSourceFolded, descSourceSuppressed, descBuildInfo,
 	} {
 		ch <- d
 	}
@@ -213,6 +257,21 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		collectOutput(o, counter)
 		if o.disk != nil {
 			gauge(descDiskLevel, float64(o.disk.DiskLevel()), o.name)
+		}
+	}
+	version := m.version
+	if version == "" {
+		version = "dev"
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			version = bi.Main.Version
+		}
+	}
+	gauge(descBuildInfo, 1, version, runtime.Version())
+	if m.live != nil {
+		for _, s := range m.live.series() {
+			for i, d := range sourceDescs {
+				counter(d, float64(s.Values[i]), s.Host, s.App)
+			}
 		}
 	}
 	if m.loops != nil {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,6 +28,7 @@ type Server struct {
 	*core
 	listeners []*input.Listener
 	metrics   *metrics
+	live      *liveTable // nil without a metrics address
 	httpSrv   *http.Server
 
 	stop chan struct{}
@@ -54,6 +56,14 @@ func NewServer(cfg *config.Config, log *slog.Logger) (*Server, error) {
 			}
 		}
 	}
+	if cfg.Metrics.Address != "" {
+		token, err := apiToken(cfg.Metrics)
+		if err != nil {
+			return nil, err
+		}
+		s.live = newLiveTable(shards, cfg.Metrics.Sources)
+		s.metrics.setLive(s.live, token, loops)
+	}
 	c, err := newCore(cfg, coreOptions{
 		outputs:  configuredOutputs(cfg),
 		shards:   shards,
@@ -62,6 +72,7 @@ func NewServer(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		local:    local,
 		loops:    loops,
 		onOutput: s.metrics.addOutput,
+		live:     s.live,
 	}, log)
 	if err != nil {
 		return nil, err
@@ -115,6 +126,13 @@ func (s *Server) Start() error {
 		defer s.wg.Done()
 		s.flushLoop()
 	}()
+	if s.live != nil {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.sampleLoop()
+		}()
+	}
 	return nil
 }
 
@@ -127,6 +145,39 @@ func bindError(err error) error {
 		return op
 	}
 	return err
+}
+
+// SetVersion names the version floodgate_build_info reports.
+func (s *Server) SetVersion(v string) { s.metrics.setVersion(v) }
+
+// sampleLoop keeps the live table's history, once a second.
+func (s *Server) sampleLoop() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.live.sample()
+		}
+	}
+}
+
+// apiToken returns the bearer token the live views ask for, "" for none.
+func apiToken(m config.Metrics) (string, error) {
+	if m.TokenFile == "" {
+		return m.Token, nil
+	}
+	b, err := os.ReadFile(m.TokenFile)
+	if err != nil {
+		return "", fmt.Errorf("read metrics token_file: %w", err)
+	}
+	t := strings.TrimSpace(string(b))
+	if t == "" {
+		return "", fmt.Errorf("metrics token_file %s is empty", m.TokenFile)
+	}
+	return t, nil
 }
 
 // Flush writes every output's buffers out now.

@@ -32,6 +32,8 @@ type chainBuilder struct {
 	flood *FloodOptions
 	// onFlood, when set, is told of every flood as it starts and ends.
 	onFlood func(Flood)
+	// live, when set, keeps the live table: each shard feeds its part.
+	live *liveTable
 }
 
 func newChainBuilder(cfg *config.Config, shards int, outs []output.Output, loops *loopTable) *chainBuilder {
@@ -67,6 +69,17 @@ func (b *chainBuilder) chain(shard int) floodgate.Handler {
 	if b.head != nil {
 		stages = append(stages, b.head)
 	}
+	obs := b.observer
+	var ls *liveShard
+	if b.live != nil {
+		ls = b.live.shards[shard]
+		stages = append(stages, func(next floodgate.Handler) floodgate.Handler { return liveHead{next, ls} })
+		if obs != nil {
+			obs = teeObserver{obs, ls}
+		} else {
+			obs = ls
+		}
+	}
 	if b.flood != nil {
 		o := *b.flood
 		o.Host = b.host
@@ -82,17 +95,25 @@ func (b *chainBuilder) chain(shard int) floodgate.Handler {
 		if b.loops != nil {
 			o.OnRestartLoop = b.loops.update
 		}
-		o.Observer = b.observer
+		o.Observer = obs
 		stages = append(stages, func(next floodgate.Handler) floodgate.Handler { return dedupe.New(o, next) })
-	} else if b.observer != nil {
-		stages = append(stages, func(next floodgate.Handler) floodgate.Handler { return labels{next, b.observer} })
+		if ls != nil {
+			stages = append(stages, func(next floodgate.Handler) floodgate.Handler { return liveTap{next, ls} })
+		}
+	} else {
+		if b.observer != nil {
+			stages = append(stages, func(next floodgate.Handler) floodgate.Handler { return labels{next, b.observer} })
+		}
+		if ls != nil {
+			stages = append(stages, func(next floodgate.Handler) floodgate.Handler { return liveLabels{next, ls} })
+		}
 	}
 	if r := b.cfg.RateLimit; r.Enabled || b.disk != nil {
 		o := ratelimitOptions(r, b.shards)
 		o.Global = b.global
 		o.Disk = b.disk
 		o.Host = b.host
-		o.Observer = b.observer
+		o.Observer = obs
 		stages = append(stages, func(next floodgate.Handler) floodgate.Handler {
 			sink.budgets = ratelimit.New(o, next)
 			return sink.budgets

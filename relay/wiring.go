@@ -41,6 +41,8 @@ type coreOptions struct {
 	head floodgate.Stage
 	// onFlood, when set, is told of every flood as it starts and ends.
 	onFlood func(Flood)
+	// live, when set, is fed by every shard (the live relay's views).
+	live *liveTable
 }
 
 // newCore opens the outputs and starts the pipeline over them. On an error
@@ -64,8 +66,9 @@ func newCore(cfg *config.Config, o coreOptions, log *slog.Logger) (*core, error)
 	c.builder.observer = o.observer
 	c.builder.head = o.head
 	c.builder.onFlood = o.onFlood
+	c.builder.live = o.live
 	c.pipe = newPipeline(pipelineOptions{
-		number:    o.observer != nil,
+		number:    o.observer != nil || o.live != nil, // the live table tells a fate told again by its number
 		shardBy:   shardBy(cfg),
 		LocalHost: o.local,
 		Shards:    o.shards,

@@ -32,6 +32,7 @@ commands:
   report  [-config FILE] [-o FILE] [-format html|json|text] FILE...
                                          what a capture holds: findings, timeline, top patterns, sources
   check   -config FILE                   validate a config
+  top     [-addr HOST:PORT] [-token T]   a running relay's sources and patterns, live
   bench   ...                            the flood benchmark harness, floodgate-bench ("floodgate bench -h")
   version                                print the version
 `
@@ -83,6 +84,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdCheck(rest, stderr)
 	case "bench":
 		return cmdBench(ctx, rest, stdin, stdout, stderr)
+	case "top":
+		return cmdTop(ctx, rest, stdin, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintf(stdout, "floodgate %s (%s %s/%s)\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return nil
@@ -234,6 +237,7 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	srv.SetVersion(versionString())
 	if err := srv.Start(); err != nil {
 		return err
 	}
