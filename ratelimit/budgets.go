@@ -99,6 +99,21 @@ const (
 	numReasons
 )
 
+// template names the reason for an Observer's Fate, made once.
+func (r Reason) template() string {
+	if int(r) < len(reasonTemplates) {
+		return reasonTemplates[r]
+	}
+	return "suppressed: " + r.String()
+}
+
+var reasonTemplates = func() (t [numReasons]string) {
+	for i := range t {
+		t[i] = "suppressed: " + Reason(i).String()
+	}
+	return t
+}()
+
 // String is the reason as suppressed summaries name it in their reason
 // field.
 func (r Reason) String() string {

@@ -58,7 +58,7 @@ func (b *Budgets) drop(now time.Time, s *source, r *floodgate.Record, reason Rea
 	p.count += n
 	p.bytes += bytes
 	if b.observer != nil && r.Summary == nil {
-		b.observer.Observe(floodgate.Fate{Host: r.Host, App: r.App, Seq: r.Seq, Size: r.Size, Kind: floodgate.Suppressed, FP: p.fp, Template: "suppressed: " + reason.String()})
+		b.observer.Observe(floodgate.Fate{Host: r.Host, App: r.App, Seq: r.Seq, Size: r.Size, Kind: floodgate.Suppressed, FP: p.fp, Template: reason.template()})
 	}
 	b.stats.Dropped[reason] += n
 	b.stats.DroppedBytes[reason] += bytes

@@ -133,12 +133,18 @@ type liveShard struct {
 	cap int
 
 	// Owned by the shard's goroutine.
-	now      time.Time
-	cur      *liveSource // the source of the message being handled
-	recent   [64]*liveSource
-	curPat   *livePattern
-	text     string // the text of the line dedupe passed on last
-	pend     bool   // a budget dropped the line dedupe is about to call written
+	now    time.Time
+	cur    *liveSource // the source of the message being handled
+	recent [64]*liveSource
+	curPat *livePattern
+	pend   bool // a budget dropped the line a stage after it is about to call written
+	// lastWritten is the last line told written, which a budget after
+	// dedupe may drop next: its Seq, pattern and source.
+	lastWritten struct {
+		seq uint64
+		p   *livePattern
+		src *liveSource
+	}
 	dirty    bool
 	lastPub  time.Time
 	sources  map[[2]string]*liveSource
@@ -217,7 +223,7 @@ func cheapHash(host, app string) uint {
 // arrive counts a message received, at the head of the chain.
 func (s *liveShard) arrive(now time.Time, m *floodgate.Message) {
 	s.now = now
-	s.pend, s.text = false, ""
+	s.pend = false
 	src := s.source(m.Host, m.App)
 	src.Messages++
 	src.Bytes += int64(m.Size)
@@ -228,16 +234,25 @@ func (s *liveShard) arrive(now time.Time, m *floodgate.Message) {
 	s.dirty = true
 }
 
-// Observe takes a stage's word on a message's fate. A budget's word
-// (Kind Suppressed) comes before dedupe's (dedupe passes a line on, then
-// says it wrote it), so it marks the written fate that follows as
-// withheld instead.
+// Observe takes a stage's word on a message's fate. Dedupe tells a line
+// written before it passes it on, so a budget that drops the line tells
+// next: its word moves the line from written to suppressed. (A budget's
+// word that comes first, before a stage that tells afterwards, marks the
+// written fate that follows as withheld instead.)
 func (s *liveShard) Observe(f floodgate.Fate) {
 	s.dirty = true
 	src := s.source(f.Host, f.App)
 	if f.Kind == floodgate.Suppressed {
 		src.Suppressed++
 		s.total.Suppressed++
+		if lw := &s.lastWritten; f.Seq != 0 && lw.seq == f.Seq && lw.src == src {
+			lw.p.Written--
+			lw.p.Suppressed++
+			src.Written--
+			s.total.Written--
+			lw.seq = 0
+			return
+		}
 		s.pend = true
 		return
 	}
@@ -271,7 +286,9 @@ func (s *liveShard) Observe(f floodgate.Fate) {
 			}
 		}
 	}
-	s.fate(p, src, f.Size, f.Verbatim)
+	if s.fate(p, src, f.Size, f.Verbatim) {
+		s.lastWritten.seq, s.lastWritten.p, s.lastWritten.src = f.Seq, p, src
+	}
 }
 
 func (s *liveShard) newPattern(fp string, kind floodgate.Kind, template string, src *liveSource) *livePattern {
@@ -283,7 +300,9 @@ func (s *liveShard) newPattern(fp string, kind floodgate.Kind, template string, 
 	return p
 }
 
-func (s *liveShard) fate(p *livePattern, src *liveSource, size int, verbatim bool) {
+// fate counts a message of p and src and reports whether it counted it
+// written.
+func (s *liveShard) fate(p *livePattern, src *liveSource, size int, verbatim bool) bool {
 	s.curPat = p
 	p.Messages++
 	p.Bytes += int64(size)
@@ -293,17 +312,17 @@ func (s *liveShard) fate(p *livePattern, src *liveSource, size int, verbatim boo
 		p.Folded++
 		src.Folded++
 		s.total.Folded++
+		return false
 	case s.pend:
 		s.pend = false
 		p.Suppressed++
+		return false
 	default:
 		p.Written++
 		src.Written++
 		s.total.Written++
-		if p.Exemplar == "" && s.text != "" {
-			p.Exemplar = clip(s.text)
-		}
 	}
+	return true
 }
 
 // pruneSources rolls the half of the sources with the lowest score into
@@ -389,23 +408,25 @@ func (h liveHead) Handle(now time.Time, r *floodgate.Record) {
 }
 
 func (h liveHead) Tick(now time.Time, final bool) {
-	h.s.now, h.s.text = now, ""
+	h.s.now = now
 	h.next.Tick(now, final)
 	h.s.publish(now)
 }
 
-// liveTap sits after dedupe: it lends the text of each line dedupe passes
-// on to the written fate dedupe tells next.
+// liveTap sits after dedupe: the first line dedupe writes of a pattern,
+// which it told written just before, becomes the pattern's exemplar.
 type liveTap struct {
 	next floodgate.Handler
 	s    *liveShard
 }
 
 func (t liveTap) Handle(now time.Time, r *floodgate.Record) {
-	if r.Summary == nil {
-		t.s.text = r.Text
+	t.next.Handle(now, r)
+	// Dedupe told the line written before passing it on; unless a budget
+	// dropped it since, its text is its pattern's exemplar.
+	if lw := &t.s.lastWritten; r.Summary == nil && lw.seq != 0 && lw.seq == r.Seq && lw.p.Exemplar == "" {
+		lw.p.Exemplar = clip(r.Text)
 	}
-	t.next.Handle(now, r) // dedupe tells the fate after this returns
 }
 
 func (t liveTap) Tick(now time.Time, final bool) { t.next.Tick(now, final) }
