@@ -47,6 +47,7 @@ type Dest struct {
 	closed  bool
 	seq     int64 // names rotated files uniquely until the rotator numbers them
 	list    []*file
+	spare   []byte // a writer's record over max_buffer, taken back out
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -79,6 +80,12 @@ type extraCount struct {
 // buffer appends line, which encodes r, to fl's buffer.
 func (fl *file) buffer(line []byte, r *floodgate.Record) {
 	fl.buf = append(fl.buf, line...)
+	fl.note(r)
+}
+
+// note records what r, the line just appended, stands for when that is
+// not one message.
+func (fl *file) note(r *floodgate.Record) {
 	msgs := r.Messages()
 	if r.Summary == nil && r.Syntax == floodgate.Internal {
 		msgs = 0 // floodgate's own record stands for no message received
@@ -221,6 +228,9 @@ func (d *Dest) DiskLevel() floodgate.DiskLevel { return floodgate.DiskLevel(d.le
 
 // Write implements Output.
 func (f *Dest) Write(r *floodgate.Record) error {
+	if f.w != nil {
+		return f.writeToWriter(r)
+	}
 	sc := f.scratch.Get().(*scratch)
 	sc.path = f.pathOf(sc.path[:0], r)
 	sc.line = format.Append(sc.line[:0], f.format, r)
@@ -231,6 +241,37 @@ func (f *Dest) Write(r *floodgate.Record) error {
 		f.scratch.Put(sc)
 	}
 	return err
+}
+
+// writeToWriter renders r straight into the one writer's buffer, under the
+// lock: one destination needs no path and no copy through a scratch
+// buffer. Past max_buffer it takes r back out and goes the common way,
+// which makes room or drops and counts it.
+func (f *Dest) writeToWriter(r *floodgate.Record) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return ErrClosed
+	}
+	fl := f.files[""]
+	if fl == nil {
+		fl = &file{}
+		f.files[""] = fl
+	}
+	mark := len(fl.buf)
+	fl.buf = format.Append(fl.buf, f.format, r)
+	size := len(fl.buf) - mark
+	if f.pending > 0 && f.pending+size > f.maxBuffer {
+		f.spare = append(f.spare[:0], fl.buf[mark:]...)
+		fl.buf = fl.buf[:mark]
+		return f.writeLocked(nil, f.spare, r)
+	}
+	fl.note(r)
+	f.pending += size
+	if len(fl.buf) >= flushSize && !f.failing {
+		f.writeOut(fl) // errors are counted and logged; the data stays
+	}
+	return nil
 }
 
 func (f *Dest) writeLocked(path, line []byte, r *floodgate.Record) error {
