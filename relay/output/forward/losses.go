@@ -79,11 +79,3 @@ func (l losses) take() []floodgate.Record {
 	return recs
 }
 
-// total returns the messages counted.
-func (l losses) total() int64 {
-	var n int64
-	for _, e := range l {
-		n += e.count
-	}
-	return n
-}
