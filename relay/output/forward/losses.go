@@ -78,4 +78,3 @@ func (l losses) take() []floodgate.Record {
 	})
 	return recs
 }
-
