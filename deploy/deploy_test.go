@@ -427,3 +427,73 @@ func protocolOf(cp corev1.ContainerPort) corev1.Protocol {
 	}
 	return cp.Protocol
 }
+
+// TestLogrotate runs logrotate with the example on a copy of the log
+// directory: files at every depth the globs name are renamed with a date
+// (floodgate then opens new ones), and postrotate runs once.
+func TestLogrotate(t *testing.T) {
+	logrotate, err := exec.LookPath("logrotate")
+	if err != nil {
+		t.Skip("logrotate not found (Debian package logrotate): example not run")
+	}
+	const logDir = "/var/log/floodgate"
+	const reload = "systemctl reload floodgate.service"
+	b, err := os.ReadFile("logrotate/floodgate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{logDir, reload} {
+		if !bytes.Contains(b, []byte(s)) {
+			t.Fatalf("logrotate/floodgate does not name %q", s)
+		}
+	}
+	dir := t.TempDir()
+	logs := filepath.Join(dir, "logs")
+	reloaded := filepath.Join(dir, "reloaded")
+	b = bytes.ReplaceAll(b, []byte(logDir), []byte(logs))
+	b = bytes.ReplaceAll(b, []byte(reload), []byte(`sh -c "echo >> '`+reloaded+`'"`))
+	conf := filepath.Join(dir, "floodgate.conf")
+	if err := os.WriteFile(conf, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files := []string{"floodgate.log", "web1/nginx.log", "web1/kern/kernel.log"}
+	for _, f := range files {
+		p := filepath.Join(logs, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("Sep  9 10:02:37 web1 "+f+": hello\n"), 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A file floodgate rotated itself is left alone.
+	own := filepath.Join(logs, "web1", "nginx.log.1")
+	if err := os.WriteFile(own, []byte("older\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+
+	out, err := exec.Command(logrotate, "-f", "-v", "-s", filepath.Join(dir, "state"), conf).CombinedOutput()
+	if err != nil {
+		t.Fatalf("logrotate: %v\n%s", err, out)
+	}
+	for _, f := range files {
+		p := filepath.Join(logs, f)
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s is still there (nocreate: floodgate makes the new file)", f)
+		}
+		rotated, _ := filepath.Glob(p + "-[0-9]*")
+		if len(rotated) != 1 {
+			t.Errorf("%s rotated to %q, want one dated file\n%s", f, rotated, out)
+			continue
+		}
+		if got, _ := os.ReadFile(rotated[0]); !bytes.Contains(got, []byte("hello")) {
+			t.Errorf("%s holds %q, want the old file's lines", rotated[0], got)
+		}
+	}
+	if _, err := os.Stat(own); err != nil {
+		t.Errorf("floodgate's own rotated file: %v", err)
+	}
+	if got, err := os.ReadFile(reloaded); err != nil || bytes.Count(got, []byte("\n")) != 1 {
+		t.Errorf("postrotate ran %d times (%v), want once", bytes.Count(got, []byte("\n")), err)
+	}
+}
