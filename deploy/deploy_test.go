@@ -122,26 +122,105 @@ func TestUnitPassesSystemdAnalyze(t *testing.T) {
 			t.Errorf("systemd-analyze verify: %v\n%s", err, out)
 		}
 	})
-	t.Run("security", func(t *testing.T) {
-		// --threshold takes the exposure times ten: fail above 3.0.
-		out, err := exec.Command(analyze, "security", "--offline=yes", "--no-pager",
-			fmt.Sprintf("--threshold=%d", int(maxExposure*10)), unit).CombinedOutput()
-		if err != nil {
-			t.Errorf("systemd-analyze security: %v\n%s", err, out)
-		}
-		m := regexp.MustCompile(`Overall exposure level for \S+: (\d+\.\d+) (\S+)`).FindSubmatch(out)
-		if m == nil {
-			t.Fatalf("no overall exposure in:\n%s", out)
-		}
-		exposure, err := strconv.ParseFloat(string(m[1]), 64)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("exposure %.1f %s", exposure, m[2])
-		if exposure > maxExposure {
-			t.Errorf("exposure %.1f %s, want %.1f or less:\n%s", exposure, m[2], maxExposure, out)
+	t.Run("security", func(t *testing.T) { security(t, analyze, unit) })
+
+	// The README's drop-in for taking journald's socket keeps the unit
+	// valid and rated OK.
+	dropIn := filepath.Join(dir, unitFile+".d")
+	if err := os.Mkdir(dropIn, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	conf := readmeBlock(t, "ini", "ReadWritePaths=/run/systemd/journal")
+	if err := os.WriteFile(filepath.Join(dropIn, "journal.conf"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("verify with the journal drop-in", func(t *testing.T) {
+		out, err := exec.Command(analyze, "verify", unit).CombinedOutput()
+		if err != nil || len(bytes.TrimSpace(out)) > 0 {
+			t.Errorf("systemd-analyze verify: %v\n%s", err, out)
 		}
 	})
+	t.Run("security with the journal drop-in", func(t *testing.T) { security(t, analyze, unit) })
+}
+
+// security runs systemd-analyze security on unit and wants it rated
+// maxExposure or less.
+func security(t *testing.T, analyze, unit string) {
+	t.Helper()
+	// --threshold takes the exposure times ten: fail above 3.0.
+	out, err := exec.Command(analyze, "security", "--offline=yes", "--no-pager",
+		fmt.Sprintf("--threshold=%d", int(maxExposure*10)), unit).CombinedOutput()
+	if err != nil {
+		t.Errorf("systemd-analyze security: %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`Overall exposure level for \S+: (\d+\.\d+) (\S+)`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("no overall exposure in:\n%s", out)
+	}
+	exposure, err := strconv.ParseFloat(string(m[1]), 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("exposure %.1f %s", exposure, m[2])
+	if exposure > maxExposure {
+		t.Errorf("exposure %.1f %s, want %.1f or less:\n%s", exposure, m[2], maxExposure, out)
+	}
+}
+
+// readmeBlock returns the first fenced block of the README whose info
+// string is lang and whose text holds want, without its indentation.
+func readmeBlock(t *testing.T, lang, want string) string {
+	t.Helper()
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fence := regexp.MustCompile("(?ms)^([ \t]*)```" + regexp.QuoteMeta(lang) + "\n(.*?)^[ \t]*```$")
+	for _, m := range fence.FindAllStringSubmatch(string(b), -1) {
+		if !strings.Contains(m[2], want) {
+			continue
+		}
+		var block strings.Builder
+		for line := range strings.Lines(m[2]) {
+			block.WriteString(strings.TrimPrefix(line, m[1]))
+		}
+		return block.String()
+	}
+	t.Fatalf("README.md has no %q block with %q", lang, want)
+	return ""
+}
+
+// TestReadmeRsyslogForwarding checks the README's rsyslog snippet with
+// rsyslogd -N1, which rejects unknown parameters, and that its queue keeps
+// messages while floodgate is away.
+func TestReadmeRsyslogForwarding(t *testing.T) {
+	snippet := readmeBlock(t, "", `type="omfwd"`)
+	for _, want := range []string{
+		`target="127.0.0.1" port="5514" protocol="tcp"`,
+		`TCP_Framing="octet-counted"`,
+		`queue.type="LinkedList"`,
+		`queue.filename=`,
+		`queue.saveOnShutdown="on"`,
+		`queue.maxDiskSpace=`,
+		`action.resumeRetryCount="-1"`,
+	} {
+		if !strings.Contains(snippet, want) {
+			t.Errorf("rsyslog snippet lacks %s:\n%s", want, snippet)
+		}
+	}
+	rsyslogd := lookSbin(t, "rsyslogd", "snippet not validated")
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "rsyslog.conf")
+	// A disk-assisted queue needs a work directory, which Debian's
+	// rsyslog.conf sets.
+	full := fmt.Sprintf("global(workDirectory=%q)\n%s", dir, snippet)
+	if err := os.WriteFile(conf, []byte(full), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(rsyslogd, "-N1", "-f", conf).CombinedOutput()
+	if err != nil {
+		t.Errorf("rsyslogd -N1: %v\n%s\n%s", err, out, full)
+	}
 }
 
 // manifest is one file of Kubernetes objects and the container in it that
@@ -432,10 +511,7 @@ func protocolOf(cp corev1.ContainerPort) corev1.Protocol {
 // directory: files at every depth the globs name are renamed with a date
 // (floodgate then opens new ones), and postrotate runs once.
 func TestLogrotate(t *testing.T) {
-	logrotate, err := exec.LookPath("logrotate")
-	if err != nil {
-		t.Skip("logrotate not found (Debian package logrotate): example not run")
-	}
+	logrotate := lookSbin(t, "logrotate", "example not run")
 	const logDir = "/var/log/floodgate"
 	const reload = "systemctl reload floodgate.service"
 	b, err := os.ReadFile("logrotate/floodgate")
@@ -496,4 +572,18 @@ func TestLogrotate(t *testing.T) {
 	if got, err := os.ReadFile(reloaded); err != nil || bytes.Count(got, []byte("\n")) != 1 {
 		t.Errorf("postrotate ran %d times (%v), want once", bytes.Count(got, []byte("\n")), err)
 	}
+}
+
+// lookSbin finds a command Debian installs in /usr/sbin, which a user's
+// PATH may lack, and skips the test saying what is not checked without it.
+func lookSbin(t *testing.T, name, unchecked string) string {
+	t.Helper()
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	p := filepath.Join("/usr/sbin", name)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("%s not found: %s", name, unchecked)
+	}
+	return p
 }

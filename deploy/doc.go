@@ -14,5 +14,9 @@
 //   - logrotate/floodgate: daily rotation of the file outputs; its test runs
 //     logrotate on a copy (skipped where logrotate is missing).
 //   - floodgate.toml: the Docker image's config.
+//
+// The tests also check what the README shows: its rsyslog forwarding
+// snippet passes rsyslogd -N1, and its drop-in for taking journald's
+// socket keeps the unit valid and rated OK.
 //   - prometheus/: alerting rules and a Grafana dashboard, tested there.
 package deploy
