@@ -16,7 +16,9 @@
 //   - floodgate.toml: the Docker image's config.
 //
 // The tests also check what the README shows: its rsyslog forwarding
-// snippet passes rsyslogd -N1, and its drop-in for taking journald's
-// socket keeps the unit valid and rated OK.
+// snippet passes rsyslogd -N1 and, run in a real rsyslogd in front of a
+// real floodgate, keeps every message while floodgate is down and rsyslog
+// restarts; its drop-in for taking journald's socket keeps the unit valid
+// and rated OK.
 //   - prometheus/: alerting rules and a Grafana dashboard, tested there.
 package deploy
