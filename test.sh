@@ -31,13 +31,16 @@ fi
 opt=()
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || opt+=(chromium)
 command -v promtool >/dev/null 2>&1 || opt+=(prometheus)
+# systemd-analyze and logrotate check the unit and logrotate example in deploy/.
+command -v systemd-analyze >/dev/null 2>&1 || opt+=(systemd)
+[ -x /usr/sbin/logrotate ] || opt+=(logrotate)
 if [ ${#opt[@]} -gt 0 ]; then
   sudo=()
   [ "$(id -u)" = 0 ] || sudo=(sudo)
-  echo "test.sh: installing ${opt[*]} from Debian for the report and alert tests" >&2
+  echo "test.sh: installing ${opt[*]} from Debian for the report, alert and deploy tests" >&2
   { "${sudo[@]}" apt-get update -qq &&
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${opt[@]}" >/dev/null; } ||
-    echo "test.sh: could not install ${opt[*]}: the browser and promtool tests will skip" >&2
+    echo "test.sh: could not install ${opt[*]}: the tests that need them will skip" >&2
 fi
 
 go test -race -count=1 -timeout 8m ./...
