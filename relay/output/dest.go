@@ -28,6 +28,7 @@ import (
 type Dest struct {
 	opts      Options
 	format    format.Format
+	encoding  format.Options
 	tmpl      template
 	w         io.Writer // the one writer, or nil for files
 	maxBuffer int
@@ -181,7 +182,7 @@ func newDest(o Options, fm format.Format, w io.Writer, log *slog.Logger, stats *
 		stats = new(Stats)
 	}
 	d := &Dest{
-		opts: o, format: fm, w: w, stats: stats, log: log,
+		opts: o, format: fm, encoding: format.Options{RawControl: o.RawControl}, w: w, stats: stats, log: log,
 		maxBuffer: o.MaxBuffer, maxOpen: o.MaxOpenFiles,
 		files: map[string]*file{}, lost: losses{}, stop: make(chan struct{}),
 	}
@@ -223,7 +224,7 @@ func (d *Dest) DiskLevel() floodgate.DiskLevel { return floodgate.DiskLevel(d.le
 func (f *Dest) Write(r *floodgate.Record) error {
 	sc := f.scratch.Get().(*scratch)
 	sc.path = f.pathOf(sc.path[:0], r)
-	sc.line = format.Append(sc.line[:0], f.format, r)
+	sc.line = f.encoding.Append(sc.line[:0], f.format, r)
 	f.mu.Lock()
 	err := f.writeLocked(sc.path, sc.line, r)
 	f.mu.Unlock()
@@ -497,7 +498,7 @@ func (f *Dest) flushLocked() error {
 	for _, r := range f.lost.take() {
 		sc := f.scratch.Get().(*scratch)
 		sc.path = f.pathOf(sc.path[:0], &r)
-		sc.line = format.Append(sc.line[:0], f.format, &r)
+		sc.line = f.encoding.Append(sc.line[:0], f.format, &r)
 		// A summary that cannot be buffered is counted again, with its
 		// count: the accounting stays whole.
 		if f.writeLocked(sc.path, sc.line, &r) == nil {

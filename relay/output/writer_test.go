@@ -227,3 +227,33 @@ func TestCloseCountsLostMessages(t *testing.T) {
 		t.Errorf("Stats.Lost = %d, want %d messages", got, want)
 	}
 }
+
+func TestWriterEscapeControl(t *testing.T) {
+	tests := []struct {
+		name string
+		raw  bool
+		want string
+	}{
+		{name: "escaped by default", want: "h a: #033[2Jbell#007\n"},
+		{name: "raw", raw: true, want: "h a: \x1b[2Jbell\x07\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			o, err := New(Options{Type: "stdout", Writer: &buf, RawControl: tt.raw}, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := &floodgate.Record{Message: floodgate.Message{Host: "h", App: "a", Text: "\x1b[2Jbell\x07"}}
+			if err := o.Write(r); err != nil {
+				t.Fatalf("Write: %v", err)
+			}
+			if err := o.Close(); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+			if got := buf.String(); !bytes.HasSuffix(buf.Bytes(), []byte(tt.want)) {
+				t.Errorf("got %q, want it to end in %q", got, tt.want)
+			}
+		})
+	}
+}
