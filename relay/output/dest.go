@@ -242,6 +242,12 @@ func (f *Dest) writeLocked(path, line []byte, r *floodgate.Record) error {
 		f.writeOutAll() // make room; errors are counted and logged
 	}
 	if f.pending > 0 && f.pending+len(line) > f.maxBuffer {
+		if r.Summary == nil && r.Syntax == floodgate.Internal {
+			// floodgate's own record stands for no message received: it
+			// is dropped without a count, as the budgets' disk policy
+			// drops it, so that no summary counts it as a message.
+			return ErrDropped
+		}
 		f.lost.add(r, len(line))
 		f.stats.Lost.Add(r.Messages())
 		return ErrDropped
