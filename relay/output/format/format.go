@@ -140,29 +140,32 @@ func appendText(dst []byte, s string, raw bool) []byte {
 	if n := len(s); n > 0 && s[n-1] == '\n' {
 		s = s[:n-1]
 	}
+	look := &textLook
+	if raw {
+		look = &rawLook
+	}
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if !look[c] {
+			continue
+		}
 		switch {
-		case c == '\n' || c == '\r':
 		case c == '[':
 			if !strings.HasPrefix(s[i:], summaryMark) {
 				continue
 			}
-		case raw:
-			continue
-		case c < ' ' || c == 0x7f:
-		case c == 0xc2 && i+1 < len(s) && s[i+1] >= 0x80 && s[i+1] <= 0x9f:
+		case c == 0xc2:
 			// A C1 control such as U+009B, CSI to some terminals: both
 			// bytes escaped, as rsyslog's 8-bit escaping would.
+			if i+1 == len(s) || s[i+1] < 0x80 || s[i+1] > 0x9f {
+				continue
+			}
 			dst = append(dst, s[start:i]...)
 			dst = appendOctal(dst, c)
 			i++
-			dst = appendOctal(dst, s[i])
-			start = i + 1
-			continue
-		default:
-			continue
+			c = s[i]
+			start = i
 		}
 		dst = append(dst, s[start:i]...)
 		dst = appendOctal(dst, c)
@@ -170,6 +173,17 @@ func appendText(dst []byte, s string, raw bool) []byte {
 	}
 	return append(dst, s[start:]...)
 }
+
+// textLook[c] is set for the bytes appendText must look at: control
+// characters, '[' and the first byte of a C1 control in UTF-8. rawLook
+// leaves out all but line breaks and '['.
+var textLook, rawLook = func() (text, raw [256]bool) {
+	for c := range 256 {
+		text[c] = c < ' ' || c == 0x7f || c == '[' || c == 0xc2
+	}
+	raw['\n'], raw['\r'], raw['['] = true, true, true
+	return text, raw
+}()
 
 // appendOctal appends c as rsyslog escapes it, '#' and three octal digits.
 func appendOctal(dst []byte, c byte) []byte {
