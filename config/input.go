@@ -237,7 +237,11 @@ func validateAddresses(v *validator, c *Config) {
 	if ep, ok := endpointOf("tcp", c.Metrics.Address); ok {
 		for _, b := range seen {
 			if b.ep.overlaps(ep) {
-				v.add("metrics.address", "%q: %s listens there over tcp: want another port for metrics", c.Metrics.Address, b.at)
+				what := fmt.Sprintf("%q", c.Metrics.Address)
+				if _, set := c.lines["metrics.address"]; !set {
+					what = "the default " + what
+				}
+				v.add("metrics.address", "%s: %s listens there over tcp: want another port for metrics", what, b.at)
 				break
 			}
 		}
