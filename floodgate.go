@@ -14,6 +14,7 @@
 package floodgate
 
 import (
+	"net/netip"
 	"time"
 )
 
@@ -134,6 +135,11 @@ type Message struct {
 	Syntax         Syntax
 	// Input names the input the message came from ("tcp 127.0.0.1:5514").
 	Input string
+	// Peer is the address the message came from over the network, the IP
+	// without the port (a TCP sender's port changes with every
+	// connection); the zero Addr where there is none (a unix socket,
+	// stdin, a replay).
+	Peer netip.Addr
 	// Event names what happened ("disk_low") on a record floodgate
 	// writes about itself (Syntax Internal, app "floodgate"); "" on every
 	// message received.

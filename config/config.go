@@ -205,6 +205,7 @@ func (c *Config) Validate() error {
 	for i := range c.Inputs {
 		c.Inputs[i].validate(&v, fmt.Sprintf("input[%d]", i))
 	}
+	validateAddresses(&v, c)
 	if len(c.Outputs) == 0 {
 		v.add("output", "no outputs: configure at least one [[output]]")
 	}

@@ -11,5 +11,10 @@
 // rejects a bare integer (BurntSushi/toml would otherwise read 30 as 30
 // nanoseconds). Space is a size or a percentage of a filesystem.
 //
-// The package knows nothing of sockets or files: it only describes them.
+// Validate also tells addresses that would collide, by their text: two
+// inputs of one protocol on one port and address (or a wildcard), one
+// socket path twice, metrics on a TCP input's port. Beyond that the package
+// opens no socket and writes no file: CheckSockets, which `floodgate check`
+// runs, only looks at whether each unix socket's directory exists and is
+// writable.
 package config

@@ -1,9 +1,17 @@
 package config
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/netip"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/floodgate/floodgate/relay/input"
 )
@@ -129,4 +137,146 @@ func (in *Input) validate(v *validator, at string) {
 	if in.ReadBuffer < 0 || in.ReadBuffer > 1<<30 {
 		v.add(at+".read_buffer", "%s is out of range: want up to 1GiB", in.ReadBuffer)
 	}
+}
+
+// endpoint is what a socket binds, for telling two that would collide.
+type endpoint struct {
+	// space is "tcp" or "udp", whose ports are apart, or "unix" for a
+	// socket path (unix and unixgram share the file system).
+	space string
+	host  string // "" for any address; an IP in canonical form, or a name
+	port  int
+	path  string // unix
+}
+
+// endpointOf returns what address binds over network (tcp, udp, unix or
+// unixgram), and false where that cannot be told without the network
+// (a port 0, chosen by the kernel, collides with nothing).
+func endpointOf(network, address string) (endpoint, bool) {
+	switch network {
+	case "unix", "unixgram":
+		if address == "" {
+			return endpoint{}, false
+		}
+		return endpoint{space: "unix", path: filepath.Clean(address)}, true
+	case "tcp", "udp":
+	default:
+		return endpoint{}, false
+	}
+	host, port, err := net.SplitHostPort(address)
+	if err != nil {
+		return endpoint{}, false
+	}
+	p, err := net.LookupPort(network, port) // numbers, or /etc/services
+	if err != nil || p == 0 {
+		return endpoint{}, false
+	}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		host = ip.Unmap().String()
+		if ip.Is6() && ip.IsUnspecified() {
+			host = "" // [::] listens on IPv4 too
+		}
+	} else {
+		host = strings.ToLower(host)
+	}
+	return endpoint{space: network, host: host, port: p}, true
+}
+
+// overlaps reports whether a and b cannot both be bound: one socket path,
+// or one port of one protocol where an address is the other, or either
+// listens on every address (0.0.0.0 on every IPv4 one).
+func (a endpoint) overlaps(b endpoint) bool {
+	if a.space != b.space {
+		return false
+	}
+	if a.space == "unix" {
+		return a.path == b.path
+	}
+	if a.port != b.port {
+		return false
+	}
+	if a.host == "" || b.host == "" || a.host == b.host {
+		return true
+	}
+	return a.host == "0.0.0.0" && isIPv4(b.host) || b.host == "0.0.0.0" && isIPv4(a.host)
+}
+
+func isIPv4(host string) bool {
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Is4()
+}
+
+// validateAddresses checks that no two inputs would bind one socket (UDP
+// and TCP on one port are apart, as the defaults have them) and that the
+// metrics server would not take a TCP input's. A host name is compared as
+// written: "localhost" and "127.0.0.1" are told apart only by binding.
+func validateAddresses(v *validator, c *Config) {
+	type bound struct {
+		at string
+		ep endpoint
+	}
+	var seen []bound
+	for i, in := range c.Inputs {
+		ep, ok := endpointOf(in.Type, in.Address)
+		if !ok {
+			continue
+		}
+		at := fmt.Sprintf("input[%d]", i)
+		for _, b := range seen {
+			if b.ep.overlaps(ep) {
+				what := ep.space + " port"
+				if ep.space == "unix" {
+					what = "socket path"
+				}
+				v.add(at+".address", "%q: %s has that %s already: want one address per input", in.Address, b.at, what)
+				break
+			}
+		}
+		seen = append(seen, bound{at, ep})
+	}
+	if ep, ok := endpointOf("tcp", c.Metrics.Address); ok {
+		for _, b := range seen {
+			if b.ep.overlaps(ep) {
+				what := fmt.Sprintf("%q", c.Metrics.Address)
+				if _, set := c.lines["metrics.address"]; !set {
+					what = "the default " + what
+				}
+				v.add("metrics.address", "%s: %s listens there over tcp: want another port for metrics", what, b.at)
+				break
+			}
+		}
+	}
+}
+
+// CheckSockets reports what only this machine can say about the unix
+// socket inputs, without binding anything: whether each socket's directory
+// exists and the user running it may create the socket there. It returns
+// Errors with the lines of the addresses, or nil.
+func (c *Config) CheckSockets() error {
+	v := validator{lines: c.lines}
+	for i, in := range c.Inputs {
+		if in.Type != "unix" && in.Type != "unixgram" || in.Address == "" {
+			continue
+		}
+		at := fmt.Sprintf("input[%d].address", i)
+		dir := filepath.Dir(in.Address)
+		st, err := os.Stat(dir)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			v.add(at, "socket directory %s does not exist", dir)
+		case err != nil:
+			v.add(at, "socket directory %s: %v", dir, err)
+		case !st.IsDir():
+			v.add(at, "socket directory %s is not a directory", dir)
+		default:
+			if err := unix.Access(dir, unix.W_OK|unix.X_OK); err != nil {
+				v.add(at, "socket directory %s is not writable: %v", dir, err)
+			}
+		}
+	}
+	if len(v.errs) == 0 {
+		return nil
+	}
+	sortErrors(v.errs)
+	return v.errs
 }

@@ -1,6 +1,10 @@
 package config
 
 import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -83,5 +87,101 @@ func TestInputOptions(t *testing.T) {
 	}
 	if got := c.Inputs[0].Options(); got != want {
 		t.Errorf("options = %+v, want %+v", got, want)
+	}
+}
+
+func TestInputAddressesCollide(t *testing.T) {
+	in := func(typ, addr string) string {
+		return fmt.Sprintf("[[input]]\ntype = %q\naddress = %q\n", typ, addr)
+	}
+	tests := []struct {
+		name     string
+		toml     string
+		wantLine int
+		wantMsg  string // "" when valid
+	}{
+		{name: "udp and tcp on one port", toml: in("udp", "127.0.0.1:5514") + in("tcp", "127.0.0.1:5514")},
+		{name: "two tcp ports", toml: in("tcp", "127.0.0.1:5514") + in("tcp", "127.0.0.1:5515")},
+		{name: "two loopback addresses", toml: in("tcp", "127.0.0.1:5514") + in("tcp", "127.0.0.2:5514")},
+		{name: "port 0 twice", toml: in("tcp", "127.0.0.1:0") + in("tcp", "127.0.0.1:0")},
+		{name: "IPv4 wildcard and IPv6 loopback", toml: in("udp", "0.0.0.0:514") + in("udp", "[::1]:514")},
+		{name: "unix and a tcp input", toml: in("unix", "/run/x.sock") + in("tcp", "127.0.0.1:5514")},
+		{name: "two tcp on one address", toml: in("tcp", "127.0.0.1:5514") + in("udp", "127.0.0.1:5514") + in("tcp", "127.0.0.1:5514"),
+			wantLine: 9, wantMsg: `input[2].address: "127.0.0.1:5514": input[0] has that tcp port already`},
+		{name: "two udp, wildcard and loopback", toml: in("udp", "0.0.0.0:514") + in("udp", "127.0.0.1:514"),
+			wantLine: 6, wantMsg: `input[1].address: "127.0.0.1:514": input[0] has that udp port already`},
+		{name: "IPv6 wildcard takes IPv4 too", toml: in("tcp", "127.0.0.1:514") + in("tcp", "[::]:514"),
+			wantLine: 6, wantMsg: "input[0] has that tcp port already"},
+		{name: "empty host is every address", toml: in("tcp", ":6514") + in("tcp", "10.0.0.1:6514"),
+			wantLine: 6, wantMsg: "input[0] has that tcp port already"},
+		{name: "port by name", toml: in("udp", "127.0.0.1:514") + in("udp", "127.0.0.1:syslog"),
+			wantLine: 6, wantMsg: "input[0] has that udp port already"},
+		{name: "one socket path twice", toml: in("unix", "/run/fg/log.sock") + in("unixgram", "/run/fg/../fg/log.sock"),
+			wantLine: 6, wantMsg: "input[0] has that socket path already"},
+		{name: "metrics on a tcp input", toml: in("tcp", "127.0.0.1:9514") + "[metrics]\naddress = \"127.0.0.1:9514\"\n",
+			wantLine: 5, wantMsg: `metrics.address: "127.0.0.1:9514": input[0] listens there over tcp`},
+		{name: "metrics on every address, input on one", toml: in("tcp", "127.0.0.1:9000") + "[metrics]\naddress = \":9000\"\n",
+			wantLine: 5, wantMsg: "metrics.address"},
+		{name: "metrics on a udp input's port", toml: in("udp", "127.0.0.1:9514") + "[metrics]\naddress = \"127.0.0.1:9514\"\n"},
+		{name: "metrics off", toml: in("tcp", "127.0.0.1:9514") + "[metrics]\naddress = \"\"\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse(strings.NewReader(tt.toml))
+			if err == nil {
+				err = c.Validate()
+			}
+			if tt.wantMsg == "" {
+				if err != nil {
+					t.Fatalf("got %v, want valid", err)
+				}
+				return
+			}
+			var es Errors
+			if !errors.As(err, &es) || len(es) != 1 {
+				t.Fatalf("got %v, want one config.Error", err)
+			}
+			if es[0].Line != tt.wantLine || !strings.Contains(es[0].Error(), tt.wantMsg) {
+				t.Errorf("got line %d %q, want line %d containing %q", es[0].Line, es[0].Error(), tt.wantLine, tt.wantMsg)
+			}
+		})
+	}
+}
+
+func TestCheckSockets(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a-file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		path    string
+		wantMsg string // "" when fine
+	}{
+		{name: "directory exists", path: filepath.Join(dir, "log.sock")},
+		{name: "socket file there already", path: file},
+		{name: "missing directory", path: filepath.Join(dir, "missing", "log.sock"), wantMsg: "socket directory " + filepath.Join(dir, "missing") + " does not exist"},
+		{name: "directory is a file", path: filepath.Join(file, "log.sock"), wantMsg: "is not a directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse(strings.NewReader(fmt.Sprintf("[[input]]\ntype = \"udp\"\naddress = \"127.0.0.1:0\"\n\n[[input]]\ntype = \"unixgram\"\naddress = %q\n", tt.path)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = c.CheckSockets()
+			if tt.wantMsg == "" {
+				if err != nil {
+					t.Fatalf("got %v, want nil", err)
+				}
+				return
+			}
+			var es Errors
+			if !errors.As(err, &es) || len(es) != 1 || es[0].Line != 7 || !strings.HasPrefix(es[0].Error(), "input[1].address: socket directory ") ||
+				!strings.Contains(es[0].Error(), tt.wantMsg) {
+				t.Errorf("got %v, want line 7: input[1].address: ... %s", err, tt.wantMsg)
+			}
+		})
 	}
 }

@@ -20,6 +20,11 @@ type Output struct {
 	Path string `toml:"path"`
 	// Format is "traditional" (the default), "rfc5424" or "json".
 	Format string `toml:"format"`
+	// EscapeControl writes control characters in the traditional and
+	// RFC 5424 formats as rsyslog's #ooo escapes (TAB as #011), so that
+	// reading a file on a terminal never runs a sender's escape sequences.
+	// Unset is true; false writes them as received. JSON always escapes.
+	EscapeControl *bool `toml:"escape_control"`
 
 	// MaxSize rotates a file when it would grow past this; 0 never.
 	MaxSize Size `toml:"max_size"`
@@ -99,6 +104,10 @@ func (o *Output) ForwardOptions() forward.Options {
 		CloseTimeout: o.CloseTimeout.D(),
 	}
 }
+
+// RawControl reports whether the output writes control characters as
+// received: escape_control = false.
+func (o *Output) RawControl() bool { return o.EscapeControl != nil && !*o.EscapeControl }
 
 // Output formats.
 var formats = []string{"traditional", "rfc5424", "json"}
@@ -218,6 +227,9 @@ func (o *Output) validateNetwork(v *validator, at string) {
 	}
 	if o.Path != "" {
 		v.add(at+".path", "a %s output writes no file", o.Type)
+	}
+	if o.RawControl() {
+		v.add(at+".escape_control", "false: a %s output always escapes control characters", o.Type)
 	}
 	if o.MaxBuffer < 64<<10 {
 		v.add(at+".max_buffer", "%s: want at least 64KiB", o.MaxBuffer)

@@ -93,3 +93,40 @@ func TestReadmeNetworkOutputs(t *testing.T) {
 		t.Errorf("README example outputs = %+v", c.Outputs)
 	}
 }
+
+func TestEscapeControl(t *testing.T) {
+	tests := []struct {
+		name     string
+		in       string
+		wantRaw  bool
+		wantLine int
+		wantMsg  string // "" when valid
+	}{
+		{name: "unset escapes", in: "[[output]]\ntype = \"file\"\npath = \"x.log\"\n"},
+		{name: "true escapes", in: "[[output]]\ntype = \"file\"\npath = \"x.log\"\nescape_control = true\n"},
+		{name: "false writes raw", in: "[[output]]\ntype = \"stdout\"\nescape_control = false\n", wantRaw: true},
+		{name: "not a bool", in: "[[output]]\ntype = \"file\"\npath = \"x.log\"\nescape_control = \"no\"\n", wantLine: 4, wantMsg: "escape_control"},
+		{name: "forward escapes always", in: "[[output]]\ntype = \"forward\"\naddress = \"a:1\"\nescape_control = false\n", wantLine: 4, wantMsg: "output[0].escape_control: false: a forward output always escapes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse(strings.NewReader(tt.in))
+			if err == nil {
+				err = c.Validate()
+			}
+			if tt.wantMsg != "" {
+				var es Errors
+				if !errors.As(err, &es) || es[0].Line != tt.wantLine || !strings.Contains(es[0].Error(), tt.wantMsg) {
+					t.Fatalf("got %v, want line %d: %q", err, tt.wantLine, tt.wantMsg)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("got %v, want valid", err)
+			}
+			if got := c.Outputs[0].RawControl(); got != tt.wantRaw {
+				t.Errorf("RawControl() = %v, want %v", got, tt.wantRaw)
+			}
+		})
+	}
+}

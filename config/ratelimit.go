@@ -21,7 +21,7 @@ type RateLimit struct {
 	ProtectRate  Size   `toml:"protect_rate"`
 	ProtectBurst Size   `toml:"protect_burst"`
 	// Key names the fields that make a source: "host", "app", "procid",
-	// "facility", "input".
+	// "facility", "input", "peer" (the sender's IP address).
 	Key []string `toml:"key"`
 	// MaxSources caps tracked sources (least recently seen evicted), in
 	// all shards together.
@@ -88,9 +88,9 @@ func (r *RateLimit) validate(v *validator) {
 	}
 	for _, k := range r.Key {
 		switch k {
-		case "host", "app", "procid", "facility", "input":
+		case "host", "app", "procid", "facility", "input", "peer":
 		default:
-			v.add("ratelimit.key", "%q: want \"host\", \"app\", \"procid\", \"facility\" or \"input\"", k)
+			v.add("ratelimit.key", "%q: want \"host\", \"app\", \"procid\", \"facility\", \"input\" or \"peer\"", k)
 		}
 	}
 	if r.MaxSources < 1 {

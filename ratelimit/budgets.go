@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/floodgate/floodgate"
@@ -37,10 +38,13 @@ type Options struct {
 	// so an error flood is bounded too.
 	ProtectRate, ProtectBurst int64
 	// Key names the fields that make a source: "host", "app", "procid",
-	// "facility", "input" (Message.Input). Empty means host and app.
+	// "facility", "input" (Message.Input), "peer" (Message.Peer, the
+	// sender's IP, which a sender cannot vary the way it can vary the host
+	// name in its messages; a message without one, from a unix socket or
+	// a replay, is charged to its host instead). Empty means host and app.
 	// Unknown names are ignored: config validates them. A summary names
 	// the host, app and procid of its first dropped line, so with a key
-	// coarser than host and app (["host"], ["input"]) messages are still
+	// coarser than host and app (["host"], ["input"], ["peer"]) messages are still
 	// all accounted for per key, but not per host and app.
 	Key []string
 	// MaxSources caps the sources this instance tracks; the least recently
@@ -154,11 +158,12 @@ type Stats struct {
 type key struct {
 	host, app, procid, input string
 	facility                 floodgate.Facility
+	peer                     netip.Addr
 }
 
 // keyFields says which fields make the key.
 type keyFields struct {
-	host, app, procid, input, facility bool
+	host, app, procid, input, facility, peer bool
 }
 
 // source is the state of one source: its two buckets and what it has
@@ -250,6 +255,8 @@ func New(opts Options, next floodgate.Handler) *Budgets {
 			b.fields.input = true
 		case "facility":
 			b.fields.facility = true
+		case "peer":
+			b.fields.peer = true
 		}
 	}
 	max := opts.MaxSources
@@ -460,6 +467,14 @@ func (b *Budgets) source(now time.Time, r *floodgate.Record) *source {
 	}
 	if b.fields.facility {
 		k.facility = r.Facility
+	}
+	if b.fields.peer {
+		// A message from no network address (a unix socket, a replay)
+		// is charged to its host instead.
+		k.peer = r.Peer
+		if !k.peer.IsValid() {
+			k.host = r.Host
+		}
 	}
 	if b.last != nil && b.last.key == k {
 		return b.last

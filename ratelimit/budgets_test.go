@@ -1,6 +1,7 @@
 package ratelimit_test
 
 import (
+	"net/netip"
 	"slices"
 	"sync"
 	"testing"
@@ -461,6 +462,11 @@ func TestOverrides(t *testing.T) {
 	}
 }
 
+var (
+	peerA = netip.MustParseAddr("192.0.2.1")
+	peerB = netip.MustParseAddr("2001:db8::1")
+)
+
 func TestSourceKey(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -473,6 +479,15 @@ func TestSourceKey(t *testing.T) {
 		{name: "facility in key", key: []string{"facility"}, vary: func(r *floodgate.Record, i int) { r.Facility = floodgate.Facility(i % 2) }, passing: 10},
 		{name: "input in key", key: []string{"input"}, vary: func(r *floodgate.Record, i int) { r.Input = "udp" }, passing: 5},
 		{name: "host only", key: []string{"host"}, vary: func(r *floodgate.Record, i int) { r.App = string(rune('a' + i)) }, passing: 5},
+		// A sender that varies the host name in its messages gets a fresh
+		// burst per name under the default key, and none under peer.
+		{name: "host names varied, default key", vary: func(r *floodgate.Record, i int) { r.Host, r.Peer = string(rune('a'+i)), peerA }, passing: 10},
+		{name: "host names varied, peer key", key: []string{"peer"}, vary: func(r *floodgate.Record, i int) { r.Host, r.Peer = string(rune('a'+i)), peerA }, passing: 5},
+		{name: "host names varied, peer and app key", key: []string{"peer", "app"}, vary: func(r *floodgate.Record, i int) { r.Host, r.Peer = string(rune('a'+i)), peerA }, passing: 5},
+		{name: "peer key, two peers", key: []string{"peer"}, vary: func(r *floodgate.Record, i int) { r.Peer = []netip.Addr{peerA, peerB}[i%2] }, passing: 10},
+		{name: "peer key, app varied", key: []string{"peer", "app"}, vary: func(r *floodgate.Record, i int) { r.App, r.Peer = string(rune('a'+i%2)), peerA }, passing: 10},
+		{name: "peer key without a peer charges the host", key: []string{"peer"}, vary: func(r *floodgate.Record, i int) { r.Host = string(rune('a' + i%2)) }, passing: 10},
+		{name: "peer key without a peer, one host", key: []string{"peer"}, vary: func(r *floodgate.Record, i int) { r.App = string(rune('a' + i)) }, passing: 5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,7 +6,9 @@
 // dumps. Budgets, a floodgate.Handler placed after dedupe (so that a
 // collapsed flood costs little), gives every source a token bucket in
 // bytes: Rate bytes per second, up to Burst at once. A source is a
-// (host, app) pair unless Options.Key says otherwise. Messages of the
+// (host, app) pair unless Options.Key says otherwise; "peer", the sender's
+// IP address, is the key for senders that cannot be trusted, since the host
+// name in a message is the sender's to choose. Messages of the
 // Protect severity or worse (err by default) are charged to a second,
 // larger bucket of the same source instead, so an info flood never starves
 // errors while an error flood is still bounded. An optional Global budget,

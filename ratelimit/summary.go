@@ -164,6 +164,10 @@ func fingerprint(k key, reason Reason) string {
 		d.Write([]byte{0})
 	}
 	d.Write([]byte{byte(k.facility), byte(reason)})
+	if k.peer.IsValid() {
+		b := k.peer.As16()
+		d.Write(b[:])
+	}
 	return fmt.Sprintf("%08x", uint32(d.Sum64()>>32))
 }
 

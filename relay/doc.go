@@ -11,7 +11,8 @@
 // read and deduplicating in the shard makes the two a pipeline across
 // cores, even when every message arrives on one TCP connection, and keeps
 // every source's messages in order, because a source always lands on the
-// same shard. A shard owns its stages' state, so dedupe and ratelimit need
+// same shard (with ratelimit.key on peer, every message of one sending
+// address does). A shard owns its stages' state, so dedupe and ratelimit need
 // no locks.
 //
 // The pipeline has one clock, passed into the stages: wall time in `run`,

@@ -140,9 +140,10 @@ func (p *pipeline) Deliver(b *input.Batch) {
 	if p.number {
 		seq = p.seq.Add(uint64(len(b.Frames))) - uint64(len(b.Frames))
 	}
-	for _, f := range b.Frames {
+	for j, f := range b.Frames {
 		m = floodgate.Message{Input: b.Input}
 		pr.Parse(f, b.Received, &m)
+		m.Peer = b.PeerOf(j)
 		if p.number {
 			seq++
 			m.Seq = seq
@@ -185,15 +186,23 @@ func shardByHostApp(m *floodgate.Message) uint64 { return sourceHash(m.Host, m.A
 // shardByKey returns the shardBy for a budget key (config ratelimit.key):
 // a key coarser than (host, app), such as ["host"], must keep all it
 // charges on one shard, or each shard's bucket would grant the whole
-// budget again. Only host and app take part: fields finer than a source
-// (procid, facility, input) must not split one.
+// budget again. Only host, app and peer take part: fields finer than a
+// source (procid, facility, input) must not split one.
+//
+// A key with peer keeps each peer on one shard, whatever host names its
+// messages carry (a message without a peer is charged to its host, and
+// goes by its host). A (host, app) that arrives from two addresses may
+// then be folded in two shards: written and counted apart, never lost.
 func shardByKey(key []string) func(m *floodgate.Message) uint64 {
-	host, app := false, false
+	host, app, peer := false, false, false
 	for _, k := range key {
 		host = host || k == "host"
 		app = app || k == "app"
+		peer = peer || k == "peer"
 	}
 	switch {
+	case peer:
+		return shardByPeer
 	case host && app:
 		return shardByHostApp
 	case host:
@@ -204,6 +213,16 @@ func shardByKey(key []string) func(m *floodgate.Message) uint64 {
 	// A key of neither (["input"], ["facility"]): one bucket may charge
 	// messages of any source, so they all share one shard.
 	return func(*floodgate.Message) uint64 { return 0 }
+}
+
+// shardByPeer keeps each peer on one shard, and each host where a message
+// has no peer.
+func shardByPeer(m *floodgate.Message) uint64 {
+	if !m.Peer.IsValid() {
+		return sourceHash(m.Host, "")
+	}
+	a := m.Peer.As16()
+	return xxhash.Sum64(a[:])
 }
 
 // Stats returns the messages parsed so far and how many of them fit no

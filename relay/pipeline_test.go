@@ -2,6 +2,7 @@ package relay
 
 import (
 	"fmt"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -156,6 +157,11 @@ func TestShardByKeyKeepsABudgetOnOneShard(t *testing.T) {
 			same: func(a, b floodgate.Message) bool { return a.App == b.App }},
 		{name: "input only", key: []string{"input"},
 			same: func(a, b floodgate.Message) bool { return true }},
+		// Each peer sends under every host name.
+		{name: "peer", key: []string{"peer"},
+			same: func(a, b floodgate.Message) bool { return a.Peer == b.Peer }},
+		{name: "peer and app", key: []string{"peer", "app"},
+			same: func(a, b floodgate.Message) bool { return a.Peer == b.Peer }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -164,6 +170,7 @@ func TestShardByKeyKeepsABudgetOnOneShard(t *testing.T) {
 			for h := 0; h < 6; h++ {
 				for a := 0; a < 6; a++ {
 					b.Frames = append(b.Frames, []byte(fmt.Sprintf("<14>Nov 27 10:00:00 host%d app%d[%d]: x", h, a, h*a)))
+					b.Peers = append(b.Peers, netip.AddrFrom4([4]byte{10, 0, 0, byte(a)}))
 				}
 			}
 			p.Deliver(b)
@@ -189,7 +196,7 @@ func TestShardByKeyKeepsABudgetOnOneShard(t *testing.T) {
 					}
 				}
 			}
-			if len(tt.key) > 1 || tt.key[0] == "host" {
+			if len(tt.key) > 1 || tt.key[0] == "host" || tt.key[0] == "peer" {
 				if len(used) < 2 {
 					t.Errorf("everything on one shard: the key %v does not spread sources", tt.key)
 				}

@@ -116,6 +116,7 @@ func outputOptions(oc config.Output) output.Options {
 		Type:         oc.Type,
 		Path:         oc.Path,
 		Format:       oc.Format,
+		RawControl:   oc.RawControl(),
 		MaxSize:      int64(oc.MaxSize),
 		MaxFiles:     oc.MaxFiles,
 		Compress:     oc.Compress,
@@ -146,7 +147,7 @@ func replayOutput(cfg *config.Config, path string, stdout io.Writer) output.Opti
 		o = outputOptions(cfg.Outputs[0])
 	}
 	if path == "-" {
-		return output.Options{Type: "stdout", Format: o.Format, MaxBuffer: o.MaxBuffer, Writer: stdout}
+		return output.Options{Type: "stdout", Format: o.Format, RawControl: o.RawControl, MaxBuffer: o.MaxBuffer, Writer: stdout}
 	}
 	o.Type, o.Path = "file", path
 	o.MaxSize, o.MaxTotal = 0, 0

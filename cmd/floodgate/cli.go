@@ -162,6 +162,12 @@ func loadConfig(path string, stderr io.Writer) (*config.Config, error) {
 	if !errors.As(err, &es) {
 		return nil, err
 	}
+	printErrors(stderr, path, es)
+	return nil, errInvalidConfig
+}
+
+// printErrors prints config problems as FILE:LINE: what is wrong.
+func printErrors(stderr io.Writer, path string, es config.Errors) {
 	for _, e := range es {
 		if e.Line > 0 {
 			fmt.Fprintf(stderr, "%s:%d: %s\n", path, e.Line, e.Error())
@@ -169,7 +175,6 @@ func loadConfig(path string, stderr io.Writer) (*config.Config, error) {
 			fmt.Fprintf(stderr, "%s: %s\n", path, e.Error())
 		}
 	}
-	return nil, errInvalidConfig
 }
 
 func cmdCheck(args []string, stderr io.Writer) error {
@@ -188,9 +193,15 @@ func cmdCheck(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// What only the machine can say: can each file output's directory be
-	// created and written?
+	// What only the machine can say, binding nothing: can each unix
+	// socket be created in its directory, and each file output's directory
+	// be created and written?
 	bad := false
+	var es config.Errors
+	if err := cfg.CheckSockets(); errors.As(err, &es) {
+		printErrors(stderr, *path, es)
+		bad = true
+	}
 	for i, oc := range cfg.Outputs {
 		if oc.Type != "file" {
 			continue

@@ -46,6 +46,13 @@ func TestCheck(t *testing.T) {
 		{name: "output directory under a file", config: "\n[[output]]\ntype = \"file\"\npath = \"DIR/a-file/logs/{host}.log\"\n",
 			wantCode: 2, wantErr: `^FILE:4: output\[0\]\.path: cannot create output directory DIR/a-file/logs: DIR/a-file is not a directory\n$`},
 		{name: "output directory creatable", config: "[[output]]\ntype = \"file\"\npath = \"DIR/new/logs/{host}.log\"\n", wantCode: 0},
+		{name: "two inputs on one address", config: "[[input]]\ntype = \"tcp\"\naddress = \"127.0.0.1:5514\"\n[[input]]\ntype = \"udp\"\naddress = \"127.0.0.1:5514\"\n[[input]]\ntype = \"tcp\"\naddress = \"0.0.0.0:5514\"\n",
+			wantCode: 2, wantErr: `^FILE:9: input\[2\]\.address: "0\.0\.0\.0:5514": input\[0\] has that tcp port already`},
+		{name: "metrics on an input's port", config: "[[input]]\ntype = \"tcp\"\naddress = \"127.0.0.1:9514\"\n",
+			wantCode: 2, wantErr: `^FILE: metrics\.address: the default "127\.0\.0\.1:9514": input\[0\] listens there over tcp`},
+		{name: "socket in a missing directory", config: "[[input]]\ntype = \"unixgram\"\naddress = \"DIR/missing/log.sock\"\n",
+			wantCode: 2, wantErr: `^FILE:3: input\[0\]\.address: socket directory DIR/missing does not exist\n$`},
+		{name: "socket in a directory that exists", config: "[[input]]\ntype = \"unix\"\naddress = \"DIR/log.sock\"\n", wantCode: 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

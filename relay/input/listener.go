@@ -35,6 +35,19 @@ type Batch struct {
 	// frames share the reader's buffer: they are valid only during
 	// Deliver.
 	Frames [][]byte
+	// Peer is the source address of a TCP client's frames; Peers, where
+	// not nil, holds each datagram's, one per frame. Both are the zero
+	// Addr where there is none (unix sockets, stdin).
+	Peer  netip.Addr
+	Peers []netip.Addr
+}
+
+// PeerOf returns the source address of frame i.
+func (b *Batch) PeerOf(i int) netip.Addr {
+	if i < len(b.Peers) {
+		return b.Peers[i]
+	}
+	return b.Peer
 }
 
 // Sink receives batches. Deliver may be called concurrently from many
@@ -747,7 +760,7 @@ func (l *Listener) serveStream(c *client, idle, frame time.Duration) {
 		f.rd = &clientReader{l: l, cl: c, c: d, f: f, idle: idle, frame: frame}
 	}
 	f.SetStats(l.stats)
-	b := &Batch{Input: l.opts.Name, Frames: make([][]byte, 0, MaxBatch)}
+	b := &Batch{Input: l.opts.Name, Peer: c.peer, Frames: make([][]byte, 0, MaxBatch)}
 	for {
 		frames, err := f.ReadBatch(b.Frames[:0], MaxBatch)
 		if len(frames) > 0 {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"syscall"
 	"unsafe"
@@ -87,6 +88,7 @@ func (l *Listener) readPackets() {
 	wait := true
 	for {
 		frames, empty, err := r.read(rc, b.Frames[:0], wait)
+		b.Peers = r.peers
 		if len(frames) > 0 {
 			deliver(l.sink, l.stats, b, frames)
 		}
@@ -118,9 +120,12 @@ type packetReader struct {
 	slot  int
 	stats *Stats
 
-	ring []byte // ringSlots slots of slot bytes each
-	msgs []mmsghdr
-	iovs []syscall.Iovec
+	ring  []byte // ringSlots slots of slot bytes each
+	msgs  []mmsghdr
+	iovs  []syscall.Iovec
+	names []syscall.RawSockaddrAny // each slot's source address
+	// peers holds the source address of each frame of the batch read.
+	peers []netip.Addr
 	// ring[next:got] are datagrams received and not yet copied out.
 	next, got int
 
@@ -152,12 +157,15 @@ func newPacketReader(slot int, stats *Stats) *packetReader {
 		ring:  make([]byte, n*slot),
 		msgs:  make([]mmsghdr, n),
 		iovs:  make([]syscall.Iovec, n),
+		names: make([]syscall.RawSockaddrAny, n),
+		peers: make([]netip.Addr, 0, MaxBatch),
 	}
 	for i := range r.msgs {
 		r.iovs[i].Base = &r.ring[i*slot]
 		r.iovs[i].SetLen(slot)
 		r.msgs[i].hdr.Iov = &r.iovs[i]
 		r.msgs[i].hdr.Iovlen = 1
+		r.msgs[i].hdr.Name = (*byte)(unsafe.Pointer(&r.names[i]))
 	}
 	r.fn = r.recv
 	return r
@@ -168,6 +176,7 @@ func newPacketReader(slot int, stats *Stats) *packetReader {
 // empty reports that the socket held nothing more.
 func (r *packetReader) read(rc syscall.RawConn, dst [][]byte, wait bool) ([][]byte, bool, error) {
 	r.dst, r.off, r.wait, r.empty, r.err = dst, 0, wait, false, nil
+	r.peers = r.peers[:0]
 	err := rc.Read(r.fn)
 	if err == nil {
 		err = r.err
@@ -183,6 +192,9 @@ func (r *packetReader) recv(fd uintptr) bool {
 	for len(r.dst) < MaxBatch {
 		if r.next == r.got {
 			k := min(len(r.msgs), MaxBatch-len(r.dst))
+			for i := range k {
+				r.msgs[i].hdr.Namelen = syscall.SizeofSockaddrAny
+			}
 			n, _, errno := syscall.Syscall6(syscall.SYS_RECVMMSG, fd,
 				uintptr(unsafe.Pointer(&r.msgs[0])), uintptr(k), syscall.MSG_DONTWAIT, 0, 0)
 			switch errno {
@@ -222,7 +234,20 @@ func (r *packetReader) recv(fd uintptr) bool {
 			copy(out, frame)
 			r.off += len(frame)
 			r.dst = append(r.dst, out)
+			r.peers = append(r.peers, sourceAddr(&r.names[r.next], m.hdr.Namelen))
 		}
 	}
 	return true
+}
+
+// sourceAddr returns the IP address of a datagram's source, the zero Addr
+// for any other kind of address (a unix datagram socket's).
+func sourceAddr(sa *syscall.RawSockaddrAny, n uint32) netip.Addr {
+	switch {
+	case sa.Addr.Family == syscall.AF_INET && n >= syscall.SizeofSockaddrInet4:
+		return netip.AddrFrom4((*syscall.RawSockaddrInet4)(unsafe.Pointer(sa)).Addr)
+	case sa.Addr.Family == syscall.AF_INET6 && n >= syscall.SizeofSockaddrInet6:
+		return netip.AddrFrom16((*syscall.RawSockaddrInet6)(unsafe.Pointer(sa)).Addr).Unmap()
+	}
+	return netip.Addr{}
 }

@@ -28,6 +28,7 @@ import (
 type Dest struct {
 	opts      Options
 	format    format.Format
+	encoding  format.Options
 	tmpl      template
 	w         io.Writer // the one writer, or nil for files
 	maxBuffer int
@@ -188,7 +189,7 @@ func newDest(o Options, fm format.Format, w io.Writer, log *slog.Logger, stats *
 		stats = new(Stats)
 	}
 	d := &Dest{
-		opts: o, format: fm, w: w, stats: stats, log: log,
+		opts: o, format: fm, encoding: format.Options{RawControl: o.RawControl}, w: w, stats: stats, log: log,
 		maxBuffer: o.MaxBuffer, maxOpen: o.MaxOpenFiles,
 		files: map[string]*file{}, lost: losses{}, stop: make(chan struct{}),
 	}
@@ -233,7 +234,7 @@ func (f *Dest) Write(r *floodgate.Record) error {
 	}
 	sc := f.scratch.Get().(*scratch)
 	sc.path = f.pathOf(sc.path[:0], r)
-	sc.line = format.Append(sc.line[:0], f.format, r)
+	sc.line = f.encoding.Append(sc.line[:0], f.format, r)
 	f.mu.Lock()
 	err := f.writeLocked(sc.path, sc.line, r)
 	f.mu.Unlock()
@@ -282,6 +283,12 @@ func (f *Dest) writeLocked(path, line []byte, r *floodgate.Record) error {
 		f.writeOutAll() // make room; errors are counted and logged
 	}
 	if f.pending > 0 && f.pending+len(line) > f.maxBuffer {
+		if r.Summary == nil && r.Syntax == floodgate.Internal {
+			// floodgate's own record stands for no message received: it
+			// is dropped without a count, as the budgets' disk policy
+			// drops it, so that no summary counts it as a message.
+			return ErrDropped
+		}
 		f.lost.add(r, len(line))
 		f.stats.Lost.Add(r.Messages())
 		return ErrDropped
@@ -538,7 +545,7 @@ func (f *Dest) flushLocked() error {
 	for _, r := range f.lost.take() {
 		sc := f.scratch.Get().(*scratch)
 		sc.path = f.pathOf(sc.path[:0], &r)
-		sc.line = format.Append(sc.line[:0], f.format, &r)
+		sc.line = f.encoding.Append(sc.line[:0], f.format, &r)
 		// A summary that cannot be buffered is counted again, with its
 		// count: the accounting stays whole.
 		if f.writeLocked(sc.path, sc.line, &r) == nil {

@@ -19,6 +19,9 @@ type Options struct {
 	Path string
 	// Format is "traditional", "rfc5424" or "json".
 	Format string
+	// RawControl writes control characters in the traditional and RFC 5424
+	// formats as received rather than as #ooo (see format.Options).
+	RawControl bool
 	// MaxSize rotates a file when a write would take it past this many
 	// bytes; 0 never rotates.
 	MaxSize int64

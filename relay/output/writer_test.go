@@ -5,8 +5,10 @@ import (
 	"errors"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/floodgate/floodgate/internal/golden"
 
@@ -225,5 +227,67 @@ func TestCloseCountsLostMessages(t *testing.T) {
 	}
 	if got := stats.Lost.Load(); got != want {
 		t.Errorf("Stats.Lost = %d, want %d messages", got, want)
+	}
+}
+
+func TestWriterEscapeControl(t *testing.T) {
+	tests := []struct {
+		name string
+		raw  bool
+		want string
+	}{
+		{name: "escaped by default", want: "h a: #033[2Jbell#007\n"},
+		{name: "raw", raw: true, want: "h a: \x1b[2Jbell\x07\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			o, err := New(Options{Type: "stdout", Writer: &buf, RawControl: tt.raw}, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := &floodgate.Record{Message: floodgate.Message{Host: "h", App: "a", Text: "\x1b[2Jbell\x07"}}
+			if err := o.Write(r); err != nil {
+				t.Fatalf("Write: %v", err)
+			}
+			if err := o.Close(); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+			if got := buf.String(); !bytes.HasSuffix(buf.Bytes(), []byte(tt.want)) {
+				t.Errorf("got %q, want it to end in %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// What a full buffer drops is counted in messages too: floodgate's own
+// records stand for none, so the shutdown report and the suppressed
+// summary never count them.
+func TestDroppedOwnRecordsAreNoMessages(t *testing.T) {
+	w := &flaky{down: true, err: syscall.ENOSPC}
+	stats := new(Stats)
+	o, err := New(Options{Type: "stdout", Format: "json", Writer: w, MaxBuffer: 64 << 10}, nil, stats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	big := &floodgate.Record{Message: floodgate.Message{Time: at, Host: "h", App: "a", Text: strings.Repeat("x", 60<<10)}}
+	own := &floodgate.Record{Message: floodgate.Message{Time: at, Host: "relay", App: "floodgate", Syntax: floodgate.Internal, Event: "disk_full", Text: strings.Repeat("y", 8<<10)}}
+	sum := &floodgate.Record{Message: floodgate.Message{Time: at, Host: "h", App: "a", Text: strings.Repeat("z", 8<<10)},
+		Summary: &floodgate.Summary{Kind: floodgate.Repeat, FP: "ab", Count: 5, First: at, Last: at}}
+	if err := o.Write(big); err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	for _, r := range []*floodgate.Record{own, own, sum, own} {
+		if err := o.Write(r); !errors.Is(err, ErrDropped) {
+			t.Fatalf("Write with a full buffer: %v, want ErrDropped", err)
+		}
+	}
+	err = o.Close()
+	if err == nil || !strings.Contains(err.Error(), "1 buffered messages") || !strings.Contains(err.Error(), "and 5 counted messages not written") {
+		t.Errorf("Close: %v, want 1 buffered and 5 counted messages", err)
+	}
+	if got := stats.Lost.Load(); got != 6 {
+		t.Errorf("Stats.Lost = %d, want 6 messages", got)
 	}
 }

@@ -2,19 +2,27 @@
 // output formats of docs/output-format.md: rsyslog's traditional file format, RFC 5424
 // and JSON.
 //
-// Append is the whole API: it appends one line, newline included, to a
-// caller's buffer and allocates nothing, so an output can encode every
+// Append is the whole API (Options.Append the same with an output's
+// choices): it appends one line, newline included, to a caller's buffer and allocates nothing, so an output can encode every
 // record into a reused buffer on the hot path. JSON strings are escaped by
 // hand rather than with encoding/json, which would allocate for every
 // record and reflect over it.
 //
 // A verbatim message keeps its text exactly as received: rsyslog's #011
 // escapes stay as they came. Two exceptions keep one record on one line,
-// which every consumer of a log file relies on. In the traditional and
+// which every consumer of a log file relies on, and two more keep it safe
+// and honest. In the traditional and
 // RFC 5424 formats a single trailing line feed is dropped (rsyslog's
 // drop-last-lf) and any other line feed or carriage return is written as
-// rsyslog's own escape, #012 or #015. In JSON the text is escaped as JSON
-// requires, and a byte that is not part of valid UTF-8 is written as
+// rsyslog's own escape, #012 or #015. Unless Options.RawControl is set, the
+// text formats also write every other control character (C0, DEL, and a
+// C1 control encoded in UTF-8) as rsyslog does, '#' and three octal digits
+// (TAB as #011, ESC as #033), so that a file shown on a terminal never runs
+// a sender's escape sequences. And whatever the Options, a received
+// "[floodgate" is written as "#133floodgate" in a text, and as
+// "[_floodgate" in the structured data of a received RFC 5424 message, so
+// that no sender can pass a line off as floodgate's own summary. In JSON
+// the text is escaped as JSON requires, and a byte that is not part of valid UTF-8 is written as
 // U+FFFD, the replacement character, as encoding/json does: JSON text must
 // be UTF-8, and a consumer then decodes exactly the string encoding/json
 // would have given it. Valid UTF-8 is never changed.

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -53,18 +54,33 @@ func Parse(name string) (Format, error) {
 // data IDs, as docs/output-format.md fixes it.
 const PEN = "32473"
 
-// Append appends r, rendered in format f and ended by a newline, to dst and
-// returns the extended buffer. It allocates only when dst must grow (and
-// for a summary field whose value is not a string, an int64 or a
-// map[string]int64 of up to 64 keys).
+// Options are an output's choices of how its records are written. The zero
+// value is the default.
+type Options struct {
+	// RawControl writes control characters in the traditional and RFC 5424
+	// formats as received instead of as rsyslog's #ooo escapes. Line feeds
+	// and carriage returns are escaped all the same, and so is a text that
+	// could pass for a summary. JSON always escapes as JSON requires.
+	RawControl bool
+}
+
+// Append appends r, rendered in format f with the default Options and
+// ended by a newline, to dst and returns the extended buffer. It allocates
+// only when dst must grow (and for a summary field whose value is not a
+// string, an int64 or a map[string]int64 of up to 64 keys).
 func Append(dst []byte, f Format, r *floodgate.Record) []byte {
+	return Options{}.Append(dst, f, r)
+}
+
+// Append is the package's Append with the choices of o.
+func (o Options) Append(dst []byte, f Format, r *floodgate.Record) []byte {
 	switch f {
 	case RFC5424:
-		return appendRFC5424(dst, r)
+		return appendRFC5424(dst, r, o.RawControl)
 	case JSON:
 		return appendJSON(dst, r)
 	}
-	return appendTraditional(dst, r)
+	return appendTraditional(dst, r, o.RawControl)
 }
 
 // Layouts of times.
@@ -110,28 +126,85 @@ func reserved(key string) bool {
 	return false
 }
 
+// summaryMark is how a summary's bracket begins in the text formats. A
+// received text that holds it has its '[' written as #133, so that no
+// sender can pass a line off as floodgate's own summary.
+const summaryMark = "[floodgate"
+
 // appendText appends a message text to a line format: one trailing line
 // feed dropped, other line feeds and carriage returns as rsyslog's #012 and
-// #015, every other byte as received.
-func appendText(dst []byte, s string) []byte {
+// #015, unless raw every other control character (C0, DEL, and C1 encoded
+// in UTF-8) as rsyslog's #ooo (TAB as #011), "[floodgate" as
+// "#133floodgate", every other byte as received.
+func appendText(dst []byte, s string, raw bool) []byte {
 	if n := len(s); n > 0 && s[n-1] == '\n' {
 		s = s[:n-1]
+	}
+	look := &textLook
+	if raw {
+		look = &rawLook
 	}
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c != '\n' && c != '\r' {
+		if !look[c] {
 			continue
 		}
-		dst = append(dst, s[start:i]...)
-		if c == '\n' {
-			dst = append(dst, "#012"...)
-		} else {
-			dst = append(dst, "#015"...)
+		switch {
+		case c == '[':
+			if !strings.HasPrefix(s[i:], summaryMark) {
+				continue
+			}
+		case c == 0xc2:
+			// A C1 control such as U+009B, CSI to some terminals: both
+			// bytes escaped, as rsyslog's 8-bit escaping would.
+			if i+1 == len(s) || s[i+1] < 0x80 || s[i+1] > 0x9f {
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			dst = appendOctal(dst, c)
+			i++
+			c = s[i]
+			start = i
 		}
+		dst = append(dst, s[start:i]...)
+		dst = appendOctal(dst, c)
 		start = i + 1
 	}
 	return append(dst, s[start:]...)
+}
+
+// textLook[c] is set for the bytes appendText must look at: control
+// characters, '[' and the first byte of a C1 control in UTF-8. rawLook
+// leaves out all but line breaks and '['.
+var textLook, rawLook = func() (text, raw [256]bool) {
+	for c := range 256 {
+		text[c] = c < ' ' || c == 0x7f || c == '[' || c == 0xc2
+	}
+	raw['\n'], raw['\r'], raw['['] = true, true, true
+	return text, raw
+}()
+
+// appendOctal appends c as rsyslog escapes it, '#' and three octal digits.
+func appendOctal(dst []byte, c byte) []byte {
+	return append(dst, '#', '0'+c>>6, '0'+c>>3&7, '0'+c&7)
+}
+
+// appendSD appends the structured data of a received RFC 5424 message as
+// received, but for line breaks and control characters as in appendText
+// and "[floodgate" written as "[_floodgate": an element of the sender's
+// cannot pass for floodgate's own [floodgate@32473 ...], and the
+// structured data still parses.
+func appendSD(dst []byte, s string, raw bool) []byte {
+	for {
+		i := strings.Index(s, summaryMark)
+		if i < 0 {
+			return appendText(dst, s, raw)
+		}
+		dst = appendText(dst, s[:i+1], raw)
+		dst = append(dst, '_')
+		s = s[i+1:]
+	}
 }
 
 // appendToken appends s with every byte for which bad reports true written
@@ -172,7 +245,7 @@ func notSDName(c byte) bool { return notPrint(c) || c == '=' || c == ']' || c ==
 // summary prefix, which a space or a ']' would cut short.
 func notSummaryValue(c byte) bool { return notWord(c) || c == ']' }
 
-func appendTraditional(dst []byte, r *floodgate.Record) []byte {
+func appendTraditional(dst []byte, r *floodgate.Record, raw bool) []byte {
 	dst = appendStamp(dst, r.Time)
 	dst = append(dst, ' ')
 	dst = appendToken(dst, r.Host, 0, notWord)
@@ -201,7 +274,7 @@ func appendTraditional(dst []byte, r *floodgate.Record) []byte {
 		}
 		dst = append(dst, ' ')
 	}
-	dst = appendText(dst, r.Text)
+	dst = appendText(dst, r.Text, raw)
 	return append(dst, '\n')
 }
 
@@ -214,7 +287,7 @@ const (
 	maxSDName = 32
 )
 
-func appendRFC5424(dst []byte, r *floodgate.Record) []byte {
+func appendRFC5424(dst []byte, r *floodgate.Record, raw bool) []byte {
 	dst = append(dst, '<')
 	dst = strconv.AppendUint(dst, uint64(r.Facility)*8+uint64(r.Severity&7), 10)
 	dst = append(dst, ">1 "...)
@@ -249,34 +322,31 @@ func appendRFC5424(dst []byte, r *floodgate.Record) []byte {
 		dst = appendSDFields(dst, s.Fields)
 	case r.StructuredData != "":
 		// Verbatim messages keep their structured data as received.
-		dst = appendText(dst, r.StructuredData)
+		dst = appendSD(dst, r.StructuredData, raw)
 	default:
 		dst = append(dst, '-')
 	}
 	if r.Text != "" {
 		dst = append(dst, ' ')
-		dst = appendText(dst, r.Text)
+		dst = appendText(dst, r.Text, raw)
 	}
 	return append(dst, '\n')
 }
 
 // appendSDValue appends s as an RFC 5424 PARAM-VALUE: '"', '\' and ']'
-// escaped with a backslash, line breaks as in appendText.
+// escaped with a backslash, line breaks, control characters and
+// "[floodgate" as in appendText.
 func appendSDValue(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '"', '\\', ']':
+		switch c := s[i]; {
+		case c == '"' || c == '\\' || c == ']':
 			dst = append(dst, s[start:i]...)
 			dst = append(dst, '\\', c)
 			start = i + 1
-		case '\n', '\r':
+		case c < ' ' || c == 0x7f || c == '[' && strings.HasPrefix(s[i:], summaryMark):
 			dst = append(dst, s[start:i]...)
-			if c == '\n' {
-				dst = append(dst, "#012"...)
-			} else {
-				dst = append(dst, "#015"...)
-			}
+			dst = appendOctal(dst, c)
 			start = i + 1
 		}
 	}
