@@ -260,7 +260,7 @@ func (f *Dest) writeToWriter(r *floodgate.Record) error {
 		f.files[""] = fl
 	}
 	mark := len(fl.buf)
-	fl.buf = format.Append(fl.buf, f.format, r)
+	fl.buf = f.encoding.Append(fl.buf, f.format, r)
 	size := len(fl.buf) - mark
 	if f.pending > 0 && f.pending+size > f.maxBuffer {
 		f.spare = append(f.spare[:0], fl.buf[mark:]...)
