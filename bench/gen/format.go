@@ -183,20 +183,7 @@ func appendStamp5424(dst []byte, t time.Time) []byte {
 	if t.Location() != time.UTC {
 		return t.AppendFormat(dst, "2006-01-02T15:04:05.000000Z07:00")
 	}
-	y, mon, d := t.Date()
-	hh, mm, ss := t.Clock()
-	dst = append2(dst, y/100)
-	dst = append2(dst, y%100)
-	dst = append(dst, '-')
-	dst = append2(dst, int(mon))
-	dst = append(dst, '-')
-	dst = append2(dst, d)
-	dst = append(dst, 'T')
-	dst = append2(dst, hh)
-	dst = append(dst, ':')
-	dst = append2(dst, mm)
-	dst = append(dst, ':')
-	dst = append2(dst, ss)
+	dst = appendDateTime(dst, t, 'T')
 	us := t.Nanosecond() / 1000
 	dst = append(dst, '.',
 		byte('0'+us/100000), byte('0'+us/10000%10), byte('0'+us/1000%10),

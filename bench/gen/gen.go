@@ -291,18 +291,36 @@ func appendWord(dst []byte, n uint64) []byte {
 	return dst
 }
 
-// appendKlogStamp writes klog's "MMDD hh:mm:ss.uuuuuu".
-func appendKlogStamp(b []byte, t time.Time) []byte {
-	_, mon, day := t.Date()
-	hh, mm, ss := t.Clock()
+// appendDateTime writes "YYYY-MM-DD" sep "hh:mm:ss".
+func appendDateTime(b []byte, t time.Time, sep byte) []byte {
+	y, mon, day := t.Date()
+	b = append2(b, y/100)
+	b = append2(b, y%100)
+	b = append(b, '-')
 	b = append2(b, int(mon))
+	b = append(b, '-')
 	b = append2(b, day)
-	b = append(b, ' ')
+	b = append(b, sep)
+	return appendClock(b, t)
+}
+
+// appendClock writes "hh:mm:ss".
+func appendClock(b []byte, t time.Time) []byte {
+	hh, mm, ss := t.Clock()
 	b = append2(b, hh)
 	b = append(b, ':')
 	b = append2(b, mm)
 	b = append(b, ':')
-	b = append2(b, ss)
+	return append2(b, ss)
+}
+
+// appendKlogStamp writes klog's "MMDD hh:mm:ss.uuuuuu".
+func appendKlogStamp(b []byte, t time.Time) []byte {
+	_, mon, day := t.Date()
+	b = append2(b, int(mon))
+	b = append2(b, day)
+	b = append(b, ' ')
+	b = appendClock(b, t)
 	us := t.Nanosecond() / 1000
 	return append(b, '.', byte('0'+us/100000), byte('0'+us/10000%10), byte('0'+us/1000%10),
 		byte('0'+us/100%10), byte('0'+us/10%10), byte('0'+us%10))
@@ -311,20 +329,7 @@ func appendKlogStamp(b []byte, t time.Time) []byte {
 // appendLog4jStamp writes log4j's and Python logging's "YYYY-MM-DD
 // hh:mm:ss,mmm".
 func appendLog4jStamp(b []byte, t time.Time) []byte {
-	y, mon, day := t.Date()
-	hh, mm, ss := t.Clock()
-	b = append2(b, y/100)
-	b = append2(b, y%100)
-	b = append(b, '-')
-	b = append2(b, int(mon))
-	b = append(b, '-')
-	b = append2(b, day)
-	b = append(b, ' ')
-	b = append2(b, hh)
-	b = append(b, ':')
-	b = append2(b, mm)
-	b = append(b, ':')
-	b = append2(b, ss)
+	b = appendDateTime(b, t, ' ')
 	ms := t.Nanosecond() / 1e6
 	return append(b, ',', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
 }
