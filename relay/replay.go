@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"strconv"
@@ -108,6 +109,11 @@ func Replay(ctx context.Context, cfg *config.Config, o ReplayOptions, log *slog.
 	start := time.Now()
 	outs := configuredOutputs(cfg)
 	if o.Output != "" {
+		if o.Output != "-" {
+			if err := startAfresh(o.Output, o.Files); err != nil {
+				return nil, err
+			}
+		}
 		outs = []output.Options{replayOutput(cfg, o.Output, o.Stdout)}
 	}
 	shards := cfg.Relay.Shards
@@ -244,4 +250,23 @@ type receivedAt struct {
 func (s receivedAt) Deliver(b *input.Batch) {
 	b.Received = s.t
 	s.next.Deliver(b)
+}
+
+// startAfresh empties the one file `replay -o` writes, so that it holds
+// this replay and nothing of an earlier one, and refuses a file that is
+// one of the captures being read.
+func startAfresh(path string, captures []string) error {
+	out, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err // "stat PATH: ..."
+	}
+	for _, c := range captures {
+		if in, err := os.Stat(c); err == nil && os.SameFile(in, out) {
+			return fmt.Errorf("replay -o %s: that is a capture being read", path)
+		}
+	}
+	return os.Truncate(path, 0)
 }

@@ -310,3 +310,28 @@ func TestReplayHonoursMaxMessageSize(t *testing.T) {
 		})
 	}
 }
+
+// replay -o FILE holds the one replay that wrote it, not the ones before,
+// and never writes over a capture it reads.
+func TestReplayOutputStartsAfresh(t *testing.T) {
+	in := writeFile(t, "capture.log", "Sep 11 01:24:50 h app[1]: one line\n")
+	out := filepath.Join(t.TempDir(), "out.log")
+	for range 2 {
+		if _, stderr, code := runCLI(t, "", "replay", "-q", "-o", out, in); code != 0 {
+			t.Fatalf("replay: exit %d: %s", code, stderr)
+		}
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), "\n"); n != 1 {
+		t.Errorf("after two replays -o holds %d lines, want the one of the last:\n%s", n, b)
+	}
+	if _, stderr, code := runCLI(t, "", "replay", "-q", "-o", in, in); code == 0 || !strings.Contains(stderr, "capture being read") {
+		t.Errorf("replay -o onto its own capture: exit %d, %q; want a refusal", code, stderr)
+	}
+	if b, _ := os.ReadFile(in); !strings.Contains(string(b), "one line") {
+		t.Errorf("the capture was written over: %q", b)
+	}
+}
