@@ -268,5 +268,8 @@ func startAfresh(path string, captures []string) error {
 			return fmt.Errorf("replay -o %s: that is a capture being read", path)
 		}
 	}
+	if !out.Mode().IsRegular() {
+		return nil // /dev/null, a pipe: nothing to empty
+	}
 	return os.Truncate(path, 0)
 }

@@ -334,4 +334,7 @@ func TestReplayOutputStartsAfresh(t *testing.T) {
 	if b, _ := os.ReadFile(in); !strings.Contains(string(b), "one line") {
 		t.Errorf("the capture was written over: %q", b)
 	}
+	if _, stderr, code := runCLI(t, "", "replay", "-q", "-o", os.DevNull, in); code != 0 {
+		t.Errorf("replay -o %s: exit %d: %s", os.DevNull, code, stderr)
+	}
 }
