@@ -44,7 +44,7 @@ type Dest struct {
 	open    *simplelru.LRU[string, *file]
 	pending int  // bytes buffered over all files
 	failing bool // a write failed; only Flush tries again
-	lost    losses
+	lost    *Losses
 	closed  bool
 	seq     int64 // names rotated files uniquely until the rotator numbers them
 	list    []*file
@@ -191,7 +191,7 @@ func newDest(o Options, fm format.Format, w io.Writer, log *slog.Logger, stats *
 	d := &Dest{
 		opts: o, format: fm, encoding: format.Options{RawControl: o.RawControl}, w: w, stats: stats, log: log,
 		maxBuffer: o.MaxBuffer, maxOpen: o.MaxOpenFiles,
-		files: map[string]*file{}, lost: losses{}, stop: make(chan struct{}),
+		files: map[string]*file{}, lost: NewLosses(lostFP, lostReason, "write"), stop: make(chan struct{}),
 	}
 	d.scratch.New = func() any { return new(scratch) }
 	// One more slot than the cap: ensureOpen closes the oldest itself, so
@@ -289,7 +289,7 @@ func (f *Dest) writeLocked(path, line []byte, r *floodgate.Record) error {
 			// drops it, so that no summary counts it as a message.
 			return ErrDropped
 		}
-		f.lost.add(r, len(line))
+		f.lost.AddRecord(r, len(line))
 		f.stats.Lost.Add(r.Messages())
 		return ErrDropped
 	}
@@ -539,10 +539,10 @@ func (f *Dest) flushLocked() error {
 	if err := f.writeOutAll(); err != nil {
 		return err
 	}
-	if len(f.lost) == 0 {
+	if f.lost.Len() == 0 {
 		return nil
 	}
-	for _, r := range f.lost.take() {
+	for _, r := range f.lost.Take() {
 		sc := f.scratch.Get().(*scratch)
 		sc.path = f.pathOf(sc.path[:0], &r)
 		sc.line = f.encoding.Append(sc.line[:0], f.format, &r)
@@ -574,7 +574,7 @@ func (f *Dest) Close() error {
 		size += int64(len(fl.buf))
 		f.closeFD(fl)
 	}
-	counted := f.lost.total()
+	counted := f.lost.Total()
 	f.mu.Unlock()
 
 	close(f.stop)

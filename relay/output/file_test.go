@@ -363,17 +363,20 @@ func TestNew(t *testing.T) {
 
 // Ensure the summaries the output writes itself have the contract's shape.
 func TestLossSummaryShape(t *testing.T) {
-	l := losses{}
+	l := NewLosses(lostFP, lostReason, "write")
 	a := rec("h", "a", 1)
 	a.Severity = floodgate.Err
 	s := rec("h", "a", 2)
 	s.Summary = &floodgate.Summary{Kind: floodgate.Repeat, Count: 40, First: t0.Add(-60e9), Last: t0.Add(60e9)}
-	l.add(a, 100)
-	l.add(s, 50)
-	l.add(rec("g", "a", 3), 10)
-	recs := l.take()
-	if len(recs) != 2 || len(l) != 0 {
-		t.Fatalf("take returned %d records and left %d", len(recs), len(l))
+	l.AddRecord(a, 100)
+	l.AddRecord(s, 50)
+	l.AddRecord(rec("g", "a", 3), 10)
+	if l.Total() != 42 {
+		t.Errorf("Total %d, want 42", l.Total())
+	}
+	recs := l.Take()
+	if len(recs) != 2 || l.Len() != 0 {
+		t.Fatalf("Take returned %d records and left %d", len(recs), l.Len())
 	}
 	r := recs[1] // h/a after g/a
 	sum := r.Summary

@@ -2,10 +2,7 @@ package output
 
 import (
 	"errors"
-	"fmt"
-	"sort"
 	"sync/atomic"
-	"time"
 
 	"github.com/floodgate/floodgate"
 )
@@ -71,91 +68,6 @@ func (s *Stats) DiskLevel() floodgate.DiskLevel { return floodgate.DiskLevel(s.D
 // flushSize is the buffer size past which a destination's buffer is
 // written out without waiting for Flush.
 const flushSize = 64 << 10
-
-// Suppressed summaries the output writes for what it dropped.
-const (
-	lostFP     = "write-error"
-	lostReason = "write error"
-)
-
-type source struct{ host, app string }
-
-// loss is what one source lost.
-type loss struct {
-	count, bytes int64
-	first, last  time.Time
-	facility     floodgate.Facility
-	severity     floodgate.Severity
-}
-
-// losses counts dropped messages per source until a suppressed summary can
-// stand for them. Its owner locks it.
-type losses map[source]*loss
-
-// add counts r, which took size bytes encoded, as lost.
-func (l losses) add(r *floodgate.Record, size int) {
-	k := source{r.Host, r.App}
-	e := l[k]
-	first, last := r.Time, r.Time
-	if s := r.Summary; s != nil {
-		first, last = s.First, s.Last
-	}
-	if e == nil {
-		e = &loss{first: first, last: last, facility: r.Facility, severity: r.Severity}
-		l[k] = e
-	}
-	e.count += r.Messages()
-	e.bytes += int64(size)
-	if first.Before(e.first) {
-		e.first = first
-	}
-	if last.After(e.last) {
-		e.last = last
-	}
-	// The summary carries the worst severity lost, so that a policy
-	// passing only protected severities still passes it.
-	if r.Severity < e.severity {
-		e.severity = r.Severity
-	}
-	e.facility = r.Facility
-}
-
-// take returns a suppressed summary record for every source, in a stable
-// order, and forgets them.
-func (l losses) take() []floodgate.Record {
-	recs := make([]floodgate.Record, 0, len(l))
-	for k, e := range l {
-		recs = append(recs, floodgate.Record{
-			Message: floodgate.Message{
-				Time: e.last, Host: k.host, App: k.app,
-				Facility: e.facility, Severity: e.severity,
-				Text:   fmt.Sprintf("floodgate could not write %d messages (%d bytes): %s", e.count, e.bytes, lostReason),
-				Syntax: floodgate.Internal,
-			},
-			Summary: &floodgate.Summary{
-				Kind: floodgate.Suppressed, FP: lostFP, Count: e.count, First: e.first, Last: e.last,
-				Fields: []floodgate.Field{{Key: "reason", Value: lostReason}, {Key: "bytes", Value: e.bytes}},
-			},
-		})
-		delete(l, k)
-	}
-	sort.Slice(recs, func(i, j int) bool {
-		if recs[i].Host != recs[j].Host {
-			return recs[i].Host < recs[j].Host
-		}
-		return recs[i].App < recs[j].App
-	})
-	return recs
-}
-
-// total returns the messages counted.
-func (l losses) total() int64 {
-	var n int64
-	for _, e := range l {
-		n += e.count
-	}
-	return n
-}
 
 // Log keys of the output's records.
 const (

@@ -66,7 +66,7 @@ type Output struct {
 	// inflight, held under the socket's send buffer (or maxInflight).
 	memBytes, flightBytes int64
 	disk                  *diskQueue
-	lost                  losses
+	lost                  *output.Losses
 	closed                bool
 	lastSave              time.Time
 
@@ -126,7 +126,7 @@ func newOutput(o Options, fm format.Format, d dialer, log *slog.Logger, stats *o
 	}
 	f := &Output{
 		opts: o, format: fm, dialer: d, stats: stats, log: log, now: time.Now,
-		lost: losses{}, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		lost: newLosses(), wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	if o.QueueDir != "" {
@@ -196,7 +196,7 @@ func (f *Output) Write(r *floodgate.Record) error {
 			f.log.Error("disk queue write failed", logErr, err)
 		}
 	}
-	f.lost.add(it)
+	addLoss(f.lost, it)
 	f.stats.Lost.Add(it.msgs)
 	f.dropped.Add(1)
 	return output.ErrDropped
@@ -247,7 +247,7 @@ func (f *Output) Close() error {
 	defer f.mu.Unlock()
 	pending := f.mem
 	f.mem = nil
-	for _, r := range f.lost.take() {
+	for _, r := range f.lost.Take() {
 		pending = append(pending, newItem(&r, f.encode(&r), f.now()))
 	}
 	if f.disk != nil {
@@ -395,9 +395,9 @@ func (f *Output) serve(c conn) error {
 func (f *Output) next() (batch []*item, empty bool, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if len(f.lost) > 0 {
+	if f.lost.Len() > 0 {
 		var front []*item
-		for _, r := range f.lost.take() {
+		for _, r := range f.lost.Take() {
 			it := newItem(&r, f.encode(&r), f.now())
 			f.memBytes += it.size()
 			f.stats.Summaries.Add(1)
