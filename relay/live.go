@@ -328,43 +328,41 @@ func (s *liveShard) fate(p *livePattern, src *liveSource, size int, verbatim boo
 // pruneSources rolls the half of the sources with the lowest score into
 // srcOther.
 func (s *liveShard) pruneSources() {
-	s.scratch = s.scratch[:0]
-	for _, v := range s.sources {
-		s.scratch = append(s.scratch, v.score())
-	}
-	cut := s.median()
-	for k, v := range s.sources {
-		if v.score() <= cut && len(s.sources) > s.cap/2 {
-			s.srcOther.add(&v.liveCounts)
-			delete(s.sources, k)
-			continue
-		}
-		v.mark = v.Bytes
-	}
+	pruneHalf(s, s.sources, &s.srcOther, func(v *liveSource) *liveCounts { return &v.liveCounts })
 	s.cur = nil
 	clear(s.recent[:])
 }
 
+// prunePatterns rolls the half of the patterns with the lowest score into
+// patOther.
 func (s *liveShard) prunePatterns() {
-	s.scratch = s.scratch[:0]
-	for _, v := range s.patterns {
-		s.scratch = append(s.scratch, v.score())
-	}
-	cut := s.median()
-	for k, v := range s.patterns {
-		if v.score() <= cut && len(s.patterns) > s.cap/2 {
-			s.patOther.add(&v.liveCounts)
-			delete(s.patterns, k)
-			continue
-		}
-		v.mark = v.Bytes
-	}
+	pruneHalf(s, s.patterns, &s.patOther, func(v *livePattern) *liveCounts { return &v.liveCounts })
 	for h, p := range s.byHash {
 		if s.patterns[p.FP] != p {
 			delete(s.byHash, h)
 		}
 	}
 	s.curPat = nil
+}
+
+// pruneHalf rolls the rows of m that score at most the median into other,
+// while more than half the shard's cap are left, and marks the bytes of
+// the rows it keeps, so that their next score counts what came since.
+func pruneHalf[K comparable, V any](s *liveShard, m map[K]V, other *liveCounts, counts func(V) *liveCounts) {
+	s.scratch = s.scratch[:0]
+	for _, v := range m {
+		s.scratch = append(s.scratch, counts(v).score())
+	}
+	cut := s.median()
+	for k, v := range m {
+		c := counts(v)
+		if c.score() <= cut && len(m) > s.cap/2 {
+			other.add(c)
+			delete(m, k)
+			continue
+		}
+		c.mark = c.Bytes
+	}
 }
 
 // median returns the median of the scores in scratch.
