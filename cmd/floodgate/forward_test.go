@@ -240,6 +240,22 @@ func sendTCP(t *testing.T, addr string, from, to int, msg func(int) string) {
 	}
 }
 
+// startedUpstream starts a real rsyslogd to forward to, over TLS with
+// certificates made for the test when tls is set.
+func startedUpstream(t *testing.T, tls bool) *upstream {
+	t.Helper()
+	var cs *testcert.Set
+	if tls {
+		var err error
+		if cs, err = testcert.New(t.TempDir()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u := newUpstream(t, cs)
+	u.start()
+	return u
+}
+
 func TestForwardToRsyslog(t *testing.T) {
 	tests := []struct {
 		name string
@@ -250,15 +266,7 @@ func TestForwardToRsyslog(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var cs *testcert.Set
-			if tt.tls {
-				var err error
-				if cs, err = testcert.New(t.TempDir()); err != nil {
-					t.Fatal(err)
-				}
-			}
-			u := newUpstream(t, cs)
-			u.start()
+			u := startedUpstream(t, tt.tls)
 			d := startDaemonWithMetrics(t, forwardConfig(u, "", "", ""), 1)
 			// A flood that folds, lines that do not, and an error.
 			const n = 3000
@@ -316,15 +324,7 @@ func TestForwardThroughOutage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var cs *testcert.Set
-			if tt.tls {
-				var err error
-				if cs, err = testcert.New(t.TempDir()); err != nil {
-					t.Fatal(err)
-				}
-			}
-			u := newUpstream(t, cs)
-			u.start()
+			u := startedUpstream(t, tt.tls)
 			qdir := filepath.Join(t.TempDir(), "queue")
 			// Dedupe and budgets off: every message is a record to carry
 			// through the outage, more than memory and the disk queue
