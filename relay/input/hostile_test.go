@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -420,7 +421,12 @@ func TestHostilePerPeerLimit(t *testing.T) {
 
 	// Once the peer has sent nothing for a while, its clients are idle
 	// hoarders: one more is refused.
-	time.Sleep(activeWindow + activeWindow/4)
+	waitUntil(t, "the peer's clients to sit idle", func() bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		a, _ := netip.AddrFromSlice(peer.To4())
+		return !l.peerActive(a, time.Now())
+	})
 	extra, err := dialFrom(t, l, peer)
 	if err != nil {
 		t.Fatal(err)

@@ -429,11 +429,14 @@ func (l *Listener) waitForPeer(c *client) {
 
 // refuse closes c, which got no slot, and says so.
 func (l *Listener) refuse(c *client) {
-	c.rc.Close()
+	// Counted before the close, so that a client that sees its
+	// connection closed finds the count already moved.
 	if l.draining.Load() {
+		c.rc.Close()
 		return // closed by shutdown, not refused
 	}
 	l.stats.ConnectionsRejected.Add(1)
+	c.rc.Close()
 	l.log.Warn("connection refused: its peer has max_connections_per_peer open, all idle",
 		"max_connections_per_peer", l.opts.MaxConnectionsPerPeer, "remote", addrString(c.rc))
 }
@@ -549,8 +552,8 @@ func (l *Listener) peerActive(peer netip.Addr, now time.Time) bool {
 // sent of a frame is delivered, as when it closes itself.
 func (l *Listener) evict(c *client) {
 	l.release(c)
+	l.stats.ConnectionsEvicted.Add(1) // before the close, as in refuse
 	c.rc.Close()
-	l.stats.ConnectionsEvicted.Add(1)
 	l.evicted = append(l.evicted, c) // logged once l.mu is released
 }
 
