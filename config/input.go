@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,19 +14,34 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/floodgate/floodgate/internal/tlsconf"
 	"github.com/floodgate/floodgate/relay/input"
 )
 
 // Input is one [[input]]: a socket floodgate listens on. Its defaults are
 // input.DefaultOptions'; Options converts it.
 type Input struct {
-	// Type is "udp", "tcp", "unix" (stream socket), "unixgram", or
-	// "stdin" (an LF or octet-counted stream on standard input, for
-	// sidecar use).
+	// Type is "udp", "tcp", "tls" (syslog over TLS, RFC 5425), "unix"
+	// (stream socket), "unixgram", or "stdin" (an LF or octet-counted
+	// stream on standard input, for sidecar use).
 	Type string `toml:"type"`
 	// Address is host:port, or a socket path for unix and unixgram; it is
-	// ignored for stdin.
+	// ignored for stdin, and may be left out with FDName.
 	Address string `toml:"address"`
+	// FDName takes, instead of binding Address, the socket systemd passes
+	// under this name (socket activation: the socket unit's
+	// FileDescriptorName=, in LISTEN_FDNAMES).
+	FDName string `toml:"fd_name"`
+	// Cert and Key are a tls input's certificate (PEM, the chain leaf
+	// first) and private key; ClientCA, when set, is the PEM file of the
+	// CAs that sign clients' certificates: every client must then present
+	// one (mutual TLS). Reloaded on SIGHUP.
+	Cert     string `toml:"cert"`
+	Key      string `toml:"key"`
+	ClientCA string `toml:"client_ca"`
+	// HandshakeTimeout closes a tls client that has not completed its
+	// handshake this long after connecting.
+	HandshakeTimeout Duration `toml:"handshake_timeout"`
 	// Name labels the input in metrics and logs; defaults to "type
 	// address" ("stdin" for stdin).
 	Name string `toml:"name"`
@@ -75,11 +91,18 @@ func (in *Input) fill() {
 	if in.ReadBuffer == 0 {
 		in.ReadBuffer = Size(d.ReadBuffer)
 	}
+	if in.HandshakeTimeout == 0 {
+		in.HandshakeTimeout = Duration(d.HandshakeTimeout)
+	}
 	if in.Mode == "" && (in.Type == "unix" || in.Type == "unixgram") {
 		in.Mode = "0" + strconv.FormatUint(uint64(d.Mode), 8)
 	}
 	if in.Name == "" {
-		in.Name = input.DefaultName(in.Type, in.Address)
+		addr := in.Address
+		if in.FDName != "" && addr == "" {
+			addr = "fd:" + in.FDName
+		}
+		in.Name = input.DefaultName(in.Type, addr)
 	}
 }
 
@@ -103,27 +126,50 @@ func (in *Input) Options() input.Options {
 		FrameTimeout:          in.FrameTimeout.D(),
 		DrainGrace:            in.DrainGrace.D(),
 		ReadBuffer:            int(in.ReadBuffer),
+		TLS:                   tlsconf.Files{Cert: in.Cert, Key: in.Key, ClientCA: in.ClientCA},
+		HandshakeTimeout:      in.HandshakeTimeout.D(),
 	}
 }
 
 func (in *Input) validate(v *validator, at string) {
+	const types = "\"udp\", \"tcp\", \"tls\", \"unix\", \"unixgram\" or \"stdin\""
 	switch in.Type {
-	case "udp", "tcp":
-		if in.Address == "" || !strings.Contains(in.Address, ":") {
+	case "udp", "tcp", "tls":
+		if in.FDName == "" && (in.Address == "" || !strings.Contains(in.Address, ":")) {
 			v.add(at+".address", "%q: want host:port", in.Address)
 		}
 	case "unix", "unixgram":
-		if in.Address == "" {
+		if in.Address == "" && in.FDName == "" {
 			v.add(at+".address", "want a socket path")
 		}
 		if m, err := strconv.ParseUint(in.Mode, 8, 32); err != nil || m > 0o777 {
 			v.add(at+".mode", "%q: want octal permission bits such as \"0666\"", in.Mode)
 		}
 	case "stdin":
+		if in.FDName != "" {
+			v.add(at+".fd_name", "stdin takes no socket")
+		}
 	case "":
-		v.add(at+".type", "missing: want \"udp\", \"tcp\", \"unix\", \"unixgram\" or \"stdin\"")
+		v.add(at+".type", "missing: want %s", types)
 	default:
-		v.add(at+".type", "%q: want \"udp\", \"tcp\", \"unix\", \"unixgram\" or \"stdin\"", in.Type)
+		v.add(at+".type", "%q: want %s", in.Type, types)
+	}
+	if in.FDName != "" && (len(in.FDName) > 255 || strings.ContainsFunc(in.FDName, func(r rune) bool { return r == ':' || r <= ' ' || r > '~' })) {
+		v.add(at+".fd_name", "%q: want a FileDescriptorName= of a socket unit: up to 255 printable ASCII characters, no ':' or space", in.FDName)
+	}
+	if in.Type == "tls" {
+		if in.Cert == "" {
+			v.add(at+".cert", "missing: a tls input needs its certificate (PEM)")
+		}
+		if in.Key == "" {
+			v.add(at+".key", "missing: a tls input needs its private key (PEM)")
+		}
+	} else {
+		for _, kv := range [][2]string{{"cert", in.Cert}, {"key", in.Key}, {"client_ca", in.ClientCA}} {
+			if kv[1] != "" {
+				v.add(at+"."+kv[0], "set on a %s input: want type = \"tls\"", in.Type)
+			}
+		}
 	}
 	if in.MaxMessageSize < 480 || in.MaxMessageSize > 64<<20 {
 		v.add(at+".max_message_size", "%s is out of range: want 480B to 64MiB", in.MaxMessageSize)
@@ -216,12 +262,24 @@ func validateAddresses(v *validator, c *Config) {
 		ep endpoint
 	}
 	var seen []bound
+	names := map[string]string{} // fd_name -> the input that takes it
 	for i, in := range c.Inputs {
-		ep, ok := endpointOf(in.Type, in.Address)
+		at := fmt.Sprintf("input[%d]", i)
+		if in.FDName != "" {
+			if prev, ok := names[in.FDName]; ok {
+				v.add(at+".fd_name", "%q: %s takes that socket already: want one input per socket", in.FDName, prev)
+			}
+			names[in.FDName] = at
+			continue // systemd bound it: the address is only a label
+		}
+		network := in.Type
+		if network == "tls" {
+			network = "tcp"
+		}
+		ep, ok := endpointOf(network, in.Address)
 		if !ok {
 			continue
 		}
-		at := fmt.Sprintf("input[%d]", i)
 		for _, b := range seen {
 			if b.ep.overlaps(ep) {
 				what := ep.space + " port"
@@ -255,7 +313,7 @@ func validateAddresses(v *validator, c *Config) {
 func (c *Config) CheckSockets() error {
 	v := validator{lines: c.lines}
 	for i, in := range c.Inputs {
-		if in.Type != "unix" && in.Type != "unixgram" || in.Address == "" {
+		if in.Type != "unix" && in.Type != "unixgram" || in.Address == "" || in.FDName != "" {
 			continue
 		}
 		at := fmt.Sprintf("input[%d].address", i)
@@ -271,6 +329,43 @@ func (c *Config) CheckSockets() error {
 		default:
 			if err := unix.Access(dir, unix.W_OK|unix.X_OK); err != nil {
 				v.add(at, "socket directory %s is not writable: %v", dir, err)
+			}
+		}
+	}
+	if len(v.errs) == 0 {
+		return nil
+	}
+	sortErrors(v.errs)
+	return v.errs
+}
+
+// CheckCertificates reports what only this machine can say about the tls
+// inputs: whether each one's certificate and key files can be read and
+// make a key pair, and its client_ca holds certificates. It returns
+// Errors with the lines of the keys, or nil.
+func (c *Config) CheckCertificates() error {
+	v := validator{lines: c.lines}
+	for i, in := range c.Inputs {
+		if in.Type != "tls" || in.Cert == "" || in.Key == "" {
+			continue
+		}
+		at := fmt.Sprintf("input[%d]", i)
+		cert, err := os.ReadFile(in.Cert)
+		if err != nil {
+			v.add(at+".cert", "%v", err)
+		}
+		key, kerr := os.ReadFile(in.Key)
+		if kerr != nil {
+			v.add(at+".key", "%v", kerr)
+		}
+		if err == nil && kerr == nil {
+			if _, err := tls.X509KeyPair(cert, key); err != nil {
+				v.add(at+".cert", "%s with key %s: %v", in.Cert, in.Key, err)
+			}
+		}
+		if in.ClientCA != "" {
+			if _, err := tlsconf.LoadPool(in.ClientCA); err != nil {
+				v.add(at+".client_ca", "%v", err)
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floodgate/floodgate/internal/testcert"
 	"github.com/floodgate/floodgate/relay/input"
 )
 
@@ -28,6 +29,16 @@ func TestConfigInput(t *testing.T) {
 		{name: "huge read buffer", toml: "type = \"udp\"\naddress = \"127.0.0.1:5514\"\nread_buffer = \"2GiB\"", wantErr: "input[0].read_buffer"},
 		{name: "no peer connections", toml: "type = \"tcp\"\naddress = \"127.0.0.1:5514\"\nmax_connections_per_peer = -1", wantErr: "input[0].max_connections_per_peer"},
 		{name: "negative grace", toml: "type = \"tcp\"\naddress = \"127.0.0.1:5514\"\ndrain_grace = \"-1s\"", wantErr: "drain_grace"},
+		{name: "tls", toml: "type = \"tls\"\naddress = \"127.0.0.1:6514\"\ncert = \"/c.pem\"\nkey = \"/k.pem\"\nclient_ca = \"/ca.pem\"\nhandshake_timeout = \"3s\""},
+		{name: "tls without cert", toml: "type = \"tls\"\naddress = \"127.0.0.1:6514\"\nkey = \"/k.pem\"", wantErr: "input[0].cert: missing"},
+		{name: "tls without key", toml: "type = \"tls\"\naddress = \"127.0.0.1:6514\"\ncert = \"/c.pem\"", wantErr: "input[0].key: missing"},
+		{name: "cert on tcp", toml: "type = \"tcp\"\naddress = \"127.0.0.1:5514\"\ncert = \"/c.pem\"", wantErr: "input[0].cert: set on a tcp input"},
+		{name: "client_ca on udp", toml: "type = \"udp\"\naddress = \"127.0.0.1:5514\"\nclient_ca = \"/c.pem\"", wantErr: "input[0].client_ca"},
+		{name: "fd_name without address", toml: "type = \"unixgram\"\nfd_name = \"floodgate-journal\""},
+		{name: "fd_name for tls", toml: "type = \"tls\"\nfd_name = \"syslog-tls\"\ncert = \"/c.pem\"\nkey = \"/k.pem\""},
+		{name: "fd_name with a colon", toml: "type = \"tcp\"\nfd_name = \"a:b\"", wantErr: "input[0].fd_name"},
+		{name: "fd_name on stdin", toml: "type = \"stdin\"\nfd_name = \"x\"", wantErr: "input[0].fd_name"},
+		{name: "tcp without address or fd_name", toml: "type = \"tcp\"", wantErr: "input[0].address"},
 		{name: "negative frame timeout", toml: "type = \"tcp\"\naddress = \"127.0.0.1:5514\"\nframe_timeout = \"-1s\"", wantErr: "frame_timeout"},
 	}
 	for _, tt := range tests {
@@ -84,6 +95,7 @@ func TestInputOptions(t *testing.T) {
 		Type: "tcp", Address: "127.0.0.1:1", Name: "n", MaxMessageSize: 1 << 20,
 		MaxConnections: 10, MaxConnectionsPerPeer: 2, IdleTimeout: 30 * time.Second,
 		FrameTimeout: 5 * time.Second, DrainGrace: 100 * time.Millisecond, ReadBuffer: 16 << 20,
+		HandshakeTimeout: input.DefaultOptions().HandshakeTimeout,
 	}
 	if got := c.Inputs[0].Options(); got != want {
 		t.Errorf("options = %+v, want %+v", got, want)
@@ -123,6 +135,11 @@ func TestInputAddressesCollide(t *testing.T) {
 		{name: "metrics on every address, input on one", toml: in("tcp", "127.0.0.1:9000") + "[metrics]\naddress = \":9000\"\n",
 			wantLine: 5, wantMsg: "metrics.address"},
 		{name: "metrics on a udp input's port", toml: in("udp", "127.0.0.1:9514") + "[metrics]\naddress = \"127.0.0.1:9514\"\n"},
+		{name: "tls and tcp on one port", toml: in("tcp", "127.0.0.1:6514") + in("tls", "127.0.0.1:6514") + "cert = \"/c\"\nkey = \"/k\"\n",
+			wantLine: 6, wantMsg: "input[0] has that tcp port already"},
+		{name: "one fd_name twice", toml: "[[input]]\ntype = \"tcp\"\nfd_name = \"s\"\n[[input]]\ntype = \"tcp\"\nfd_name = \"s\"\n",
+			wantLine: 6, wantMsg: `input[1].fd_name: "s": input[0] takes that socket already`},
+		{name: "fd_name beside an address", toml: in("tcp", "127.0.0.1:5514") + in("tcp", "127.0.0.1:5514") + "fd_name = \"s\"\n"},
 		{name: "metrics off", toml: in("tcp", "127.0.0.1:9514") + "[metrics]\naddress = \"\"\n"},
 	}
 	for _, tt := range tests {
@@ -184,4 +201,61 @@ func TestCheckSockets(t *testing.T) {
 			}
 		})
 	}
+}
+
+// check must reject a tls input whose certificate or key cannot be read or
+// do not make a key pair, at the line of the key.
+func TestCheckCertificates(t *testing.T) {
+	s, err := testcert.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(t.TempDir(), "missing.pem")
+	tests := []struct {
+		name                string
+		cert, key, clientCA string
+		wantLine            int
+		wantMsg             string // "" when fine
+	}{
+		{name: "readable", cert: s.ServerCert, key: s.ServerKey},
+		{name: "mutual", cert: s.ServerCert, key: s.ServerKey, clientCA: s.CA},
+		{name: "missing cert", cert: missing, key: s.ServerKey, wantLine: 4, wantMsg: "input[0].cert: open " + missing + ": no such file"},
+		{name: "missing key", cert: s.ServerCert, key: missing, wantLine: 5, wantMsg: "input[0].key: open " + missing},
+		{name: "key of another certificate", cert: s.ServerCert, key: s.ClientKey, wantLine: 4, wantMsg: "input[0].cert: " + s.ServerCert + " with key " + s.ClientKey},
+		{name: "key as cert", cert: s.ServerKey, key: s.ServerKey, wantLine: 4, wantMsg: "input[0].cert"},
+		{name: "client_ca not a certificate", cert: s.ServerCert, key: s.ServerKey, clientCA: s.ServerKey, wantLine: 6, wantMsg: "input[0].client_ca: " + s.ServerKey + ": no PEM certificates"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			toml := fmt.Sprintf("[[input]]\ntype = \"tls\"\naddress = \"127.0.0.1:6514\"\ncert = %q\nkey = %q\n", tt.cert, tt.key)
+			if tt.clientCA != "" {
+				toml += fmt.Sprintf("client_ca = %q\n", tt.clientCA)
+			}
+			c, err := Parse(strings.NewReader(toml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			err = c.CheckCertificates()
+			if tt.wantMsg == "" {
+				if err != nil {
+					t.Fatalf("got %v, want nil", err)
+				}
+				return
+			}
+			var es Errors
+			if !errors.As(err, &es) || len(es) != 1 || es[0].Line != tt.wantLine || !strings.Contains(es[0].Error(), tt.wantMsg) {
+				t.Errorf("got %v (line %d), want line %d: %s", err, lineOf(es), tt.wantLine, tt.wantMsg)
+			}
+		})
+	}
+}
+
+func lineOf(es Errors) int {
+	if len(es) == 0 {
+		return 0
+	}
+	return es[0].Line
 }

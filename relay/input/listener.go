@@ -2,6 +2,7 @@ package input
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/floodgate/floodgate/internal/logging"
+	"github.com/floodgate/floodgate/internal/tlsconf"
 )
 
 // MaxBatch is the most frames one Batch carries.
@@ -72,8 +74,9 @@ type Listener struct {
 	stats *Stats
 	log   *slog.Logger
 
-	ln      net.Listener   // stream sockets
-	pc      net.PacketConn // datagram sockets
+	ln      net.Listener    // stream sockets
+	pc      net.PacketConn  // datagram sockets
+	tls     *tlsconf.Server // a tls input's certificates
 	addr    net.Addr
 	cleanup func() // removes a unixgram socket file
 
@@ -102,7 +105,12 @@ type Listener struct {
 
 // client is one stream being read: a connection, or stdin.
 type client struct {
+	// rc is what is read: the connection, or for tls the TLS session on
+	// raw; raw is what is closed (no close_notify: a client that is
+	// closed on is going away unheard, and a TLS close could wait on it)
+	// and asked for unread bytes.
 	rc       io.ReadCloser
+	raw      io.ReadCloser
 	peer     netip.Addr // a TCP client's source address; zero otherwise
 	accepted time.Time
 	// delivered is set once the client has delivered a frame: such a
@@ -133,14 +141,24 @@ var (
 // returns only once the socket is bound, so a bind error reaches the
 // caller.
 //
-// Stream clients (tcp, unix) get a goroutine each, framed by a Framer;
+// Stream clients (tcp, tls, unix) get a goroutine each, framed by a
+// Framer, a tls client once its handshake is done;
 // datagram sockets (udp, unixgram) carry one message per datagram; stdin
 // is one stream.
 func Listen(o Options, sink Sink, stats *Stats, log *slog.Logger) (*Listener, error) {
 	l := newListener(o, sink, stats, log)
 	o = l.opts
+	if o.File != nil {
+		if err := l.serveInherited(o.File); err != nil {
+			return nil, err
+		}
+		return l, nil
+	}
 	switch o.Type {
-	case "tcp":
+	case "tcp", "tls":
+		if err := l.loadTLS(); err != nil {
+			return nil, err
+		}
 		ln, err := net.Listen("tcp", o.Address)
 		if err != nil {
 			return nil, fmt.Errorf("listen tcp %s: %w", o.Address, err)
@@ -432,11 +450,11 @@ func (l *Listener) refuse(c *client) {
 	// Counted before the close, so that a client that sees its
 	// connection closed finds the count already moved.
 	if l.draining.Load() {
-		c.rc.Close()
+		c.raw.Close()
 		return // closed by shutdown, not refused
 	}
 	l.stats.ConnectionsRejected.Add(1)
-	c.rc.Close()
+	c.raw.Close()
 	l.log.Warn("connection refused: its peer has max_connections_per_peer open, all idle",
 		"max_connections_per_peer", l.opts.MaxConnectionsPerPeer, "remote", addrString(c.rc))
 }
@@ -502,7 +520,7 @@ func (l *Listener) victim(now time.Time, peer netip.Addr) (*client, time.Duratio
 		if at := c.accepted.Add(evictAge); now.Before(at) {
 			return nil, at.Sub(now)
 		}
-		if unread(c.rc) == 0 {
+		if unread(c.raw) == 0 {
 			return c, 0
 		}
 	}
@@ -553,7 +571,7 @@ func (l *Listener) peerActive(peer netip.Addr, now time.Time) bool {
 func (l *Listener) evict(c *client) {
 	l.release(c)
 	l.stats.ConnectionsEvicted.Add(1) // before the close, as in refuse
-	c.rc.Close()
+	c.raw.Close()
 	l.evicted = append(l.evicted, c) // logged once l.mu is released
 }
 
@@ -608,7 +626,7 @@ func (l *Listener) closeClients() {
 	defer l.mu.Unlock()
 	l.closing = true
 	for c := range l.clients {
-		c.rc.Close()
+		c.raw.Close()
 	}
 }
 
@@ -663,7 +681,10 @@ func (l *Listener) accept() {
 			continue
 		}
 		backoff = 0
-		c := &client{rc: conn, peer: peerOf(conn), accepted: time.Now()}
+		c := &client{rc: conn, raw: conn, peer: peerOf(conn), accepted: time.Now()}
+		if l.tls != nil {
+			c.rc = tls.Server(conn, l.tls.Config())
+		}
 		switch l.admit(c, true) {
 		case admitted:
 			l.wg.Add(1)
@@ -685,7 +706,10 @@ func (l *Listener) serveClient(c *client) {
 	l.stats.ConnectionsOpen.Add(1)
 	defer l.stats.ConnectionsOpen.Add(-1)
 	defer l.untrack(c)
-	defer c.rc.Close()
+	defer c.raw.Close()
+	if tc, ok := c.rc.(*tls.Conn); ok && !l.handshake(tc) {
+		return
+	}
 	l.serveStream(c, l.opts.IdleTimeout, l.opts.FrameTimeout)
 }
 
@@ -740,7 +764,7 @@ func peerOf(c net.Conn) netip.Addr {
 // serveReader reads one stream (stdin) until it ends or is closed; at its
 // end the input is done.
 func (l *Listener) serveReader(rc io.ReadCloser) {
-	c := &client{rc: rc, accepted: time.Now()}
+	c := &client{rc: rc, raw: rc, accepted: time.Now()}
 	c.delivered.Store(true) // never made room from
 	l.mu.Lock()
 	l.clients[c] = struct{}{}

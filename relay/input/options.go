@@ -3,6 +3,8 @@ package input
 import (
 	"os"
 	"time"
+
+	"github.com/floodgate/floodgate/internal/tlsconf"
 )
 
 // Options describe one input: what to listen on and the limits that keep
@@ -11,8 +13,8 @@ import (
 // takes its default (IdleTimeout, FrameTimeout and DrainGrace: see their
 // comments).
 type Options struct {
-	// Type is "udp", "tcp", "unix" (stream socket), "unixgram", or
-	// "stdin".
+	// Type is "udp", "tcp", "tls" (RFC 5425: syslog over TLS, framed as
+	// over tcp), "unix" (stream socket), "unixgram", or "stdin".
 	Type string
 	// Address is host:port, or a socket path for unix and unixgram; it is
 	// ignored for stdin.
@@ -51,6 +53,20 @@ type Options struct {
 	// ReadBuffer is the socket receive buffer (SO_RCVBUF) asked for a
 	// datagram socket.
 	ReadBuffer int
+	// TLS names the certificate and key of a tls input, and the CA that
+	// signs its clients' certificates for mutual TLS. Listener.ReloadTLS
+	// reads them again.
+	TLS tlsconf.Files
+	// HandshakeTimeout bounds a tls client's handshake: one that has not
+	// completed it by then is closed, having delivered nothing. Negative
+	// means never.
+	HandshakeTimeout time.Duration
+	// File, when not nil, is a socket inherited from systemd (socket
+	// activation) to serve instead of binding Address: a listening
+	// stream socket for tcp, tls and unix, a datagram socket for udp and
+	// unixgram. Listen duplicates it; the caller keeps File, so an input
+	// restarted on it takes the same socket again.
+	File *os.File
 }
 
 // DefaultOptions returns the limits every input has unless configured
@@ -63,6 +79,7 @@ func DefaultOptions() Options {
 		IdleTimeout:           5 * time.Minute,
 		FrameTimeout:          30 * time.Second,
 		DrainGrace:            250 * time.Millisecond,
+		HandshakeTimeout:      10 * time.Second,
 		ReadBuffer:            8 << 20,
 		Mode:                  0o666,
 	}
@@ -98,6 +115,7 @@ func (o Options) withDefaults() Options {
 	o.IdleTimeout = orDefault(o.IdleTimeout, d.IdleTimeout)
 	o.FrameTimeout = orDefault(o.FrameTimeout, d.FrameTimeout)
 	o.DrainGrace = orDefault(o.DrainGrace, d.DrainGrace)
+	o.HandshakeTimeout = orDefault(o.HandshakeTimeout, d.HandshakeTimeout)
 	if o.ReadBuffer <= 0 {
 		o.ReadBuffer = d.ReadBuffer
 	}

@@ -43,6 +43,13 @@ type Stats struct {
 	// ReadErrors counts failed reads and accepts other than a clean close
 	// (connection resets, for instance).
 	ReadErrors atomic.Uint64
+	// TLSHandshakeErrors counts tls clients whose handshake failed or did not
+	// complete within HandshakeTimeout (a client without the certificate
+	// mutual TLS asks for, say): closed, having delivered nothing.
+	TLSHandshakeErrors atomic.Uint64
+	// TLSReloadErrors counts reloads of a tls input's certificate files
+	// that failed: the certificates loaded before stay in use.
+	TLSReloadErrors atomic.Uint64
 }
 
 // Counts is a copy of a Stats' counters at one moment.
@@ -60,6 +67,8 @@ type Counts struct {
 	IdleTimeouts        uint64
 	FrameTimeouts       uint64
 	ReadErrors          uint64
+	TLSHandshakeErrors  uint64
+	TLSReloadErrors     uint64
 }
 
 // Snapshot returns the counters' current values. Each is read atomically;
@@ -79,5 +88,7 @@ func (s *Stats) Snapshot() Counts {
 		IdleTimeouts:        s.IdleTimeouts.Load(),
 		FrameTimeouts:       s.FrameTimeouts.Load(),
 		ReadErrors:          s.ReadErrors.Load(),
+		TLSHandshakeErrors:  s.TLSHandshakeErrors.Load(),
+		TLSReloadErrors:     s.TLSReloadErrors.Load(),
 	}
 }
