@@ -31,6 +31,8 @@ const (
 	metricInputFrameTO     = "floodgate_input_frame_timeouts_total"
 	metricInputEvicted     = "floodgate_input_connections_evicted_total"
 	metricInputSkipped     = "floodgate_input_skipped_bytes_total"
+	metricInputTLSErrors   = "floodgate_input_tls_handshake_errors_total"
+	metricInputTLSReloads  = "floodgate_input_tls_reload_errors_total"
 	metricInputReadErrors  = "floodgate_input_read_errors_total"
 	metricInputKernelDrops = "floodgate_input_kernel_drops_total"
 	metricParsed           = "floodgate_messages_parsed_total"
@@ -71,6 +73,8 @@ var (
 	descInputFrameTO     = desc(metricInputFrameTO, "Stream clients closed for not completing a frame within frame_timeout.", "input")
 	descInputEvicted     = desc(metricInputEvicted, "Stream clients that had delivered nothing, closed to make room for a new one.", "input")
 	descInputSkipped     = desc(metricInputSkipped, "Bytes discarded unread: oversize frames and the rest of lines too long.", "input")
+	descInputTLSErrors   = desc(metricInputTLSErrors, "TLS clients closed, having delivered nothing, because their handshake failed or did not complete within handshake_timeout.", "input")
+	descInputTLSReloads  = desc(metricInputTLSReloads, "Reloads (SIGHUP) of a tls input's certificate files that failed: the certificates loaded before stay in use.", "input")
 	descInputReadErrors  = desc(metricInputReadErrors, "Failed reads and accepts.", "input")
 	descInputKernelDrops = desc(metricInputKernelDrops, "Datagrams the kernel dropped on a UDP input's socket because floodgate did not read them in time (from /proc/net/udp).", "input")
 	descParsed           = desc(metricParsed, "Messages framed and parsed by the inputs.")
@@ -192,7 +196,7 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		descInputMessages, descInputBytes, descInputTruncated, descInputOversize, descInputBadFrames,
 		descInputConnsOpen, descInputConnsAcc, descInputConnsRej, descInputIdle, descInputReadErrors, descInputKernelDrops,
-		descInputFrameTO, descInputEvicted, descInputSkipped,
+		descInputFrameTO, descInputEvicted, descInputSkipped, descInputTLSErrors, descInputTLSReloads,
 		descParsed, descUnparsed, descRecords, descFolded, descDropped, descDroppedBytes,
 		descOutputRecords, descOutputBytes, descOutputErrors, descOutputLost, descOutputRotations, descDiskLevel,
 		descRestartLoops, descRestartLoopCount,
@@ -226,6 +230,8 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		counter(descInputFrameTO, float64(c.FrameTimeouts), in.name)
 		counter(descInputEvicted, float64(c.ConnectionsEvicted), in.name)
 		counter(descInputSkipped, float64(c.SkippedBytes), in.name)
+		counter(descInputTLSErrors, float64(c.TLSHandshakeErrors), in.name)
+		counter(descInputTLSReloads, float64(c.TLSReloadErrors), in.name)
 		counter(descInputReadErrors, float64(c.ReadErrors), in.name)
 		if in.udpPort > 0 {
 			if d, ok := udpDrops(in.udpPort); ok {

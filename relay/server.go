@@ -96,7 +96,12 @@ func shardBy(cfg *config.Config) func(*floodgate.Message) uint64 {
 func (s *Server) Start() error {
 	for _, ic := range s.cfg.Inputs {
 		st := &input.Stats{}
-		l, err := input.Listen(ic.Options(), s.pipe, st, s.log.With("component", "input", "input", ic.Name))
+		o, err := inputOptions(ic)
+		if err != nil {
+			s.Close()
+			return err
+		}
+		l, err := input.Listen(o, s.pipe, st, s.log.With("component", "input", "input", ic.Name))
 		if err != nil {
 			s.Close()
 			return bindError(err)
@@ -105,6 +110,7 @@ func (s *Server) Start() error {
 		s.metrics.addInput(ic.Name, st, l.Addr())
 		s.log.Info("listening", "input", ic.Name, "address", l.Addr().String())
 	}
+	s.warnUnclaimedSockets()
 	if addr := s.cfg.Metrics.Address; addr != "" {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
@@ -178,6 +184,18 @@ func apiToken(m config.Metrics) (string, error) {
 		return "", fmt.Errorf("metrics token_file %s is empty", m.TokenFile)
 	}
 	return t, nil
+}
+
+// ReloadCertificates reads the certificate files of every tls input
+// again (SIGHUP). An input whose files do not load keeps the certificates
+// it has, and says so in its log and metrics; the failures are returned,
+// joined.
+func (s *Server) ReloadCertificates() error {
+	var errs []error
+	for _, l := range s.listeners {
+		errs = append(errs, l.ReloadTLS())
+	}
+	return errors.Join(errs...)
 }
 
 // Flush writes every output's buffers out now.

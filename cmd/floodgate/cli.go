@@ -202,6 +202,10 @@ func cmdCheck(args []string, stderr io.Writer) error {
 		printErrors(stderr, *path, es)
 		bad = true
 	}
+	if err := cfg.CheckCertificates(); errors.As(err, &es) {
+		printErrors(stderr, *path, es)
+		bad = true
+	}
 	for i, oc := range cfg.Outputs {
 		if oc.Type != "file" {
 			continue
@@ -238,6 +242,11 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var es config.Errors
+	if err := cfg.CheckCertificates(); errors.As(err, &es) {
+		printErrors(stderr, *path, es) // FILE:LINE, as check says it
+		return errInvalidConfig
+	}
 	// Listen for signals before binding, so that none is missed.
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
@@ -253,6 +262,7 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	log.Info("floodgate running", "version", versionString())
+	sdNotify(log, notifyReady) // every input is bound
 	// SIGHUP is what logrotate's postrotate sends; its default action
 	// would end the relay. Files moved away are reopened on their own,
 	// so a SIGHUP only writes out what is buffered.
@@ -272,12 +282,18 @@ wait:
 			log.Info("shutting down", "signal", s.String(), "drain_timeout", cfg.Relay.DrainTimeout.String())
 			break wait
 		case <-hups:
+			sdNotify(log, notifyReloading()...)
+			// Each tls input logs and counts certificates that do not
+			// load, and keeps the ones it has.
+			_ = srv.ReloadCertificates()
 			log.Info("SIGHUP: buffers written out; moved or removed files are reopened on the next write")
 			if err := srv.Flush(); err != nil {
 				log.Warn("flush outputs", "err", err)
 			}
+			sdNotify(log, notifyReady)
 		}
 	}
+	sdNotify(log, notifyStopping)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.Relay.DrainTimeout.D())
 	defer cancel()
 	done := make(chan error, 1)

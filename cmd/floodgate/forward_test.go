@@ -70,7 +70,6 @@ func newUpstream(t *testing.T, certs *testcert.Set) *upstream {
 // port 0, and later ones the port it got.
 func (u *upstream) start() {
 	u.t.Helper()
-	rsyslogd := rsyslogdPath(u.t)
 	portFile := filepath.Join(u.dir, "imtcp.port")
 	_ = os.Remove(portFile)
 	var global, driver string
@@ -88,42 +87,57 @@ ruleset(name="in") {
 }
 input(type="imtcp" address="127.0.0.1" port=%q listenPortFileName=%q ruleset="in")
 `, u.dir, global, driver, filepath.Join(u.dir, "received.log"), u.port, portFile)
-	cfg := filepath.Join(u.dir, "rsyslog.conf")
+	u.cmd, u.done, u.log, u.port = runRsyslogd(u.t, u.dir, conf, portFile, u.port)
+}
+
+// runRsyslogd checks conf with rsyslogd -N1 and runs it in dir, then waits
+// until its imtcp listens: until it has written portFile when port is "0"
+// (the first start), or until port answers (a restart). It returns the
+// process, a channel that gets Wait's result, its output and the port.
+func runRsyslogd(t *testing.T, dir, conf, portFile, port string) (*exec.Cmd, chan error, *syncBuffer, string) {
+	t.Helper()
+	rsyslogd := rsyslogdPath(t)
+	cfg := filepath.Join(dir, "rsyslog.conf")
 	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
-		u.t.Fatal(err)
+		t.Fatal(err)
 	}
 	if out, err := exec.Command(rsyslogd, "-N1", "-f", cfg).CombinedOutput(); err != nil {
-		u.t.Fatalf("rsyslogd rejects its test config: %v\n%s", err, out)
+		t.Fatalf("rsyslogd rejects its test config: %v\n%s", err, out)
 	}
-	u.log = &syncBuffer{}
-	u.cmd = exec.Command(rsyslogd, "-n", "-f", cfg, "-i", filepath.Join(u.dir, "rsyslogd.pid"))
-	u.cmd.Stdout, u.cmd.Stderr = u.log, u.log
-	if err := u.cmd.Start(); err != nil {
-		u.t.Fatal(err)
+	log := &syncBuffer{}
+	cmd := exec.Command(rsyslogd, "-n", "-f", cfg, "-i", filepath.Join(dir, "rsyslogd.pid"))
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
 	}
-	u.done = make(chan error, 1)
-	go func() { u.done <- u.cmd.Wait() }()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		// rsyslogd writes the port file only for port 0; on a restart
 		// the port it listens on answers.
 		if b, err := os.ReadFile(portFile); err == nil && len(bytes.TrimSpace(b)) > 0 {
-			u.port = string(bytes.TrimSpace(b))
-			return
+			return cmd, done, log, string(bytes.TrimSpace(b))
 		}
-		if u.port != "0" {
-			if c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", u.port)); err == nil {
+		if port != "0" {
+			if c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", port)); err == nil {
 				c.Close()
-				return
+				return cmd, done, log, port
 			}
 		}
 		select {
-		case err := <-u.done:
-			u.t.Fatalf("rsyslogd exited before listening: %v\n%s", err, u.log.String())
+		case err := <-done:
+			t.Fatalf("rsyslogd exited before listening: %v\n%s", err, log.String())
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			u.t.Fatalf("rsyslogd did not listen:\n%s", u.log.String())
+			t.Fatalf("rsyslogd did not listen:\n%s", log.String())
 		}
 	}
 }
