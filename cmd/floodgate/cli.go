@@ -262,13 +262,15 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	log.Info("floodgate running", "version", versionString())
-	sdNotify(log, notifyReady) // every input is bound
 	// SIGHUP is what logrotate's postrotate sends; its default action
 	// would end the relay. Files moved away are reopened on their own,
 	// so a SIGHUP only writes out what is buffered.
 	hups := make(chan os.Signal, 1)
 	signal.Notify(hups, syscall.SIGHUP)
 	defer signal.Stop(hups)
+	// Every input is bound, and a reload (SIGHUP) systemd sends from now
+	// on is taken.
+	sdNotify(log, notifyReady)
 	ended := srv.Done() // stdin alone, at its end
 wait:
 	for {
@@ -282,7 +284,7 @@ wait:
 			log.Info("shutting down", "signal", s.String(), "drain_timeout", cfg.Relay.DrainTimeout.String())
 			break wait
 		case <-hups:
-			sdNotify(log, notifyReloading()...)
+			sdNotify(log, notifyReloading())
 			// Each tls input logs and counts certificates that do not
 			// load, and keeps the ones it has.
 			_ = srv.ReloadCertificates()

@@ -14,9 +14,10 @@ const (
 )
 
 // notifyReloading says a reload (SIGHUP) begins, with the time systemd
-// wants beside it (Type=notify-reload and systemd 253 on).
-func notifyReloading() []string {
-	return []string{sd.SdNotifyReloading, sd.SdNotifyMonotonicUsec()}
+// wants beside it (systemd 253 on); SdNotifyMonotonicUsec ends in a
+// newline of its own.
+func notifyReloading() string {
+	return sd.SdNotifyReloading + "\n" + sd.SdNotifyMonotonicUsec()
 }
 
 // sdNotify tells systemd the relay's state (Type=notify): READY=1 once
