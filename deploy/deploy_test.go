@@ -24,14 +24,22 @@ import (
 
 const (
 	unitFile   = "floodgate.service"
+	socketFile = "floodgate.socket"
 	binaryPath = "/usr/local/bin/floodgate"
 	// maxExposure is the highest exposure systemd-analyze security rates
 	// "OK".
 	maxExposure = 3.0
 )
 
-// readUnit returns the unit's directives, key to values in file order.
+// readUnit returns the service's directives, key to values in file order.
 func readUnit(t *testing.T) map[string][]string {
+	t.Helper()
+	return readUnitFile(t, unitFile)
+}
+
+// readUnitFile returns a unit file's directives, key to values in file
+// order.
+func readUnitFile(t *testing.T, unitFile string) map[string][]string {
 	t.Helper()
 	b, err := os.ReadFile(unitFile)
 	if err != nil {
@@ -62,7 +70,8 @@ func TestUnitDirectives(t *testing.T) {
 		{"runs the installed binary", "ExecStart", binaryPath + " run -config /etc/floodgate/floodgate.toml"},
 		{"checks the config first", "ExecStartPre", binaryPath + " check -config /etc/floodgate/floodgate.toml"},
 		{"reload sends SIGHUP", "ExecReload", "/bin/kill -HUP $MAINPID"},
-		{"no notify until floodgate sends READY", "Type", "exec"},
+		{"floodgate says READY=1 once its inputs are bound", "Type", "notify"},
+		{"only floodgate itself notifies", "NotifyAccess", "main"},
 		{"restarts are capped", "StartLimitBurst", "5"},
 		{"restart cap interval", "StartLimitIntervalSec", "300"},
 		{"unix sockets under /run/floodgate", "RuntimeDirectory", "floodgate"},
@@ -122,6 +131,30 @@ func TestUnitPassesSystemdAnalyze(t *testing.T) {
 			t.Errorf("systemd-analyze verify: %v\n%s", err, out)
 		}
 	})
+	// The socket unit, beside the service it starts.
+	t.Run("verify socket", func(t *testing.T) {
+		b, err := os.ReadFile(socketFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		socket := filepath.Join(dir, socketFile)
+		if err := os.WriteFile(socket, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(analyze, "verify", socket).CombinedOutput()
+		if err != nil || len(bytes.TrimSpace(out)) > 0 {
+			t.Errorf("systemd-analyze verify %s: %v\n%s", socketFile, err, out)
+		}
+		// The README's second socket unit, for port 514.
+		tcp := filepath.Join(dir, "floodgate-tcp.socket")
+		if err := os.WriteFile(tcp, []byte(readmeBlock(t, "ini", "FileDescriptorName=floodgate-tcp")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err = exec.Command(analyze, "verify", tcp).CombinedOutput()
+		if err != nil || len(bytes.TrimSpace(out)) > 0 {
+			t.Errorf("systemd-analyze verify the README's floodgate-tcp.socket: %v\n%s", err, out)
+		}
+	})
 	t.Run("security", func(t *testing.T) { security(t, analyze, unit) })
 
 	// The README's drop-ins keep the unit valid and rated OK.
@@ -150,6 +183,59 @@ func TestUnitPassesSystemdAnalyze(t *testing.T) {
 			security(t, analyze, unit)
 		})
 	}
+}
+
+// TestSocketUnit checks that floodgate.socket stands where syslog.socket
+// does, journald's forwarding socket, and that the README's input taking
+// it names its FileDescriptorName= and is a valid config.
+func TestSocketUnit(t *testing.T) {
+	d := readUnitFile(t, socketFile)
+	for _, tt := range []struct{ key, want string }{
+		{"ListenDatagram", "/run/systemd/journal/syslog"},
+		{"SocketMode", "0666"},
+		{"PassCredentials", "yes"},
+		{"Conflicts", "syslog.socket"},
+		{"WantedBy", "sockets.target"},
+	} {
+		if !slices.Contains(d[tt.key], tt.want) {
+			t.Errorf("%s=%q, want %q among them", tt.key, d[tt.key], tt.want)
+		}
+	}
+	if len(d["FileDescriptorName"]) != 1 {
+		t.Fatalf("FileDescriptorName=%q, want one name", d["FileDescriptorName"])
+	}
+	name := d["FileDescriptorName"][0]
+	for _, src := range []struct{ what, toml string }{
+		{"README", readmeBlock(t, "toml", `fd_name = "`+name+`"`)},
+		{socketFile, socketComment(t)},
+	} {
+		cfg, err := config.Parse(strings.NewReader(src.toml))
+		if err == nil {
+			err = cfg.Validate()
+		}
+		if err != nil {
+			t.Fatalf("%s's input for the socket: %v\n%s", src.what, err, src.toml)
+		}
+		if in := cfg.Inputs[0]; in.Type != "unixgram" || in.FDName != name {
+			t.Errorf("%s's input is %s fd_name=%q, want unixgram fd_name=%q", src.what, in.Type, in.FDName, name)
+		}
+	}
+}
+
+// socketComment returns the config the socket unit's comment shows.
+func socketComment(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(socketFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var toml strings.Builder
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "#   "); ok {
+			toml.WriteString(rest)
+		}
+	}
+	return toml.String() + "[[output]]\ntype = \"stdout\"\n"
 }
 
 // security runs systemd-analyze security on unit and wants it rated
