@@ -3,11 +3,30 @@
 //
 // An input is one Listener, described by Options (DefaultOptions holds
 // every default; the config package builds on it): a UDP or unix datagram
-// socket, where each datagram is one message; a TCP or unix stream
+// socket, where each datagram is one message; a TCP, TLS or unix stream
 // socket, with one goroutine per client; or stdin. Listen binds before it
 // returns, so a bad address is the caller's error, and from then on the
 // Listener owns its goroutines until Shutdown (drain) or Close (abort)
-// has waited for all of them.
+// has waited for all of them. With Options.File, Listen serves a socket
+// systemd bound and passed (socket activation) instead of binding one: a
+// duplicate of it, checked to be of the kind the type reads, and a unix
+// socket's file left to the socket unit.
+//
+// # TLS
+//
+// A tls input (RFC 5425) is a TCP listener whose clients are read through
+// a TLS session, TLS 1.2 at least: framing, limits, timeouts and drain are
+// those of tcp. The certificate and key, and with a client CA the
+// requirement of a client certificate it signed (mutual TLS), come from
+// internal/tlsconf: ReloadTLS (SIGHUP) swaps the whole configuration for
+// the handshakes that follow, and keeps the one in use when the files do
+// not load, counting that. The handshake runs in the client's own
+// goroutine, not the accept loop, under HandshakeTimeout (10 s); until it
+// is done the client holds a slot as a client that has delivered nothing,
+// so a stalled handshake is closed at its deadline, or sooner to make
+// room. A failed handshake is counted and logged. Clients are closed on
+// their socket, without a close_notify, so that closing one never waits
+// on it.
 //
 // # Framing
 //
