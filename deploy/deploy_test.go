@@ -522,6 +522,13 @@ func TestManifests(t *testing.T) {
 					writable(fmt.Sprintf("input[%d] socket", i), in.Address)
 				case "udp", "tcp":
 					ports = append(ports, port(t, in.Address, in.Type))
+				case "tls":
+					ports = append(ports, port(t, in.Address, "tcp"))
+					for _, f := range []string{in.Cert, in.Key, in.ClientCA} {
+						if f != "" {
+							readable(fmt.Sprintf("input[%d] TLS file", i), f)
+						}
+					}
 				}
 			}
 			for i, out := range cfg.Outputs {

@@ -2,7 +2,9 @@ package input
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/floodgate/floodgate/internal/tlsconf"
@@ -39,8 +41,8 @@ func (l *Listener) handshake(tc *tls.Conn) bool {
 	if err == nil {
 		return true
 	}
-	if l.draining.Load() {
-		return false // cut short by shutdown, not failed
+	if l.draining.Load() || errors.Is(err, net.ErrClosed) {
+		return false // cut short by shutdown, or closed to make room: not failed
 	}
 	l.stats.TLSHandshakeErrors.Add(1)
 	l.log.Warn("TLS handshake failed", "err", err, "remote", tc.RemoteAddr().String())

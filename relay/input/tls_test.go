@@ -163,8 +163,9 @@ func TestTLSStalledHandshakeMakesRoom(t *testing.T) {
 	conn := dialTLS(t, l, s, nil)
 	write(t, conn, "<13>served\n")
 	c.waitN(t, 1)
-	if s := st.Snapshot(); s.ConnectionsEvicted != 1 {
-		t.Errorf("evicted = %d, want the stalled client", s.ConnectionsEvicted)
+	waitUntil(t, "the stalled client closed", func() bool { return st.ConnectionsOpen.Load() == 1 })
+	if s := st.Snapshot(); s.ConnectionsEvicted != 1 || s.TLSHandshakeErrors != 0 {
+		t.Errorf("evicted, handshake errors = %d, %d; want the stalled client evicted, and not counted twice", s.ConnectionsEvicted, s.TLSHandshakeErrors)
 	}
 }
 
