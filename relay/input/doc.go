@@ -24,7 +24,9 @@
 // goroutine, not the accept loop, under HandshakeTimeout (10 s); until it
 // is done the client holds a slot as a client that has delivered nothing,
 // so a stalled handshake is closed at its deadline, or sooner to make
-// room. A failed handshake is counted and logged. Clients are closed on
+// room; Shutdown lets a handshake under way finish, within the drain
+// deadline, so a client that connected as the relay was told to stop
+// still has its messages read. A failed handshake is counted and logged. Clients are closed on
 // their socket, without a close_notify, so that closing one never waits
 // on it.
 //

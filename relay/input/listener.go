@@ -119,6 +119,8 @@ type client struct {
 	delivered atomic.Bool
 	busy      atomic.Bool
 	last      atomic.Int64
+	// handshaking is set while a tls client's handshake runs.
+	handshaking atomic.Bool
 }
 
 // evictAge is how long a client that has delivered nothing keeps its slot
@@ -305,9 +307,11 @@ func (l *Listener) stopAccepting() {
 		}
 		// Wake every stream client waiting for data, so that it waits
 		// again with the drain grace.
+		// A tls client still handshaking is left to finish, under its
+		// handshake deadline: the drain's deadlines are set by its reads.
 		l.mu.Lock()
 		for c := range l.clients {
-			if d, ok := c.rc.(deadlineReader); ok {
+			if d, ok := c.rc.(deadlineReader); ok && !c.handshaking.Load() {
 				d.SetReadDeadline(time.Now())
 			}
 		}
@@ -707,7 +711,7 @@ func (l *Listener) serveClient(c *client) {
 	defer l.stats.ConnectionsOpen.Add(-1)
 	defer l.untrack(c)
 	defer c.raw.Close()
-	if tc, ok := c.rc.(*tls.Conn); ok && !l.handshake(tc) {
+	if tc, ok := c.rc.(*tls.Conn); ok && !l.handshake(c, tc) {
 		return
 	}
 	l.serveStream(c, l.opts.IdleTimeout, l.opts.FrameTimeout)

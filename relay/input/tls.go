@@ -30,19 +30,25 @@ func (l *Listener) loadTLS() error {
 // nothing; it is counted and logged, and closed by the caller. While it
 // handshakes it holds a slot as any client that has delivered nothing
 // does: one that stalls is closed at the deadline, or sooner to make room.
-func (l *Listener) handshake(tc *tls.Conn) bool {
+//
+// Shutdown lets a handshake under way finish (a client that connected as
+// the relay was told to stop still has its messages read), up to the
+// drain deadline.
+func (l *Listener) handshake(c *client, tc *tls.Conn) bool {
 	var deadline time.Time
 	if l.opts.HandshakeTimeout > 0 {
 		deadline = time.Now().Add(l.opts.HandshakeTimeout)
 	}
+	c.handshaking.Store(true)
 	_ = tc.SetDeadline(deadline) // a failure shows in the handshake
 	err := tc.Handshake()
 	_ = tc.SetDeadline(time.Time{})
+	c.handshaking.Store(false)
 	if err == nil {
 		return true
 	}
-	if l.draining.Load() || errors.Is(err, net.ErrClosed) {
-		return false // cut short by shutdown, or closed to make room: not failed
+	if errors.Is(err, net.ErrClosed) {
+		return false // closed to make room, or at the drain deadline: not failed
 	}
 	l.stats.TLSHandshakeErrors.Add(1)
 	l.log.Warn("TLS handshake failed", "err", err, "remote", tc.RemoteAddr().String())

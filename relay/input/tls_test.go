@@ -323,3 +323,45 @@ func TestInheritedSockets(t *testing.T) {
 		}
 	})
 }
+
+// A client whose handshake is under way when Shutdown begins finishes it
+// and has what it sends read: it connected before the relay was told to
+// stop.
+func TestTLSShutdownMidHandshake(t *testing.T) {
+	s := certs(t)
+	c := newCollector()
+	var st Stats
+	o := tlsOptions(s, false)
+	o.DrainGrace = 50 * time.Millisecond
+	l, err := Listen(o, c, &st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := net.DialTimeout("tcp", l.Addr().String(), wait)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	waitUntil(t, "the server handshaking", func() bool { return st.ConnectionsOpen.Load() == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- l.Shutdown(ctx) }()
+	waitUntil(t, "shutdown begun", l.draining.Load)
+
+	tc := tls.Client(raw, &tls.Config{RootCAs: s.Pool, ServerName: "localhost", MinVersion: tls.VersionTLS12})
+	tc.SetDeadline(time.Now().Add(wait))
+	if err := tc.Handshake(); err != nil {
+		t.Fatalf("handshake cut short by shutdown: %v", err)
+	}
+	write(t, tc, "<13>sent as shutdown began\n")
+	if err := <-done; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if got := c.all(); len(got) != 1 || got[0] != "<13>sent as shutdown began" {
+		t.Errorf("frames = %q, want the one sent after the handshake", got)
+	}
+	if n := st.TLSHandshakeErrors.Load(); n != 0 {
+		t.Errorf("handshake errors = %d, want 0", n)
+	}
+}
