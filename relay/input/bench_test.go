@@ -3,6 +3,7 @@ package input
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -10,6 +11,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/floodgate/floodgate/internal/testcert"
+	"github.com/floodgate/floodgate/internal/tlsconf"
 )
 
 // benchStream returns n typical journald-forwarded messages (about 110
@@ -86,14 +90,31 @@ func (s *countSink) Deliver(b *Batch) {
 // BenchmarkTCP sends messages over one loopback TCP connection into a
 // counting Sink; an op is one 64 KiB write (about 600 messages), and
 // msgs/s is measured from the first write until the Sink has them all.
-func BenchmarkTCP(b *testing.B) { benchStreamInput(b, "tcp", "127.0.0.1:0") }
+func BenchmarkTCP(b *testing.B) {
+	benchStreamInput(b, Options{Type: "tcp", Address: "127.0.0.1:0"}, dialPlain)
+}
 
 // BenchmarkUnixStream is BenchmarkTCP over a unix stream socket.
 func BenchmarkUnixStream(b *testing.B) {
-	benchStreamInput(b, "unix", filepath.Join(b.TempDir(), "bench.sock"))
+	benchStreamInput(b, Options{Type: "unix", Address: filepath.Join(b.TempDir(), "bench.sock")}, dialPlain)
 }
 
-func benchStreamInput(b *testing.B, typ, addr string) {
+// BenchmarkTLS is BenchmarkTCP over TLS (the handshake before the clock
+// starts): what a tls input costs over a tcp one.
+func BenchmarkTLS(b *testing.B) {
+	s, err := testcert.New(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	o := Options{Type: "tls", Address: "127.0.0.1:0", TLS: tlsconf.Files{Cert: s.ServerCert, Key: s.ServerKey}}
+	benchStreamInput(b, o, func(a net.Addr) (net.Conn, error) {
+		return tls.Dial("tcp", a.String(), &tls.Config{RootCAs: s.Pool, ServerName: "localhost", MinVersion: tls.VersionTLS12})
+	})
+}
+
+func dialPlain(a net.Addr) (net.Conn, error) { return net.Dial(a.Network(), a.String()) }
+
+func benchStreamInput(b *testing.B, o Options, dial func(net.Addr) (net.Conn, error)) {
 	for _, bc := range []struct {
 		name  string
 		octet bool
@@ -101,13 +122,12 @@ func benchStreamInput(b *testing.B, typ, addr string) {
 		b.Run(bc.name, func(b *testing.B) {
 			data := benchStream(600, bc.octet)
 			sink := &countSink{done: make(chan struct{}, 1)}
-			cfg := Options{Type: typ, Address: addr, IdleTimeout: DefaultOptions().IdleTimeout}
-			l, err := Listen(cfg, sink, nil, nil)
+			l, err := Listen(o, sink, nil, nil)
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer l.Close()
-			c, err := net.Dial(l.Addr().Network(), l.Addr().String())
+			c, err := dial(l.Addr())
 			if err != nil {
 				b.Fatal(err)
 			}
