@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -42,9 +43,9 @@ address = "127.0.0.1:0"
 }
 
 // TestRsyslogForwardsOverTLS: rsyslogd takes messages on plain imtcp and
-// forwards them with omfwd over TLS (gtls, mode 1), checking floodgate's
-// certificate by name and presenting its own, which floodgate requires:
-// every message arrives, verbatim or counted.
+// forwards them with the README's omfwd action over TLS (gtls, mode 1),
+// checking floodgate's certificate by name and presenting its own, which
+// floodgate requires: every message arrives, verbatim or counted.
 func TestRsyslogForwardsOverTLS(t *testing.T) {
 	rsyslogdPath(t)
 	if m, _ := filepath.Glob("/usr/lib/*/rsyslog/lmnsd_gtls.so"); len(m) == 0 {
@@ -59,15 +60,26 @@ func TestRsyslogForwardsOverTLS(t *testing.T) {
 
 	rdir := t.TempDir()
 	portFile := filepath.Join(rdir, "imtcp.port")
-	conf := fmt.Sprintf(`global(workDirectory=%q DefaultNetstreamDriverCAFile=%q DefaultNetstreamDriverCertFile=%q DefaultNetstreamDriverKeyFile=%q)
+	global, action := readmeTLSForwarding(t)
+	for _, r := range [][2]string{
+		{"/etc/rsyslog/ca.pem", certs.CA},
+		{"/etc/rsyslog/client.pem", certs.ClientCert},
+		{"/etc/rsyslog/client-key.pem", certs.ClientKey},
+	} {
+		global = strings.Replace(global, r[0], r[1], 1)
+	}
+	action = strings.NewReplacer(`target="relay.example.org"`, `target="127.0.0.1"`,
+		`port="6514"`, fmt.Sprintf("port=%q", fport),
+		`PermittedPeers="relay.example.org"`, `PermittedPeers="localhost"`).Replace(action)
+	// Only what the test sends is forwarded: rsyslogd's own messages stay
+	// in the default ruleset, which has no action.
+	conf := fmt.Sprintf(`global(workDirectory=%q)
+%s
 module(load="imtcp")
 ruleset(name="forward") {
-  action(type="omfwd" target="127.0.0.1" port=%q protocol="tcp" TCP_Framing="octet-counted"
-         StreamDriver="gtls" StreamDriverMode="1" StreamDriverAuthMode="x509/name" StreamDriverPermittedPeers="localhost"
-         queue.type="LinkedList" queue.size="100000" action.resumeRetryCount="-1")
-}
+%s}
 input(type="imtcp" address="127.0.0.1" port="0" listenPortFileName=%q ruleset="forward")
-`, rdir, certs.CA, certs.ClientCert, certs.ClientKey, fport, portFile)
+`, rdir, global, action, portFile)
 	r, rdone, rlog, rport := runRsyslogd(t, rdir, conf, portFile, "0")
 
 	const n = 300
@@ -193,4 +205,21 @@ func tlsDial(addr string, certs *testcert.Set) (*tls.Conn, error) {
 	return tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", addr, &tls.Config{
 		RootCAs: certs.Pool, ServerName: "localhost", Certificates: []tls.Certificate{certs.Client}, MinVersion: tls.VersionTLS12,
 	})
+}
+
+// readmeTLSForwarding returns the README's rsyslog snippet for the tls
+// input: its global() settings and its action.
+func readmeTLSForwarding(t *testing.T) (global, action string) {
+	t.Helper()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile("(?ms)^```\n(.*?)^```$").FindAllStringSubmatch(string(b), -1) {
+		if i := strings.Index(m[1], `action(type="omfwd"`); i > 0 && strings.Contains(m[1], `StreamDriver="gtls"`) {
+			return m[1][:i], m[1][i:]
+		}
+	}
+	t.Fatal("README.md has no rsyslog block forwarding with gtls")
+	return "", ""
 }
