@@ -12,9 +12,12 @@
 // nanoseconds). Space is a size or a percentage of a filesystem.
 //
 // Validate also tells addresses that would collide, by their text: two
-// inputs of one protocol on one port and address (or a wildcard), one
-// socket path twice, metrics on a TCP input's port. Beyond that the package
+// inputs of one protocol on one port and address (or a wildcard; tls is
+// tcp), one socket path twice, metrics on a TCP input's port, two inputs
+// taking one socket systemd passes (fd_name). Beyond that the package
 // opens no socket and writes no file: CheckSockets, which `floodgate check`
 // runs, only looks at whether each unix socket's directory exists and is
-// writable.
+// writable, and CheckCertificates, which `check` and `run` run, whether
+// each tls input's cert and key load as a key pair and its client_ca
+// holds certificates.
 package config
