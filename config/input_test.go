@@ -32,6 +32,7 @@ func TestConfigInput(t *testing.T) {
 		{name: "tls", toml: "type = \"tls\"\naddress = \"127.0.0.1:6514\"\ncert = \"/c.pem\"\nkey = \"/k.pem\"\nclient_ca = \"/ca.pem\"\nhandshake_timeout = \"3s\""},
 		{name: "tls without cert", toml: "type = \"tls\"\naddress = \"127.0.0.1:6514\"\nkey = \"/k.pem\"", wantErr: "input[0].cert: missing"},
 		{name: "tls without key", toml: "type = \"tls\"\naddress = \"127.0.0.1:6514\"\ncert = \"/c.pem\"", wantErr: "input[0].key: missing"},
+		{name: "negative handshake timeout", toml: "type = \"tls\"\naddress = \"127.0.0.1:6514\"\ncert = \"/c.pem\"\nkey = \"/k.pem\"\nhandshake_timeout = \"-1s\"", wantErr: "handshake_timeout"},
 		{name: "cert on tcp", toml: "type = \"tcp\"\naddress = \"127.0.0.1:5514\"\ncert = \"/c.pem\"", wantErr: "input[0].cert: set on a tcp input"},
 		{name: "client_ca on udp", toml: "type = \"udp\"\naddress = \"127.0.0.1:5514\"\nclient_ca = \"/c.pem\"", wantErr: "input[0].client_ca"},
 		{name: "fd_name without address", toml: "type = \"unixgram\"\nfd_name = \"floodgate-journal\""},
