@@ -105,6 +105,10 @@ fd_name = "floodgate-tcp"
 type = "unixgram"
 fd_name = "floodgate-journal"
 
+[[input]]
+type = "unix"
+address = "{dir}/bound.sock"
+
 [[output]]
 type = "file"
 path = "{dir}/out/{host}/{app}.log"
@@ -149,16 +153,14 @@ func TestSocketActivation(t *testing.T) {
 	if got := notify.next(d); got != "READY=1" {
 		t.Fatalf("first notification %q, want READY=1", got)
 	}
-	// READY=1 comes once every input is served.
-	log := d.stderr.String()
-	for _, want := range []string{`input="tcp fd:floodgate-tcp" address=` + addr, `input="unixgram fd:floodgate-journal" address=` + journal} {
-		if !strings.Contains(log, want) {
-			t.Errorf("READY=1 before floodgate listened on %s:\n%s", want, log)
-		}
+	// READY=1 comes once every input is served: the input floodgate binds
+	// itself answers at once.
+	b, err := net.Dial("unix", filepath.Join(d.dir, "bound.sock"))
+	if err != nil {
+		t.Fatalf("READY=1 before floodgate listened: %v\n%s", err, d.stderr.String())
 	}
-	if strings.Contains(log, "no input takes") {
-		t.Errorf("a passed socket is said to be unclaimed:\n%s", log)
-	}
+	fmt.Fprintf(b, "<14>Nov 27 10:00:00 webhost webapp: over the socket floodgate bound\n")
+	b.Close()
 
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -198,8 +200,17 @@ func TestSocketActivation(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatalf("floodgate did not exit:\n%s", d.stderr.String())
 	}
+	log := d.stderr.String()
+	for _, want := range []string{`input="tcp fd:floodgate-tcp" address=` + addr, `input="unixgram fd:floodgate-journal" address=` + journal} {
+		if !strings.Contains(log, want) {
+			t.Errorf("floodgate did not log %s:\n%s", want, log)
+		}
+	}
+	if strings.Contains(log, "no input takes") {
+		t.Errorf("a passed socket is said to be unclaimed:\n%s", log)
+	}
 	recs := d.records()
-	for _, msg := range []string{"over the inherited tcp socket", "over the inherited journal socket"} {
+	for _, msg := range []string{"over the inherited tcp socket", "over the inherited journal socket", "over the socket floodgate bound"} {
 		if find(recs, msg) == nil {
 			t.Errorf("%q not written; records:\n%v\n%s", msg, recs, d.stderr.String())
 		}
@@ -250,8 +261,14 @@ func TestSocketActivationNames(t *testing.T) {
 	if got := notify.next(d); got != "READY=1" {
 		t.Fatalf("first notification %q, want READY=1", got)
 	}
-	if !strings.Contains(d.stderr.String(), "no input takes") || !strings.Contains(d.stderr.String(), "fd_name=spare") {
-		t.Errorf("the spare socket is not logged:\n%s", d.stderr.String())
+	// The log is logged before READY=1, but read from floodgate's stderr
+	// by a goroutine of its own: wait for it.
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(d.stderr.String(), "no input takes") || !strings.Contains(d.stderr.String(), "fd_name=spare") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the spare socket is not logged:\n%s", d.stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond) // polling a pipe's copy: no event to wait on
 	}
 	d.stop()
 }
