@@ -147,7 +147,7 @@ func TestReportWritesHTMLFile(t *testing.T) {
 	}
 }
 
-// A million messages of the incident report in a few seconds.
+// A report of a million messages of the incident counts every one.
 func TestReportOfAMillionMessages(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes a 120 MB capture")
@@ -183,16 +183,9 @@ func TestReportOfAMillionMessages(t *testing.T) {
 	if v.Messages != 1_000_000 {
 		t.Errorf("messages: got %d", v.Messages)
 	}
-	// A few seconds on an idle core; the race detector and a shared
-	// machine slow it several-fold.
-	limit := 10 * time.Second
-	if raceEnabled {
-		limit = 60 * time.Second
-	}
+	// How long it takes is a benchmark's figure (BENCHMARKS.md), not an
+	// assertion: logged only.
 	t.Logf("report of 1M messages: %s", took)
-	if took > limit {
-		t.Errorf("report of 1M messages took %s, want under %s", took, limit)
-	}
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
