@@ -40,6 +40,9 @@ type pipelineOptions struct {
 	Parse parse.Options
 	// Chain builds shard i's handler chain; it is called once per shard.
 	Chain func(shard int) floodgate.Handler
+	// hooks, when set, returns shard i's checkpoint hooks; it is called
+	// after Chain(i).
+	hooks func(shard int) shardHooks
 	// shardBy returns the hash that picks a message's shard. Every
 	// message of one (host, app) must hash alike, since dedupe keeps a
 	// source's state in one shard; so must every message that one budget
@@ -105,6 +108,9 @@ func newPipeline(o pipelineOptions) *pipeline {
 			clock: o.clock,
 			tick:  o.Tick,
 			pool:  &p.pool,
+		}
+		if o.hooks != nil {
+			s.hooks = o.hooks(i)
 		}
 		p.shards = append(p.shards, s)
 		p.wg.Add(1)
@@ -253,20 +259,39 @@ type shard struct {
 	tick  time.Duration
 	pool  *sync.Pool
 
+	hooks    shardHooks
 	rec      floodgate.Record
 	now      time.Time // message clock: the latest message time seen
 	lastTick time.Time // message clock: message time of the last tick
 }
 
+// shardHooks are what a shard's loop does for the checkpoint (relay's
+// checkpoint.go): on ack, write what the checkpoint on disk no longer
+// holds; snapshot, every checkpointEvery when ticks are further apart.
+type shardHooks struct {
+	ack      <-chan struct{}
+	onAck    func()
+	snapshot func()
+}
+
 func (s *shard) loop() {
-	var tc <-chan time.Time
+	var tc, sc <-chan time.Time
 	if s.clock == wallClock {
 		t := time.NewTicker(s.tick)
 		defer t.Stop()
 		tc = t.C
+		if s.hooks.snapshot != nil && s.tick > checkpointEvery {
+			st := time.NewTicker(checkpointEvery)
+			defer st.Stop()
+			sc = st.C
+		}
 	}
 	for {
 		select {
+		case <-s.hooks.ack:
+			s.hooks.onAck()
+		case <-sc:
+			s.hooks.snapshot()
 		case w, ok := <-s.in:
 			if !ok {
 				s.head.Tick(s.finalTime(), true)
