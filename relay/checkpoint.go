@@ -101,6 +101,8 @@ type checkpointer struct {
 	last  []byte // what the file holds now; nil when unknown or absent
 
 	writes, failures atomic.Int64
+	// recovered is what this run wrote as crash summaries.
+	recovered atomic.Int64
 	// beforeWrite, when set (tests), runs in the writer before every
 	// write.
 	beforeWrite func()
@@ -357,7 +359,6 @@ type shardCheckpoint struct {
 	gen   uint64 // of the last snapshot handed over
 	held  []heldRecord
 	buf   []floodgate.Pending
-	last  time.Time // wall time of the last snapshot
 	// sources of pending counts: the shard's stages, nil when absent.
 	pending []interface {
 		AppendPending([]floodgate.Pending) []floodgate.Pending
@@ -393,7 +394,6 @@ func (s *shardCheckpoint) snapshot() {
 	}
 	s.gen++
 	s.buf = s.c.put(s.shard, s.gen, s.buf)
-	s.last = time.Now()
 }
 
 // release writes the held records whose checkpoint is on disk, in order.
@@ -537,5 +537,6 @@ func recoverCrash(c *checkpointer, st *checkpointState, at time.Time, host strin
 	for _, o := range outs {
 		errs = append(errs, o.Flush())
 	}
+	c.recovered.Store(n)
 	return n, errors.Join(errs...)
 }

@@ -91,6 +91,7 @@ func NewServer(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	}
 	s.core = c
 	s.ck = ck
+	s.metrics.checkpoint = ck
 	if ck != nil {
 		if crashed != nil {
 			host, _ := os.Hostname()

@@ -106,6 +106,7 @@ state_dir = "{dir}/state"
 
 	d2 := startDaemonWithMetricsIn(t, dir, config, 1)
 	d2.waitLog("recovered counts from a crash")
+	recoveredMetric := scrapeSum(t, d2.metrics, "floodgate_crash_recovered_messages")
 	d2.stop()
 	after := accountFor(t, filepath.Join(dir, "out"))
 	total := after.verbatim + after.counted
@@ -113,6 +114,9 @@ state_dir = "{dir}/state"
 		rate, loadavg(), received, upper, before.verbatim, before.counted, after.crash, total, received-total)
 	if after.crash == 0 || after.events != 1 {
 		t.Errorf("restart wrote %d counted in crash summaries and %d crash_recovered records, want some and one", after.crash, after.events)
+	}
+	if recoveredMetric != after.crash {
+		t.Errorf("floodgate_crash_recovered_messages = %d, want the %d the crash summaries count", recoveredMetric, after.crash)
 	}
 	if total > upper {
 		t.Errorf("%d messages accounted for, more than the %d ever sent: some were counted twice", total, upper)
