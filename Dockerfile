@@ -13,14 +13,15 @@ RUN go mod download
 COPY . .
 ARG VERSION=dev
 RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/floodgate ./cmd/floodgate \
- && mkdir -p /out/logs
+ && mkdir -p /out/logs /out/state
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/floodgate /usr/local/bin/floodgate
 COPY deploy/floodgate.toml /etc/floodgate/floodgate.toml
 COPY --from=build --chown=65532:65532 /out/logs /var/log/floodgate
+COPY --from=build --chown=65532:65532 /out/state /var/lib/floodgate
 USER 65532:65532
 EXPOSE 5514/udp 5514/tcp 9514/tcp
-VOLUME ["/var/log/floodgate"]
+VOLUME ["/var/log/floodgate", "/var/lib/floodgate"]
 ENTRYPOINT ["/usr/local/bin/floodgate"]
 CMD ["run", "-config", "/etc/floodgate/floodgate.toml"]

@@ -226,6 +226,26 @@ type Summary struct {
 type Record struct {
 	Message
 	Summary *Summary
+	// Counted is set on a message written in place of a count that was
+	// pending (dedupe writes a few held lines instead of their summary):
+	// a checkpoint may hold its count, so a crash-safe sink holds it back
+	// like a summary until the checkpoint no longer does.
+	Counted bool
+}
+
+// Pending is a count a stage holds and has not yet emitted in a summary:
+// what a crash would lose. The relay's checkpoint keeps them (relay/checkpoint.go).
+type Pending struct {
+	Host, App string
+	Kind      Kind
+	FP        string
+	// Reason says why, for Kind Suppressed ("budget", "disk").
+	Reason   string
+	Facility Facility
+	Severity Severity
+	Count    int64
+	// First and Last are the message times of the counted messages.
+	First, Last time.Time
 }
 
 // IsSummary reports whether r stands for messages not written.

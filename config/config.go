@@ -59,6 +59,13 @@ type Relay struct {
 	FlushInterval Duration `toml:"flush_interval"`
 	// DrainTimeout bounds how long shutdown waits for stream clients.
 	DrainTimeout Duration `toml:"drain_timeout"`
+	// StateDir is where `run` keeps its checkpoint of pending summary
+	// counts, so that a crash loses at most about a second of them and
+	// the next start says how many: a directory of its own, outside the
+	// output tree (systemd's StateDirectory, /var/lib/floodgate). "" turns
+	// checkpoints off. The built-in defaults use ./floodgate-state; a
+	// config file that leaves it out has none.
+	StateDir string `toml:"state_dir"`
 }
 
 // Default returns the built-in configuration the README documents: UDP and TCP on
@@ -76,6 +83,7 @@ func Default() *Config {
 		{Type: "tcp", Address: "127.0.0.1:5514"},
 	}
 	c.Outputs = []Output{{Type: "file", Path: "floodgate-logs/{host}/{app}.log"}}
+	c.Relay.StateDir = "floodgate-state"
 	c.fill()
 	return c
 }
@@ -141,6 +149,9 @@ func Parse(r io.Reader) (*Config, error) {
 	}
 	c := Default()
 	c.Inputs, c.Outputs = nil, nil
+	// A relative default would land in whatever directory a service
+	// starts in: a config file names its state directory or has none.
+	c.Relay.StateDir = ""
 	lines := keyLines(data)
 	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(c)
 	if err != nil {

@@ -43,7 +43,7 @@ func (e *Engine) emit(now time.Time, p *pattern) {
 	}
 	if p.count <= holdMax && !p.unheld && len(p.held) == int(p.count) && (p.count == 1 || heldCost(p.held) <= len(text)+summaryOverhead) {
 		for i := range p.held {
-			e.out = floodgate.Record{Message: p.held[i]}
+			e.out = floodgate.Record{Message: p.held[i], Counted: true}
 			e.write(now, p, &e.out)
 		}
 		e.out = floodgate.Record{}

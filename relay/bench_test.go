@@ -34,11 +34,15 @@ func BenchmarkTCPIngestToFile(b *testing.B) {
 		{name: "unique-no-dedupe", dedupe: false, g: func(n int) gen.Generator { return gen.NewUnique(1, n) }},
 	} {
 		// live: with the live table (a metrics address), as `run` has by
-		// default, or without.
-		for _, live := range []bool{false, true} {
-			name := tt.name
-			if live {
-				name += "-live"
+		// default, or without; checkpoint: with a state_dir.
+		for _, v := range []struct {
+			suffix           string
+			live, checkpoint bool
+		}{{"", false, false}, {"-live", true, false}, {"-checkpoint", false, true}} {
+			name, live := tt.name+v.suffix, v.live
+			cfg := ingestConfig(b, tt.dedupe, live)
+			if v.checkpoint {
+				cfg.Relay.StateDir = b.TempDir()
 			}
 			b.Run(name, func(b *testing.B) {
 				const n = 200_000
@@ -50,7 +54,7 @@ func BenchmarkTCPIngestToFile(b *testing.B) {
 				b.ReportAllocs()
 				var total time.Duration
 				for b.Loop() {
-					total += ingest(b, capture.Bytes(), n, tt.dedupe, live)
+					total += ingest(b, cfg, capture.Bytes(), n)
 				}
 				b.ReportMetric(float64(n)*float64(b.N)/total.Seconds(), "msgs/s")
 			})
@@ -58,7 +62,7 @@ func BenchmarkTCPIngestToFile(b *testing.B) {
 	}
 }
 
-func ingest(b *testing.B, capture []byte, n int64, dedupe, live bool) time.Duration {
+func ingestConfig(b *testing.B, dedupe, live bool) *config.Config {
 	b.Helper()
 	cfg, err := config.Parse(strings.NewReader(fmt.Sprintf(`
 [[input]]
@@ -84,6 +88,11 @@ address = %q
 	if err := cfg.Validate(); err != nil {
 		b.Fatal(err)
 	}
+	return cfg
+}
+
+func ingest(b *testing.B, cfg *config.Config, capture []byte, n int64) time.Duration {
+	b.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	s, err := NewServer(cfg, log)
 	if err != nil {

@@ -39,6 +39,22 @@
 // each pattern as its exemplar. On every tick the shard copies its part,
 // under a lock held for the copy, for the server to merge on request and
 // to sample once a second for rates, sparklines and the per-source
-// metrics (livetable.go), whose labels, once given to a source, stay. docs/design.md in the repository
-// describes the whole design.
+// metrics (livetable.go), whose labels, once given to a source, stay.
+//
+// A live Server with a state_dir checkpoints its pending summary counts
+// (checkpoint.go): on every tick, and at least once a second, each shard
+// copies what dedupe and the budgets hold pending (AppendPending) into a
+// slice it owns, and one writer goroutine writes them per source to
+// state_dir/checkpoint.json atomically (temporary file, fsync, rename,
+// fsync of the directory). A summary, or a held line dedupe writes in
+// place of a count (Record.Counted), waits in the shard's sink until a
+// checkpoint taken after it is on disk, so a crash can lose a count,
+// never count a message twice. The next start turns a checkpoint left
+// behind into suppressed summaries of reason crash. Replay keeps none.
+//
+// An oversize octet-counted frame reaches the pipeline as its first bytes,
+// marked (input.Batch.Oversize); the shard turns it into a suppressed
+// summary of reason oversize under the source those bytes name.
+//
+// docs/design.md in the repository describes the whole design.
 package relay

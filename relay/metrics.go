@@ -54,6 +54,9 @@ const (
 	metricSourceFolded     = "floodgate_source_folded_messages_total"
 	metricSourceSuppressed = "floodgate_source_suppressed_messages_total"
 	metricBuildInfo        = "floodgate_build_info"
+	metricCheckpoints      = "floodgate_checkpoint_writes_total"
+	metricCheckpointErrors = "floodgate_checkpoint_errors_total"
+	metricCrashRecovered   = "floodgate_crash_recovered_messages"
 )
 
 func desc(name, help string, labels ...string) *prometheus.Desc {
@@ -99,6 +102,9 @@ var (
 	descSourceFolded     = desc(metricSourceFolded, "Messages of a source counted into dedupe summaries.", "host", "app")
 	descSourceSuppressed = desc(metricSourceSuppressed, "Messages of a source withheld by a budget or the disk guard.", "host", "app")
 	descBuildInfo        = desc(metricBuildInfo, "Always 1; its labels name the build.", "version", "goversion")
+	descCheckpoints      = desc(metricCheckpoints, "Checkpoints of the pending summary counts written to relay.state_dir.")
+	descCheckpointErrors = desc(metricCheckpointErrors, "Checkpoints that could not be written (a crash then loses the pending counts).")
+	descCrashRecovered   = desc(metricCrashRecovered, "Messages this run wrote as suppressed summaries of reason crash, from the checkpoint a crashed run left.")
 	sourceDescs          = [4]*prometheus.Desc{descSourceMessages, descSourceBytes, descSourceFolded, descSourceSuppressed}
 )
 
@@ -117,6 +123,8 @@ type metrics struct {
 	live    *liveTable
 	api     *api
 	version string
+	// checkpoint, nil without a state_dir.
+	checkpoint *checkpointer
 }
 
 type namedInput struct {
@@ -201,6 +209,7 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 		descOutputRecords, descOutputBytes, descOutputErrors, descOutputLost, descOutputRotations, descDiskLevel,
 		descRestartLoops, descRestartLoopCount,
 		descSourceMessages, descSourceBytes, descSourceFolded, descSourceSuppressed, descBuildInfo,
+		descCheckpoints, descCheckpointErrors, descCrashRecovered,
 	} {
 		ch <- d
 	}
@@ -258,6 +267,11 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 			counter(descDropped, float64(v), k)
 			counter(descDroppedBytes, float64(t.DroppedBytes[k]), k)
 		}
+	}
+	if c := m.checkpoint; c != nil {
+		counter(descCheckpoints, float64(c.writes.Load()))
+		counter(descCheckpointErrors, float64(c.failures.Load()))
+		gauge(descCrashRecovered, float64(c.recovered.Load()))
 	}
 	for _, o := range m.outputs {
 		collectOutput(o, counter)

@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"fmt"
 	"math/bits"
 	"sync"
 	"sync/atomic"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/floodgate/floodgate"
 	"github.com/floodgate/floodgate/config"
+	"github.com/floodgate/floodgate/internal/bytesize"
 	"github.com/floodgate/floodgate/relay/input"
 	"github.com/floodgate/floodgate/relay/parse"
 )
@@ -40,6 +42,9 @@ type pipelineOptions struct {
 	Parse parse.Options
 	// Chain builds shard i's handler chain; it is called once per shard.
 	Chain func(shard int) floodgate.Handler
+	// hooks, when set, returns shard i's checkpoint hooks; it is called
+	// after Chain(i).
+	hooks func(shard int) shardHooks
 	// shardBy returns the hash that picks a message's shard. Every
 	// message of one (host, app) must hash alike, since dedupe keeps a
 	// source's state in one shard; so must every message that one budget
@@ -79,6 +84,9 @@ var _ input.Sink = (*pipeline)(nil)
 // work is one batch of parsed messages for one shard.
 type work struct {
 	msgs []floodgate.Message
+	// oversize lists the messages that are only the first bytes of a
+	// frame too long (input.Oversize), by index in msgs.
+	oversize []input.Oversize
 }
 
 // newPipeline starts the shards' goroutines; Close stops them.
@@ -105,6 +113,9 @@ func newPipeline(o pipelineOptions) *pipeline {
 			clock: o.clock,
 			tick:  o.Tick,
 			pool:  &p.pool,
+		}
+		if o.hooks != nil {
+			s.hooks = o.hooks(i)
 		}
 		p.shards = append(p.shards, s)
 		p.wg.Add(1)
@@ -140,6 +151,7 @@ func (p *pipeline) Deliver(b *input.Batch) {
 	if p.number {
 		seq = p.seq.Add(uint64(len(b.Frames))) - uint64(len(b.Frames))
 	}
+	over := b.Oversize
 	for j, f := range b.Frames {
 		m = floodgate.Message{Input: b.Input}
 		pr.Parse(f, b.Received, &m)
@@ -159,6 +171,10 @@ func (p *pipeline) Deliver(b *input.Batch) {
 		}
 		if ws[i] == nil {
 			ws[i] = p.pool.Get().(*work)
+		}
+		if len(over) > 0 && over[0].Frame == j {
+			ws[i].oversize = append(ws[i].oversize, input.Oversize{Frame: len(ws[i].msgs), Size: over[0].Size})
+			over = over[1:]
 		}
 		ws[i].msgs = append(ws[i].msgs, m)
 	}
@@ -253,20 +269,39 @@ type shard struct {
 	tick  time.Duration
 	pool  *sync.Pool
 
+	hooks    shardHooks
 	rec      floodgate.Record
 	now      time.Time // message clock: the latest message time seen
 	lastTick time.Time // message clock: message time of the last tick
 }
 
+// shardHooks are what a shard's loop does for the checkpoint (relay's
+// checkpoint.go): on ack, write what the checkpoint on disk no longer
+// holds; snapshot, every checkpointEvery when ticks are further apart.
+type shardHooks struct {
+	ack      <-chan struct{}
+	onAck    func()
+	snapshot func()
+}
+
 func (s *shard) loop() {
-	var tc <-chan time.Time
+	var tc, sc <-chan time.Time
 	if s.clock == wallClock {
 		t := time.NewTicker(s.tick)
 		defer t.Stop()
 		tc = t.C
+		if s.hooks.snapshot != nil && s.tick > checkpointEvery {
+			st := time.NewTicker(checkpointEvery)
+			defer st.Stop()
+			sc = st.C
+		}
 	}
 	for {
 		select {
+		case <-s.hooks.ack:
+			s.hooks.onAck()
+		case <-sc:
+			s.hooks.snapshot()
 		case w, ok := <-s.in:
 			if !ok {
 				s.head.Tick(s.finalTime(), true)
@@ -275,6 +310,7 @@ func (s *shard) loop() {
 			s.process(w)
 			clear(w.msgs) // drop the strings, so the pool pins nothing
 			w.msgs = w.msgs[:0]
+			w.oversize = w.oversize[:0]
 			s.pool.Put(w)
 		case now := <-tc:
 			s.head.Tick(now, false)
@@ -297,8 +333,13 @@ func (s *shard) process(w *work) {
 		// check.
 		wall = time.Now()
 	}
+	over := w.oversize
 	for i := range w.msgs {
 		r.Message, r.Summary = w.msgs[i], nil
+		if len(over) > 0 && over[0].Frame == i {
+			oversizeSummary(r, over[0].Size)
+			over = over[1:]
+		}
 		now := wall
 		if s.clock == messageClock {
 			if r.Syntax == floodgate.Unparsed {
@@ -325,4 +366,40 @@ func (s *shard) process(w *work) {
 		}
 	}
 	*r = floodgate.Record{}
+}
+
+// oversizeSummary turns r, the first bytes of an octet-counted frame of
+// size bytes that was too long and skipped, into the suppressed summary
+// that counts it under its source (host and app "-" when its header could
+// not be parsed from those bytes): one received message, not written.
+func oversizeSummary(r *floodgate.Record, size int) {
+	text := fmt.Sprintf("skipped a message of %s over the maximum message size; it began: %s",
+		bytesize.Human(int64(size)), sampleText(r.Text))
+	r.Summary = &floodgate.Summary{
+		Kind:  floodgate.Suppressed,
+		FP:    reasonFP(r.Host, r.App, reasonOversize),
+		Count: 1,
+		First: r.Time,
+		Last:  r.Time,
+		Fields: []floodgate.Field{
+			{Key: "bytes", Value: int64(size)},
+			{Key: "reason", Value: reasonOversize},
+			{Key: "sample", Value: sampleText(r.Text)},
+		},
+	}
+	r.Text, r.Size, r.Syntax = text, len(text), floodgate.Internal
+	r.StructuredData, r.MsgID = "", ""
+}
+
+// sampleText cuts text to 256 bytes at a rune boundary.
+func sampleText(text string) string {
+	const n = 256
+	if len(text) <= n {
+		return text
+	}
+	i := n
+	for i > 0 && text[i]&0xC0 == 0x80 {
+		i--
+	}
+	return text[:i] + "..."
 }

@@ -28,7 +28,8 @@ type Server struct {
 	*core
 	listeners []*input.Listener
 	metrics   *metrics
-	live      *liveTable // nil without a metrics address
+	live      *liveTable    // nil without a metrics address
+	ck        *checkpointer // nil without a state_dir
 	httpSrv   *http.Server
 
 	stop chan struct{}
@@ -64,20 +65,48 @@ func NewServer(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		s.live = newLiveTable(shards, cfg.Metrics.Sources)
 		s.metrics.setLive(s.live, token, loops)
 	}
+	var ck *checkpointer
+	var crashed *checkpointState
+	var crashedAt time.Time
+	if dir := cfg.Relay.StateDir; dir != "" {
+		var err error
+		ck, crashed, crashedAt, err = openCheckpoint(dir, shards, log.With("component", "checkpoint"))
+		if err != nil {
+			return nil, err
+		}
+	}
 	c, err := newCore(cfg, coreOptions{
-		outputs:  configuredOutputs(cfg),
-		shards:   shards,
-		tick:     cfg.Relay.FlushInterval.D(),
-		clock:    wallClock,
-		local:    local,
-		loops:    loops,
-		onOutput: s.metrics.addOutput,
-		live:     s.live,
+		outputs:    configuredOutputs(cfg),
+		shards:     shards,
+		tick:       cfg.Relay.FlushInterval.D(),
+		clock:      wallClock,
+		local:      local,
+		loops:      loops,
+		onOutput:   s.metrics.addOutput,
+		live:       s.live,
+		checkpoint: ck,
 	}, log)
 	if err != nil {
 		return nil, err
 	}
 	s.core = c
+	s.ck = ck
+	s.metrics.checkpoint = ck
+	if ck != nil {
+		if crashed != nil {
+			host, _ := os.Hostname()
+			n, err := recoverCrash(ck, crashed, crashedAt, host, c.outs)
+			if err != nil {
+				ck.start() // the shards' final ticks wait for it
+				c.pipe.Close()
+				ck.close()
+				_ = c.closeOutputs() // the recovery's error is the one to report
+				return nil, fmt.Errorf("recover checkpoint: %w", err)
+			}
+			log.Warn("recovered counts from a crash", "messages", n, "sources", len(crashed.Sources), "checkpoint", crashedAt)
+		}
+		ck.start()
+	}
 	s.metrics.setPipeline(c.pipe, c.builder, loops)
 	return s, nil
 }
@@ -262,6 +291,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 	}
 	s.pipe.Close()
+	s.closeCheckpoint()
 	close(s.stop)
 	if s.httpSrv != nil {
 		hctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -284,7 +314,16 @@ func (s *Server) Close() error {
 	}
 	// The listeners' goroutines have exited, so nothing delivers any more.
 	s.pipe.Close()
+	s.closeCheckpoint()
 	return s.closeOnceOutputs()
+}
+
+// closeCheckpoint stops the checkpoint's writer once the shards' final
+// ticks have written their last checkpoint, which holds nothing pending.
+func (s *Server) closeCheckpoint() {
+	if s.ck != nil {
+		s.ck.close()
+	}
 }
 
 func (s *Server) closeOnceOutputs() error {

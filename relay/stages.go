@@ -34,6 +34,10 @@ type chainBuilder struct {
 	onFlood func(Flood)
 	// live, when set, keeps the live table: each shard feeds its part.
 	live *liveTable
+	// checkpoint, when set, keeps the pending counts on disk; sinks are
+	// the shards' sinks, by shard.
+	checkpoint *checkpointer
+	sinks      []*sinkHandler
 }
 
 func newChainBuilder(cfg *config.Config, shards int, outs []output.Output, loops *loopTable) *chainBuilder {
@@ -65,6 +69,10 @@ func newChainBuilder(cfg *config.Config, shards int, outs []output.Output, loops
 func (b *chainBuilder) chain(shard int) floodgate.Handler {
 	sink := &sinkHandler{outs: b.outs, counts: &sinkCounts{}}
 	b.counts = append(b.counts, sink.counts)
+	if b.checkpoint != nil {
+		sink.ck = &shardCheckpoint{c: b.checkpoint, shard: shard, write: sink.write}
+		b.sinks = append(b.sinks, sink)
+	}
 	var stages []floodgate.Stage
 	if b.head != nil {
 		stages = append(stages, b.head)
@@ -96,7 +104,13 @@ func (b *chainBuilder) chain(shard int) floodgate.Handler {
 			o.OnRestartLoop = b.loops.update
 		}
 		o.Observer = obs
-		stages = append(stages, func(next floodgate.Handler) floodgate.Handler { return dedupe.New(o, next) })
+		stages = append(stages, func(next floodgate.Handler) floodgate.Handler {
+			e := dedupe.New(o, next)
+			if sink.ck != nil {
+				sink.ck.pending = append(sink.ck.pending, e)
+			}
+			return e
+		})
 		if ls != nil {
 			stages = append(stages, func(next floodgate.Handler) floodgate.Handler { return liveTap{next, ls} })
 		}
@@ -116,10 +130,24 @@ func (b *chainBuilder) chain(shard int) floodgate.Handler {
 		o.Observer = obs
 		stages = append(stages, func(next floodgate.Handler) floodgate.Handler {
 			sink.budgets = ratelimit.New(o, next)
+			if sink.ck != nil {
+				sink.ck.pending = append(sink.ck.pending, sink.budgets)
+			}
 			return sink.budgets
 		})
 	}
 	return floodgate.Chain(sink, stages...)
+}
+
+// hooks returns what shard i's loop does for the checkpoint: write the
+// held records a checkpoint on disk has acknowledged, and take a snapshot
+// between ticks when ticks are more than checkpointEvery apart.
+func (b *chainBuilder) hooks(i int) shardHooks {
+	if b.checkpoint == nil || i >= len(b.sinks) {
+		return shardHooks{}
+	}
+	ck := b.sinks[i].ck
+	return shardHooks{ack: b.checkpoint.ackCh[i], onAck: ck.release, snapshot: ck.snapshot}
 }
 
 func dedupeOptions(d config.Dedupe, shards int) dedupe.Options {
@@ -185,9 +213,21 @@ type sinkHandler struct {
 	// publishes on every tick (its Stats may be read only by the shard's
 	// goroutine); nil without one.
 	budgets *ratelimit.Budgets
+	// ck, when set, checkpoints the shard's pending counts and holds back
+	// the records whose counts a checkpoint on disk may still hold.
+	ck *shardCheckpoint
 }
 
 func (h *sinkHandler) Handle(_ time.Time, r *floodgate.Record) {
+	if h.ck != nil && holds(r) {
+		h.ck.hold(r)
+		return
+	}
+	h.write(r)
+}
+
+// write counts r and hands it to every output.
+func (h *sinkHandler) write(r *floodgate.Record) {
 	switch {
 	case r.Summary != nil:
 		if k := r.Summary.Kind; k >= floodgate.Repeat && k <= floodgate.Suppressed {
@@ -210,14 +250,18 @@ func (h *sinkHandler) Handle(_ time.Time, r *floodgate.Record) {
 
 // Tick runs after every stage before it has ticked, in the shard's
 // goroutine: the place to read the budget stage's counts.
-func (h *sinkHandler) Tick(time.Time, bool) {
-	if h.budgets == nil {
-		return
+func (h *sinkHandler) Tick(_ time.Time, final bool) {
+	if h.budgets != nil {
+		st := h.budgets.Stats()
+		for i := range st.Dropped {
+			h.counts.dropped[i].Store(st.Dropped[i])
+			h.counts.droppedBytes[i].Store(st.DroppedBytes[i])
+		}
 	}
-	st := h.budgets.Stats()
-	for i := range st.Dropped {
-		h.counts.dropped[i].Store(st.Dropped[i])
-		h.counts.droppedBytes[i].Store(st.DroppedBytes[i])
+	if h.ck != nil {
+		// Every stage has ticked: what this tick emits is held, and the
+		// snapshot no longer holds its counts.
+		h.ck.tick(final)
 	}
 }
 

@@ -43,6 +43,9 @@ type coreOptions struct {
 	onFlood func(Flood)
 	// live, when set, is fed by every shard (the live relay's views).
 	live *liveTable
+	// checkpoint, when set, keeps the shards' pending counts on disk
+	// (the live relay with a state_dir).
+	checkpoint *checkpointer
 }
 
 // newCore opens the outputs and starts the pipeline over them. On an error
@@ -67,6 +70,7 @@ func newCore(cfg *config.Config, o coreOptions, log *slog.Logger) (*core, error)
 	c.builder.head = o.head
 	c.builder.onFlood = o.onFlood
 	c.builder.live = o.live
+	c.builder.checkpoint = o.checkpoint
 	c.pipe = newPipeline(pipelineOptions{
 		number:    o.observer != nil || o.live != nil, // the live table tells a fate told again by its number
 		shardBy:   shardBy(cfg),
@@ -76,6 +80,7 @@ func newCore(cfg *config.Config, o coreOptions, log *slog.Logger) (*core, error)
 		Tick:      o.tick,
 		clock:     o.clock,
 		Chain:     c.builder.chain,
+		hooks:     c.builder.hooks,
 	})
 	return c, nil
 }

@@ -155,7 +155,13 @@ func (zeroReader) Read(p []byte) (int, error) {
 // endpoint, whose address it reads from the log.
 func startDaemonWithMetrics(t *testing.T, config string, inputs int) *daemon {
 	t.Helper()
-	d := startDaemon(t, config, inputs)
+	return startDaemonWithMetricsIn(t, t.TempDir(), config, inputs)
+}
+
+// startDaemonWithMetricsIn is startDaemonWithMetrics in dir.
+func startDaemonWithMetricsIn(t *testing.T, dir, config string, inputs int) *daemon {
+	t.Helper()
+	d := startDaemonIn(t, dir, config, inputs)
 	// The metrics endpoint binds, and says so, after the inputs.
 	re := regexp.MustCompile(`msg="serving metrics" address=(\S+)`)
 	deadline := time.Now().Add(20 * time.Second)

@@ -88,7 +88,12 @@ type daemon struct {
 // test's directory) and waits until every input is listening.
 func startDaemon(t *testing.T, config string, inputs int) *daemon {
 	t.Helper()
-	dir := t.TempDir()
+	return startDaemonIn(t, t.TempDir(), config, inputs)
+}
+
+// startDaemonIn is startDaemon in dir, which a run before may have used.
+func startDaemonIn(t *testing.T, dir, config string, inputs int) *daemon {
+	t.Helper()
 	cfg := filepath.Join(dir, "floodgate.toml")
 	if err := os.WriteFile(cfg, []byte(strings.ReplaceAll(config, "{dir}", dir)), 0o644); err != nil {
 		t.Fatal(err)

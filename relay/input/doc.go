@@ -49,8 +49,11 @@
 //     an octet-counted frame plausibly starts, so a flood of bytes
 //     without LF costs the frames after it nothing;
 //   - an octet-counted frame too long, but plausibly a frame (a count up
-//     to 16 times the maximum, and at least 1 MiB), is skipped unread and
-//     counted;
+//     to 16 times the maximum, and at least 1 MiB), is delivered as its
+//     first bytes (up to 1 KiB and the maximum, cut at a space), marked in
+//     Batch.Oversize, so that the relay counts it under its source in a
+//     suppressed summary of reason oversize; the rest is skipped unread
+//     and counted;
 //   - a count that cannot start a frame (a sign, a leading zero, too many
 //     digits, a count beyond the plausible, no '<' after it) is garbage:
 //     the bytes up to the next LF, or the next "LEN <PRI>" that is

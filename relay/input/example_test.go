@@ -30,8 +30,9 @@ func ExampleReadStream() {
 }
 
 // With a maximum of 8 bytes, an oversize line is cut at the maximum and
-// the rest of it skipped; an oversize octet-counted frame is skipped
-// whole, unread; the stream carries on after each.
+// the rest of it skipped; an oversize octet-counted frame is delivered as
+// its first bytes, for its header (the relay counts it in a suppressed
+// summary), and the rest skipped unread; the stream carries on after each.
 func ExampleFramer() {
 	f := input.NewFramer(strings.NewReader("a line too long\n12 <13>counted\nok\n"), 8)
 	var st input.Stats
@@ -46,6 +47,7 @@ func ExampleFramer() {
 	fmt.Println("truncated:", st.Truncated.Load(), "skipped:", st.OversizeSkipped.Load())
 	// Output:
 	// "a line t"
+	// "<13>coun"
 	// "ok"
 	// truncated: 1 skipped: 1
 }

@@ -43,8 +43,9 @@ var errWouldRead = errors.New("frame needs more input")
 // Memory is bounded by the maximum message size: a line longer than the
 // maximum is cut at the maximum and the rest of it skipped; an
 // octet-counted frame longer than the maximum, but plausibly a frame
-// (a count up to 16 times the maximum, and at least 1 MiB), is skipped
-// without being buffered.
+// (a count up to 16 times the maximum, and at least 1 MiB), is delivered
+// as its first bytes, for its header, marked in Oversized, and the rest is
+// skipped without being buffered.
 //
 // A count that cannot start a frame (a sign, a leading zero, too many
 // digits, a count far beyond the maximum, no '<' after its space) is
@@ -94,7 +95,25 @@ type Framer struct {
 	done uint64
 
 	stats *Stats
+	// oversize is the length of the oversize frame whose first bytes
+	// next just returned, else 0; over lists those of the last ReadBatch.
+	oversize int
+	over     []Oversize
 }
+
+// Oversize is an octet-counted frame longer than the maximum message size
+// but plausibly a frame: it is delivered as its first bytes (at most
+// oversizeStub and the maximum, cut at a space), for its header, and the
+// rest is skipped
+// unread. Frame is its index in the batch, Size the length its count
+// gave.
+type Oversize struct {
+	Frame, Size int
+}
+
+// oversizeStub is how much of an oversize frame is delivered: enough for
+// any syslog header.
+const oversizeStub = 1024
 
 // Framing modes of the frame at the read position.
 const (
@@ -144,20 +163,33 @@ func (f *Framer) Next() ([]byte, error) {
 // until the following call to Next or ReadBatch. It returns an error only
 // when it has no frame to append.
 func (f *Framer) ReadBatch(dst [][]byte, limit int) ([][]byte, error) {
+	f.over = f.over[:0]
 	frame, err := f.next(true)
 	if err != nil {
 		return dst, err
 	}
-	dst = append(dst, frame)
+	dst = f.appendFrame(dst, frame)
 	for n := 1; n < limit; n++ {
 		frame, err := f.next(false)
 		if err != nil {
 			break
 		}
-		dst = append(dst, frame)
+		dst = f.appendFrame(dst, frame)
 	}
 	return dst, nil
 }
+
+func (f *Framer) appendFrame(dst [][]byte, frame []byte) [][]byte {
+	if f.oversize > 0 {
+		f.over = append(f.over, Oversize{Frame: len(dst), Size: f.oversize})
+	}
+	return append(dst, frame)
+}
+
+// Oversized returns the oversize frames of the last ReadBatch, by their
+// index in the slice it appended to (when it was empty); valid until the
+// next ReadBatch.
+func (f *Framer) Oversized() []Oversize { return f.over }
 
 // pending reports whether the Framer is in the middle of a frame: it holds
 // part of one, or is discarding the rest of one.
@@ -167,6 +199,7 @@ func (f *Framer) pending() bool {
 
 // next frames buffered input, reading more only when mayRead is set.
 func (f *Framer) next(mayRead bool) ([]byte, error) {
+	f.oversize = 0
 	for {
 		if f.skip > 0 {
 			n := min(f.skip, f.w-f.r)
@@ -317,10 +350,27 @@ func (f *Framer) frame(atEOF bool) (frame []byte, ok bool) {
 			f.r = f.w
 			return data[h:], true
 		case headOversize:
+			// Its first bytes are delivered, marked oversize, for the
+			// relay to count the frame under its source; the rest is
+			// skipped unread.
+			want := min(n, oversizeStub, f.max)
+			if len(data)-h < want && !atEOF {
+				return nil, false // the header is still coming
+			}
 			f.stats.OversizeSkipped.Add(1)
-			f.r += h
-			f.skip = n
-			return nil, true
+			stub := data[h:]
+			stub = stub[:min(len(stub), want)]
+			if len(stub) < n {
+				// Cut at a space, so that the header's last word is
+				// whole or absent.
+				if i := bytes.LastIndexByte(stub, ' '); i > 0 {
+					stub = stub[:i]
+				}
+			}
+			f.r += h + len(stub)
+			f.skip = n - len(stub)
+			f.oversize = n
+			return stub, true
 		case headBad:
 			f.stats.BadFrames.Add(1)
 			f.mode, f.from = modeResync, h

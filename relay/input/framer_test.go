@@ -89,12 +89,16 @@ func TestFramer(t *testing.T) {
 			want: []string{"ABCDEFGHIJKLMNOP", "good"}, truncated: 1},
 		{name: "oversize last line", in: "good\nABCDEFGHIJKLMNOPXY",
 			want: []string{"good", "ABCDEFGHIJKLMNOP"}, truncated: 1},
+		// An oversize frame is delivered as its first bytes (cut at the
+		// maximum here), for its header; the rest is skipped.
 		{name: "oversize octet skipped then good", in: "20 <123456789abcdefghij5 <good",
-			want: []string{"<good"}, skipped: 1},
+			want: []string{"<123456789abcdef", "<good"}, skipped: 1},
 		{name: "oversize octet then lf line", in: "17 <123456789abcdefgnext\n",
-			want: []string{"next"}, skipped: 1},
+			want: []string{"<123456789abcdef", "next"}, skipped: 1},
+		{name: "oversize octet cut at a space", in: "20 <13>a b c d e f g h!5 <good",
+			want: []string{"<13>a b c d e f", "<good"}, skipped: 1},
 		{name: "oversize octet cut by eof", in: "a\n100 <0123",
-			want: []string{"a"}, skipped: 1},
+			want: []string{"a", "<0123"}, skipped: 1},
 
 		// A line that starts with digits, such as an ISO timestamp, is a
 		// line and nothing bad.

@@ -42,6 +42,9 @@ type Batch struct {
 	// Addr where there is none (unix sockets, stdin).
 	Peer  netip.Addr
 	Peers []netip.Addr
+	// Oversize lists the frames that are only the first bytes of a frame
+	// too long, skipped (stream inputs), in order.
+	Oversize []Oversize
 }
 
 // PeerOf returns the source address of frame i.
@@ -794,6 +797,7 @@ func (l *Listener) serveStream(c *client, idle, frame time.Duration) {
 	b := &Batch{Input: l.opts.Name, Peer: c.peer, Frames: make([][]byte, 0, MaxBatch)}
 	for {
 		frames, err := f.ReadBatch(b.Frames[:0], MaxBatch)
+		b.Oversize = f.Oversized()
 		if len(frames) > 0 {
 			c.delivered.Store(true)
 			c.busy.Store(true)

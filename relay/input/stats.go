@@ -15,15 +15,16 @@ type Stats struct {
 	// message size, delivered cut at the maximum.
 	Truncated atomic.Uint64
 	// OversizeSkipped counts octet-counted frames longer than the maximum,
-	// discarded whole.
+	// delivered as their first bytes only (Batch.Oversize), the rest
+	// discarded.
 	OversizeSkipped atomic.Uint64
 	// BadFrames counts frames that were not what they claimed: a count
 	// that cannot start a frame (the garbage up to the next frame start
 	// or LF delivered as a frame of its own), or a frame cut short by the
 	// end of its stream.
 	BadFrames atomic.Uint64
-	// SkippedBytes counts the bytes discarded unread: oversize frames and
-	// the rest of lines too long.
+	// SkippedBytes counts the bytes discarded unread: oversize frames
+	// beyond their first bytes and the rest of lines too long.
 	SkippedBytes atomic.Uint64
 	// ConnectionsOpen is the number of stream clients connected now.
 	ConnectionsOpen atomic.Int64

@@ -26,6 +26,7 @@ func ReadStream(ctx context.Context, r io.Reader, name string, maxSize int, sink
 			return err
 		}
 		frames, err := f.ReadBatch(b.Frames[:0], MaxBatch)
+		b.Oversize = f.Oversized()
 		if len(frames) > 0 {
 			deliver(sink, stats, b, frames)
 		}
