@@ -367,11 +367,13 @@ func (e *Engine) count(p *pattern, now time.Time, m *floodgate.Message, n int64,
 		p.last = m.Time
 		p.since = now
 		if !p.pending {
-			p.pending = true
-			e.pending = append(e.pending, p)
-			if len(e.pending) > 2*e.opts.MaxPatterns+64 {
+			// Compact first: compaction drops patterns whose count is
+			// 0, as p's still is.
+			if len(e.pending) >= 2*e.opts.MaxPatterns+64 {
 				e.compactPending()
 			}
+			p.pending = true
+			e.pending = append(e.pending, p)
 		}
 	}
 	p.count += n

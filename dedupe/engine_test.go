@@ -697,3 +697,25 @@ func TestExemptFromFolding(t *testing.T) {
 		t.Errorf("%d cache lines written, want the first only: the others fold", written["cache"])
 	}
 }
+
+// A pattern that starts counting while the pending list is compacted is
+// still counted: compaction once looked at it before its count moved and
+// dropped it, losing its count.
+func TestPendingCompactionKeepsANewCount(t *testing.T) {
+	opts := DefaultOptions()
+	opts.MaxPatterns = 64
+	c := &collector{}
+	e := New(opts, c)
+	var in []floodgate.Message
+	for i := range 30_000 {
+		m := floodgate.Message{
+			Time: t0, Host: fmt.Sprintf("host-%d", i%120), App: "app",
+			Facility: 1, Severity: 6, Text: "the same line again",
+		}
+		in = append(in, m)
+		r := floodgate.Record{Message: m}
+		e.Handle(t0, &r)
+	}
+	e.Tick(t0, true)
+	checkInvariants(t, in, c.recs)
+}
