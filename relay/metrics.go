@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -52,6 +54,8 @@ const (
 	metricSourceFolded     = "floodgate_source_folded_messages_total"
 	metricSourceSuppressed = "floodgate_source_suppressed_messages_total"
 	metricBuildInfo        = "floodgate_build_info"
+	metricReloads          = "floodgate_reloads_total"
+	metricReloadSuccess    = "floodgate_reload_last_success_timestamp_seconds"
 )
 
 func desc(name, help string, labels ...string) *prometheus.Desc {
@@ -95,6 +99,8 @@ var (
 	descSourceFolded     = desc(metricSourceFolded, "Messages of a source counted into dedupe summaries.", "host", "app")
 	descSourceSuppressed = desc(metricSourceSuppressed, "Messages of a source withheld by a budget or the disk guard.", "host", "app")
 	descBuildInfo        = desc(metricBuildInfo, "Always 1; its labels name the build.", "version", "goversion")
+	descReloads          = desc(metricReloads, "Config reloads (SIGHUP), by result: ok, or error (the config was refused and the old one runs on).", "result")
+	descReloadSuccess    = desc(metricReloadSuccess, "When the config running was loaded: the start, or the last reload that succeeded (Unix seconds).")
 	sourceDescs          = [4]*prometheus.Desc{descSourceMessages, descSourceBytes, descSourceFolded, descSourceSuppressed}
 )
 
@@ -113,6 +119,10 @@ type metrics struct {
 	live    *liveTable
 	api     *api
 	version string
+	// reloads counts reloads that failed [0] and succeeded [1]; loaded
+	// is when the running config was loaded.
+	reloads [2]int64
+	loaded  time.Time
 }
 
 type namedInput struct {
@@ -125,10 +135,11 @@ type namedOutput struct {
 	name  string
 	stats *output.Stats
 	disk  interface{ DiskLevel() floodgate.DiskLevel }
+	queue prometheus.Collector // a network output's queue; nil for others
 }
 
 func newMetrics() *metrics {
-	m := &metrics{reg: prometheus.NewRegistry()}
+	m := &metrics{reg: prometheus.NewRegistry(), loaded: time.Now()}
 	m.reg.MustRegister(m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -157,9 +168,45 @@ func (m *metrics) addOutput(name string, o output.Output, st *output.Stats) {
 	defer m.mu.Unlock()
 	no := namedOutput{name: name, stats: st}
 	no.disk, _ = o.(interface{ DiskLevel() floodgate.DiskLevel })
-	m.outputs = append(m.outputs, no)
 	if q, ok := o.(*forward.Output); ok {
-		m.reg.MustRegister(q.Collector(name)) // a network output's queue
+		no.queue = q.Collector(name) // a network output's queue
+		m.reg.MustRegister(no.queue)
+	}
+	m.outputs = append(m.outputs, no)
+}
+
+// setInputs replaces the inputs served, after a reload.
+func (m *metrics) setInputs(ins []namedInput) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.inputs = ins
+}
+
+// setOutputs replaces the outputs served, after a reload: each is named
+// by its place in the config, as at the start.
+func (m *metrics) setOutputs(outs []output.Output, stats []*output.Stats) {
+	m.mu.Lock()
+	for _, no := range m.outputs {
+		if no.queue != nil {
+			m.reg.Unregister(no.queue)
+		}
+	}
+	m.outputs = nil
+	m.mu.Unlock()
+	for i, o := range outs {
+		m.addOutput(strconv.Itoa(i), o, stats[i])
+	}
+}
+
+// reloaded counts a reload.
+func (m *metrics) reloaded(ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if ok {
+		m.reloads[1]++
+		m.loaded = time.Now()
+	} else {
+		m.reloads[0]++
 	}
 }
 
@@ -197,6 +244,7 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 		descOutputRecords, descOutputBytes, descOutputErrors, descOutputLost, descOutputRotations, descDiskLevel,
 		descRestartLoops, descRestartLoopCount,
 		descSourceMessages, descSourceBytes, descSourceFolded, descSourceSuppressed, descBuildInfo,
+		descReloads, descReloadSuccess,
 	} {
 		ch <- d
 	}
@@ -267,6 +315,9 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	gauge(descBuildInfo, 1, version, runtime.Version())
+	counter(descReloads, float64(m.reloads[0]), "error")
+	counter(descReloads, float64(m.reloads[1]), "ok")
+	gauge(descReloadSuccess, float64(m.loaded.UnixNano())/1e9)
 	if m.live != nil {
 		for _, s := range m.live.series() {
 			for i, d := range sourceDescs {
