@@ -45,12 +45,22 @@ func (s *Server) Reload(path string) error {
 	}
 	err := s.reload(path)
 	s.metrics.reloaded(err == nil)
-	if err != nil {
+	var pe *partialError
+	switch {
+	case errors.As(err, &pe):
+		s.log.Error("reload failed in part: an input could not be bound where the one it replaces was; the rest of the config runs", "config", path, "err", err.Error())
+	case err != nil:
 		s.log.Error("reload failed: running on the old config", "config", path, "err", err.Error())
-		return err
 	}
-	return nil
+	return err
 }
+
+// partialError is a reload applied but for inputs that could not be
+// bound once those they replace were gone.
+type partialError struct{ err error }
+
+func (e *partialError) Error() string { return e.err.Error() }
+func (e *partialError) Unwrap() error { return e.err }
 
 func (s *Server) reload(path string) error {
 	next, err := config.Load(path)
@@ -82,7 +92,16 @@ func (s *Server) reload(path string) error {
 		return fmt.Errorf("%s:%d: ratelimit.key: a key that picks the shards otherwise (%s, was %s) needs restart",
 			path, next.Line("ratelimit.key"), shardKind(next), shardKind(s.cfg))
 	}
-	if err := s.apply(next, ch); err != nil {
+	err = s.apply(next, ch)
+	var pe *partialError
+	if err != nil && !errors.As(err, &pe) {
+		return err
+	}
+	// What the old stages emitted at their final tick goes out now.
+	if err := s.Flush(); err != nil {
+		s.log.Warn("flush outputs", "err", err)
+	}
+	if err != nil {
 		return err
 	}
 	s.log.Info("reloaded", "config", path, "changed", strings.Join(ch.Names(), ","))
@@ -225,6 +244,7 @@ func (s *Server) apply(next *config.Config, ch config.Changes) error {
 		if err := curOuts[i].Close(); err != nil {
 			log.Error("close removed output", "output", i, "err", err)
 		}
+		log.Info("closed removed output", "output", i, "records", curStats[i].Records.Load(), "lost", curStats[i].Lost.Load())
 	}
 
 	// Drain the inputs that went away, then bind those that waited for
@@ -259,7 +279,10 @@ func (s *Server) apply(next *config.Config, ch config.Changes) error {
 	}
 	s.pipe.setLocal(localHosts(next.Inputs))
 	s.cfg = next
-	return errors.Join(errs...)
+	if len(errs) > 0 {
+		return &partialError{errors.Join(errs...)}
+	}
+	return nil
 }
 
 // mergeLocal returns the entries of a and b, for the inputs of the old

@@ -30,7 +30,7 @@ type Server struct {
 	// listeners[i] serves cfg.Inputs[i].
 	mu        sync.Mutex
 	listeners []*input.Listener
-	changed   chan struct{} // closed when a reload changes the inputs
+	changed   chan struct{}  // closed when a reload changes the inputs
 	inStats   []*input.Stats // inStats[i] counts for listeners[i]
 	metrics   *metrics
 	live      *liveTable // nil without a metrics address
@@ -134,10 +134,10 @@ func (s *Server) Start() error {
 		s.log.Info("serving metrics", "address", ln.Addr().String())
 	}
 	s.wg.Add(1)
-	go func() {
+	go func(every time.Duration) {
 		defer s.wg.Done()
-		s.flushLoop()
-	}()
+		s.flushLoop(every)
+	}(s.cfg.Relay.FlushInterval.D())
 	if s.live != nil {
 		s.wg.Add(1)
 		go func() {
@@ -210,8 +210,8 @@ func apiToken(m config.Metrics) (string, error) {
 func (s *Server) Flush() error { return s.flush() }
 
 // flushLoop writes output buffers out on the flush interval.
-func (s *Server) flushLoop() {
-	t := time.NewTicker(s.cfg.Relay.FlushInterval.D())
+func (s *Server) flushLoop(every time.Duration) {
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
