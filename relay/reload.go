@@ -225,7 +225,7 @@ func (s *Server) apply(next *config.Config, ch config.Changes) error {
 		l, err := s.listen(next.Inputs[j], inStats[j])
 		if err != nil {
 			for _, l := range bound {
-				_ = l.Close() // bound a moment ago: nothing read worth keeping
+				_ = l.Close() // what it read is still delivered; its error adds nothing
 			}
 			undoOutputs()
 			return fmt.Errorf("input[%d] (%s): %w", j, next.Inputs[j].Name, err)
