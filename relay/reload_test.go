@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -212,4 +213,60 @@ func TestReloadKeepsUnchangedStages(t *testing.T) {
 	if n := len(s.builder.chains[0].sink.outs); n != 2 {
 		t.Errorf("the sink writes to %d outputs after the reload, want 2", n)
 	}
+}
+
+// The metrics section is read at start: a reload that changes it is
+// applied but for it, and says it needs a restart.
+func TestReloadMetricsNeedsRestart(t *testing.T) {
+	dir := t.TempDir()
+	path := writeReloadConfig(t, dir, "1h", "1MiB")
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &lockedBuilder{}
+	s, err := NewServer(cfg, slog.New(slog.NewTextHandler(logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	conf, _ := os.ReadFile(path)
+	conf = []byte(strings.Replace(string(conf), `address = ""`, `address = "127.0.0.1:0"`, 1))
+	conf = []byte(strings.Replace(string(conf), `window = "1h"`, `window = "3h"`, 1))
+	if err := os.WriteFile(path, conf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reload(path); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Config().Metrics.Address; got != "" {
+		t.Errorf("metrics address %q after the reload, want the running one kept", got)
+	}
+	if got := s.Config().Dedupe.Window.D(); got != 3*time.Hour {
+		t.Errorf("dedupe window %v after the reload, want the rest applied", got)
+	}
+	if !strings.Contains(logs.String(), "needs restart") {
+		t.Errorf("no word of the restart the metrics need:\n%s", logs.String())
+	}
+}
+
+// lockedBuilder is a strings.Builder for a logger and a test to share.
+type lockedBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuilder) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuilder) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
