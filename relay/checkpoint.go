@@ -359,11 +359,9 @@ type shardCheckpoint struct {
 	gen   uint64 // of the last snapshot handed over
 	held  []heldRecord
 	buf   []floodgate.Pending
-	// sources of pending counts: the shard's stages, nil when absent.
-	pending []interface {
-		AppendPending([]floodgate.Pending) []floodgate.Pending
-	}
-	write func(r *floodgate.Record)
+	// pending appends the pending counts of the shard's stages.
+	pending func([]floodgate.Pending) []floodgate.Pending
+	write   func(r *floodgate.Record)
 }
 
 // heldRecord is a record held back until generation gen is on disk.
@@ -388,10 +386,7 @@ func (s *shardCheckpoint) hold(r *floodgate.Record) {
 
 // snapshot hands the shard's pending counts to the writer.
 func (s *shardCheckpoint) snapshot() {
-	s.buf = s.buf[:0]
-	for _, p := range s.pending {
-		s.buf = p.AppendPending(s.buf)
-	}
+	s.buf = s.pending(s.buf[:0])
 	s.gen++
 	s.buf = s.c.put(s.shard, s.gen, s.buf)
 }

@@ -25,7 +25,10 @@
 // baseline and writes a flood_start and a flood_end record of its own
 // when a source floods (FloodOptions says when), straight to the outputs.
 //
-// Server runs the relay live with its sockets and metrics; Replay runs the
+// Server runs the relay live with its sockets and metrics, and reloads its
+// config on SIGHUP (Server.Reload, reload.go): every shard swaps the
+// parts of its chain whose config changed at a safe point, a control
+// message through its own queue, so the hot path takes no lock. Replay runs the
 // same pipeline over capture files, and with ReplayOptions.Detail also
 // tallies what `floodgate report` shows: per-source totals, a timeline,
 // restart loops, and each top pattern's exemplar.

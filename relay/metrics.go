@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -57,6 +59,8 @@ const (
 	metricCheckpoints      = "floodgate_checkpoint_writes_total"
 	metricCheckpointErrors = "floodgate_checkpoint_errors_total"
 	metricCrashRecovered   = "floodgate_crash_recovered_messages"
+	metricReloads          = "floodgate_reloads_total"
+	metricReloadSuccess    = "floodgate_reload_last_success_timestamp_seconds"
 )
 
 func desc(name, help string, labels ...string) *prometheus.Desc {
@@ -105,6 +109,8 @@ var (
 	descCheckpoints      = desc(metricCheckpoints, "Checkpoints of the pending summary counts written to relay.state_dir.")
 	descCheckpointErrors = desc(metricCheckpointErrors, "Checkpoints that could not be written (a crash then loses the pending counts).")
 	descCrashRecovered   = desc(metricCrashRecovered, "Messages this run wrote as suppressed summaries of reason crash, from the checkpoint a crashed run left.")
+	descReloads          = desc(metricReloads, "Config reloads (SIGHUP), by result: ok, or error (the config was refused and the old one runs on).", "result")
+	descReloadSuccess    = desc(metricReloadSuccess, "When the config running was loaded: the start, or the last reload that succeeded (Unix seconds).")
 	sourceDescs          = [4]*prometheus.Desc{descSourceMessages, descSourceBytes, descSourceFolded, descSourceSuppressed}
 )
 
@@ -125,6 +131,10 @@ type metrics struct {
 	version string
 	// checkpoint, nil without a state_dir.
 	checkpoint *checkpointer
+	// reloads counts reloads that failed [0] and succeeded [1]; loaded
+	// is when the running config was loaded.
+	reloads [2]int64
+	loaded  time.Time
 }
 
 type namedInput struct {
@@ -137,10 +147,11 @@ type namedOutput struct {
 	name  string
 	stats *output.Stats
 	disk  interface{ DiskLevel() floodgate.DiskLevel }
+	queue prometheus.Collector // a network output's queue; nil for others
 }
 
 func newMetrics() *metrics {
-	m := &metrics{reg: prometheus.NewRegistry()}
+	m := &metrics{reg: prometheus.NewRegistry(), loaded: time.Now()}
 	m.reg.MustRegister(m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -169,9 +180,45 @@ func (m *metrics) addOutput(name string, o output.Output, st *output.Stats) {
 	defer m.mu.Unlock()
 	no := namedOutput{name: name, stats: st}
 	no.disk, _ = o.(interface{ DiskLevel() floodgate.DiskLevel })
-	m.outputs = append(m.outputs, no)
 	if q, ok := o.(*forward.Output); ok {
-		m.reg.MustRegister(q.Collector(name)) // a network output's queue
+		no.queue = q.Collector(name) // a network output's queue
+		m.reg.MustRegister(no.queue)
+	}
+	m.outputs = append(m.outputs, no)
+}
+
+// setInputs replaces the inputs served, after a reload.
+func (m *metrics) setInputs(ins []namedInput) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.inputs = ins
+}
+
+// setOutputs replaces the outputs served, after a reload: each is named
+// by its place in the config, as at the start.
+func (m *metrics) setOutputs(outs []output.Output, stats []*output.Stats) {
+	m.mu.Lock()
+	for _, no := range m.outputs {
+		if no.queue != nil {
+			m.reg.Unregister(no.queue)
+		}
+	}
+	m.outputs = nil
+	m.mu.Unlock()
+	for i, o := range outs {
+		m.addOutput(strconv.Itoa(i), o, stats[i])
+	}
+}
+
+// reloaded counts a reload.
+func (m *metrics) reloaded(ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if ok {
+		m.reloads[1]++
+		m.loaded = time.Now()
+	} else {
+		m.reloads[0]++
 	}
 }
 
@@ -210,6 +257,7 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 		descRestartLoops, descRestartLoopCount,
 		descSourceMessages, descSourceBytes, descSourceFolded, descSourceSuppressed, descBuildInfo,
 		descCheckpoints, descCheckpointErrors, descCrashRecovered,
+		descReloads, descReloadSuccess,
 	} {
 		ch <- d
 	}
@@ -287,6 +335,9 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	gauge(descBuildInfo, 1, version, runtime.Version())
+	counter(descReloads, float64(m.reloads[0]), "error")
+	counter(descReloads, float64(m.reloads[1]), "ok")
+	gauge(descReloadSuccess, float64(m.loaded.UnixNano())/1e9)
 	if m.live != nil {
 		for _, s := range m.live.series() {
 			for i, d := range sourceDescs {

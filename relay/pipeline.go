@@ -69,7 +69,8 @@ type pipeline struct {
 	shards  []*shard
 	pool    sync.Pool // *work
 	parsers sync.Pool // *parse.Parser: not safe for concurrent use
-	local   map[string]string
+	// local is LocalHost; a reload that adds a local input replaces it.
+	local   atomic.Pointer[map[string]string]
 	shardBy func(m *floodgate.Message) uint64
 	wg      sync.WaitGroup
 	closed  atomic.Bool
@@ -81,12 +82,15 @@ type pipeline struct {
 
 var _ input.Sink = (*pipeline)(nil)
 
-// work is one batch of parsed messages for one shard.
+// work is one batch of parsed messages for one shard, or a control
+// message: ctl, when set, is run by the shard's goroutine between two
+// batches, the one safe point to change its chain (a reload).
 type work struct {
 	msgs []floodgate.Message
 	// oversize lists the messages that are only the first bytes of a
 	// frame too long (input.Oversize), by index in msgs.
 	oversize []input.Oversize
+	ctl      func()
 }
 
 // newPipeline starts the shards' goroutines; Close stops them.
@@ -100,7 +104,8 @@ func newPipeline(o pipelineOptions) *pipeline {
 	if o.Tick <= 0 {
 		o.Tick = time.Second
 	}
-	p := &pipeline{local: o.LocalHost, shardBy: o.shardBy, number: o.number}
+	p := &pipeline{shardBy: o.shardBy, number: o.number}
+	p.setLocal(o.LocalHost)
 	if p.shardBy == nil {
 		p.shardBy = shardByHostApp
 	}
@@ -136,7 +141,7 @@ func (p *pipeline) Deliver(b *input.Batch) {
 	}
 	pr := p.parsers.Get().(*parse.Parser)
 	defer p.parsers.Put(pr)
-	local, isLocal := p.local[b.Input]
+	local, isLocal := (*p.local.Load())[b.Input]
 	n := uint64(len(p.shards))
 	var small [16]*work
 	var ws []*work
@@ -241,6 +246,26 @@ func shardByPeer(m *floodgate.Message) uint64 {
 	return xxhash.Sum64(a[:])
 }
 
+// setLocal sets LocalHost; Deliver may run meanwhile.
+func (p *pipeline) setLocal(m map[string]string) { p.local.Store(&m) }
+
+// control runs fn(i) in each shard i's goroutine, after the batches
+// queued before it and before those queued after, and returns when every
+// shard has run it. It passes through the queues the batches take, so
+// the hot path takes no lock; fn may change the shard's chain. It must
+// not be called concurrently with or after Close.
+func (p *pipeline) control(fn func(shard int)) {
+	var wg sync.WaitGroup
+	for i, s := range p.shards {
+		wg.Add(1)
+		s.in <- &work{ctl: func() {
+			defer wg.Done()
+			fn(i)
+		}}
+	}
+	wg.Wait()
+}
+
 // Stats returns the messages parsed so far and how many of them fit no
 // syslog format.
 func (p *pipeline) Stats() (messages, unparsed int64) {
@@ -306,6 +331,10 @@ func (s *shard) loop() {
 			if !ok {
 				s.head.Tick(s.finalTime(), true)
 				return
+			}
+			if w.ctl != nil {
+				w.ctl()
+				continue
 			}
 			s.process(w)
 			clear(w.msgs) // drop the strings, so the pool pins nothing

@@ -26,7 +26,12 @@ type Server struct {
 	log *slog.Logger
 
 	*core
+	// mu guards listeners and changed, which a reload replaces;
+	// listeners[i] serves cfg.Inputs[i].
+	mu        sync.Mutex
 	listeners []*input.Listener
+	changed   chan struct{}  // closed when a reload changes the inputs
+	inStats   []*input.Stats // inStats[i] counts for listeners[i]
 	metrics   *metrics
 	live      *liveTable    // nil without a metrics address
 	ck        *checkpointer // nil without a state_dir
@@ -42,21 +47,14 @@ type Server struct {
 // NewServer opens the outputs and starts the pipeline; Start binds the
 // sockets.
 func NewServer(cfg *config.Config, log *slog.Logger) (*Server, error) {
-	s := &Server{cfg: cfg, log: log, stop: make(chan struct{})}
+	s := &Server{cfg: cfg, log: log, stop: make(chan struct{}), changed: make(chan struct{})}
 	s.metrics = newMetrics()
 	shards := cfg.Relay.Shards
 	if shards == 0 {
 		shards = runtime.GOMAXPROCS(0)
 	}
 	loops := newLoopTable(log.With("component", "dedupe"))
-	local := map[string]string{}
-	if h, err := os.Hostname(); err == nil {
-		for _, ic := range cfg.Inputs {
-			if ic.Type == "unix" || ic.Type == "unixgram" || ic.Type == "stdin" {
-				local[ic.Name] = h
-			}
-		}
-	}
+	local := localHosts(cfg.Inputs)
 	if cfg.Metrics.Address != "" {
 		token, err := apiToken(cfg.Metrics)
 		if err != nil {
@@ -111,6 +109,20 @@ func NewServer(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	return s, nil
 }
 
+// localHosts names this machine as the host of what arrives without one
+// on each local input.
+func localHosts(inputs []config.Input) map[string]string {
+	local := map[string]string{}
+	if h, err := os.Hostname(); err == nil {
+		for _, ic := range inputs {
+			if ic.Type == "unix" || ic.Type == "unixgram" || ic.Type == "stdin" {
+				local[ic.Name] = h
+			}
+		}
+	}
+	return local
+}
+
 // shardBy keeps what one budget bucket charges on one shard.
 func shardBy(cfg *config.Config) func(*floodgate.Message) uint64 {
 	if !cfg.RateLimit.Enabled {
@@ -125,19 +137,14 @@ func shardBy(cfg *config.Config) func(*floodgate.Message) uint64 {
 func (s *Server) Start() error {
 	for _, ic := range s.cfg.Inputs {
 		st := &input.Stats{}
-		o, err := inputOptions(ic)
+		l, err := s.listen(ic, st)
 		if err != nil {
 			s.Close()
 			return err
 		}
-		l, err := input.Listen(o, s.pipe, st, s.log.With("component", "input", "input", ic.Name))
-		if err != nil {
-			s.Close()
-			return bindError(err)
-		}
 		s.listeners = append(s.listeners, l)
+		s.inStats = append(s.inStats, st)
 		s.metrics.addInput(ic.Name, st, l.Addr())
-		s.log.Info("listening", "input", ic.Name, "address", l.Addr().String())
 	}
 	s.warnUnclaimedSockets()
 	if addr := s.cfg.Metrics.Address; addr != "" {
@@ -157,10 +164,10 @@ func (s *Server) Start() error {
 		s.log.Info("serving metrics", "address", ln.Addr().String())
 	}
 	s.wg.Add(1)
-	go func() {
+	go func(every time.Duration) {
 		defer s.wg.Done()
-		s.flushLoop()
-	}()
+		s.flushLoop(every)
+	}(s.cfg.Relay.FlushInterval.D())
 	if s.live != nil {
 		s.wg.Add(1)
 		go func() {
@@ -169,6 +176,20 @@ func (s *Server) Start() error {
 		}()
 	}
 	return nil
+}
+
+// listen binds one input and serves it, counting into st.
+func (s *Server) listen(ic config.Input, st *input.Stats) (*input.Listener, error) {
+	o, err := inputOptions(ic)
+	if err != nil {
+		return nil, err
+	}
+	l, err := input.Listen(o, s.pipe, st, s.log.With("component", "input", "input", ic.Name))
+	if err != nil {
+		return nil, bindError(err)
+	}
+	s.log.Info("listening", "input", ic.Name, "address", l.Addr().String())
+	return l, nil
 }
 
 // bindError returns net's own error when err wraps one of a listen: it
@@ -181,6 +202,10 @@ func bindError(err error) error {
 	}
 	return err
 }
+
+// Config returns the config running: the one given to NewServer, or the
+// last one Reload applied.
+func (s *Server) Config() *config.Config { return s.cfg }
 
 // SetVersion names the version floodgate_build_info reports.
 func (s *Server) SetVersion(v string) { s.metrics.setVersion(v) }
@@ -220,8 +245,11 @@ func apiToken(m config.Metrics) (string, error) {
 // it has, and says so in its log and metrics; the failures are returned,
 // joined.
 func (s *Server) ReloadCertificates() error {
+	s.mu.Lock()
+	ls := s.listeners
+	s.mu.Unlock()
 	var errs []error
-	for _, l := range s.listeners {
+	for _, l := range ls {
 		errs = append(errs, l.ReloadTLS())
 	}
 	return errors.Join(errs...)
@@ -231,8 +259,8 @@ func (s *Server) ReloadCertificates() error {
 func (s *Server) Flush() error { return s.flush() }
 
 // flushLoop writes output buffers out on the flush interval.
-func (s *Server) flushLoop() {
-	t := time.NewTicker(s.cfg.Relay.FlushInterval.D())
+func (s *Server) flushLoop(every time.Duration) {
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
@@ -249,12 +277,21 @@ func (s *Server) flushLoop() {
 // Done returns a channel that is closed when every input has ended on
 // its own: where stdin is the only input, at its end (a sidecar's pipe
 // closing), which the caller takes as a signal to shut down. A socket
-// input never ends on its own. Call it after Start.
+// input never ends on its own. Call it after Start; it follows the inputs
+// a reload sets.
 func (s *Server) Done() <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
-		for _, l := range s.listeners {
-			<-l.Done()
+	again:
+		s.mu.Lock()
+		ls, changed := s.listeners, s.changed
+		s.mu.Unlock()
+		for _, l := range ls {
+			select {
+			case <-l.Done():
+			case <-changed:
+				goto again
+			}
 		}
 		close(done)
 	}()
@@ -263,6 +300,8 @@ func (s *Server) Done() <-chan struct{} {
 
 // Addrs returns the bound address of each input, in config order.
 func (s *Server) Addrs() []net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	a := make([]net.Addr, len(s.listeners))
 	for i, l := range s.listeners {
 		a[i] = l.Addr()

@@ -13,12 +13,16 @@ import (
 )
 
 // chainBuilder builds each shard's chain from the config: dedupe, then
-// budgets, then the outputs.
+// budgets, then the outputs. A reload (Server.Reload) rebuilds the parts
+// whose config changed, in each shard's goroutine (reload.go).
 type chainBuilder struct {
 	cfg    *config.Config
 	shards int
 	outs   []output.Output
 	global *ratelimit.Global
+	// guards are the outputs' disk guards, read by disk; a reload that
+	// changes the outputs replaces them.
+	guards atomic.Pointer[[]interface{ DiskLevel() floodgate.DiskLevel }]
 	disk   func() floodgate.DiskLevel
 	loops  *loopTable
 	counts []*sinkCounts
@@ -34,10 +38,66 @@ type chainBuilder struct {
 	onFlood func(Flood)
 	// live, when set, keeps the live table: each shard feeds its part.
 	live *liveTable
-	// checkpoint, when set, keeps the pending counts on disk; sinks are
-	// the shards' sinks, by shard.
+	// checkpoint, when set, keeps the pending counts on disk.
 	checkpoint *checkpointer
-	sinks      []*sinkHandler
+	// chains are each shard's parts, touched only by its goroutine once
+	// built.
+	chains []*shardChain
+}
+
+// shardChain is one shard's chain, cut where a reload may swap a part:
+//
+//	head, live, flood ─► dedupe ─► budgets ─► sink (outputs)
+//	                   ↑          ↑
+//	                 toDedupe   toBudgets
+//
+// Each cut is a hop whose next the shard's goroutine may change between
+// two batches.
+type shardChain struct {
+	obs                 floodgate.Observer
+	ls                  *liveShard
+	sink                *sinkHandler
+	toDedupe, toBudgets *hop
+	// engine is the dedupe stage of the chain, nil without one; the
+	// checkpoint reads its pending counts, and the sink's budgets'.
+	engine *dedupe.Engine
+}
+
+// appendPending appends the pending counts of the chain's stages as they
+// are now: a reload may have replaced either.
+func (sc *shardChain) appendPending(ps []floodgate.Pending) []floodgate.Pending {
+	if sc.engine != nil {
+		ps = sc.engine.AppendPending(ps)
+	}
+	if sc.sink.budgets != nil {
+		ps = sc.sink.budgets.AppendPending(ps)
+	}
+	return ps
+}
+
+// hop is a cut in a chain: it passes everything to next, which the
+// shard's goroutine may replace. While mute, it passes no Tick: a part
+// ticked final on its own, before a reload replaces it, ticks no further.
+type hop struct {
+	next floodgate.Handler
+	mute bool
+}
+
+func (h *hop) Handle(now time.Time, r *floodgate.Record) { h.next.Handle(now, r) }
+
+func (h *hop) Tick(now time.Time, final bool) {
+	if !h.mute {
+		h.next.Tick(now, final)
+	}
+}
+
+// tickFinal ticks what follows h final on its own, which emits every
+// summary it holds into the chain after it, and leaves the rest of the
+// chain unticked: stop is the hop where the part ends.
+func (h *hop) tickFinal(now time.Time, stop *hop) {
+	stop.mute = true
+	h.next.Tick(now, true)
+	stop.mute = false
 }
 
 func newChainBuilder(cfg *config.Config, shards int, outs []output.Output, loops *loopTable) *chainBuilder {
@@ -45,47 +105,61 @@ func newChainBuilder(cfg *config.Config, shards int, outs []output.Output, loops
 	b.host, _ = os.Hostname() // "" leaves ratelimit's own default
 	fo := DefaultFloodOptions()
 	b.flood = &fo
-	if cfg.RateLimit.GlobalRate > 0 {
-		b.global = ratelimit.NewGlobal(int64(cfg.RateLimit.GlobalRate), int64(cfg.RateLimit.GlobalBurst))
+	b.global = newGlobal(cfg.RateLimit)
+	if b.setGuards(outs) {
+		b.disk = b.diskLevel
 	}
+	return b
+}
+
+// newGlobal returns the budget shared by every shard, nil for none.
+func newGlobal(r config.RateLimit) *ratelimit.Global {
+	if r.GlobalRate > 0 {
+		return ratelimit.NewGlobal(int64(r.GlobalRate), int64(r.GlobalBurst))
+	}
+	return nil
+}
+
+// setGuards keeps the disk guards of outs and reports whether there are
+// any.
+func (b *chainBuilder) setGuards(outs []output.Output) bool {
 	var guards []interface{ DiskLevel() floodgate.DiskLevel }
 	for _, o := range outs {
 		if g, ok := o.(interface{ DiskLevel() floodgate.DiskLevel }); ok {
 			guards = append(guards, g)
 		}
 	}
-	if len(guards) > 0 {
-		b.disk = func() floodgate.DiskLevel {
-			worst := floodgate.DiskOK
-			for _, g := range guards {
-				worst = max(worst, g.DiskLevel())
-			}
-			return worst
-		}
+	b.guards.Store(&guards)
+	return len(guards) > 0
+}
+
+// diskLevel is the worst level of the outputs' disk guards.
+func (b *chainBuilder) diskLevel() floodgate.DiskLevel {
+	worst := floodgate.DiskOK
+	for _, g := range *b.guards.Load() {
+		worst = max(worst, g.DiskLevel())
 	}
-	return b
+	return worst
 }
 
 func (b *chainBuilder) chain(shard int) floodgate.Handler {
-	sink := &sinkHandler{outs: b.outs, counts: &sinkCounts{}}
-	b.counts = append(b.counts, sink.counts)
+	sc := &shardChain{sink: &sinkHandler{outs: b.outs, counts: &sinkCounts{}}, obs: b.observer}
+	b.counts = append(b.counts, sc.sink.counts)
+	b.chains = append(b.chains, sc)
 	if b.checkpoint != nil {
-		sink.ck = &shardCheckpoint{c: b.checkpoint, shard: shard, write: sink.write}
-		b.sinks = append(b.sinks, sink)
+		sc.sink.ck = &shardCheckpoint{c: b.checkpoint, shard: shard, write: sc.sink.write, pending: sc.appendPending}
 	}
 	var stages []floodgate.Stage
 	if b.head != nil {
 		stages = append(stages, b.head)
 	}
-	obs := b.observer
-	var ls *liveShard
 	if b.live != nil {
-		ls = b.live.shards[shard]
-		stages = append(stages, func(next floodgate.Handler) floodgate.Handler { return liveHead{next, ls} })
-		if obs != nil {
-			obs = teeObserver{obs, ls}
+		sc.ls = b.live.shards[shard]
+		stages = append(stages, func(next floodgate.Handler) floodgate.Handler { return liveHead{next, sc.ls} })
+		if sc.obs != nil {
+			sc.obs = teeObserver{sc.obs, sc.ls}
 		} else {
-			obs = ls
+			sc.obs = sc.ls
 		}
 	}
 	if b.flood != nil {
@@ -93,60 +167,69 @@ func (b *chainBuilder) chain(shard int) floodgate.Handler {
 		o.Host = b.host
 		o.MaxSources = max(1, o.MaxSources/b.shards)
 		stages = append(stages, func(next floodgate.Handler) floodgate.Handler {
-			f := newFloodStage(o, next, sink)
+			f := newFloodStage(o, next, sc.sink)
 			f.onFlood = b.onFlood
 			return f
 		})
 	}
-	if d := b.cfg.Dedupe; d.Enabled {
+	sc.toBudgets = &hop{next: b.budgetPart(b.cfg.RateLimit, b.disk, b.global, sc)}
+	sc.toDedupe = &hop{next: b.dedupePart(b.cfg.Dedupe, sc)}
+	return floodgate.Chain(sc.toDedupe, stages...)
+}
+
+// dedupePart builds dedupe's part of a chain over sc.toBudgets.
+func (b *chainBuilder) dedupePart(d config.Dedupe, sc *shardChain) floodgate.Handler {
+	var stages []floodgate.Stage
+	sc.engine = nil
+	if d.Enabled {
 		o := dedupeOptions(d, b.shards)
 		if b.loops != nil {
 			o.OnRestartLoop = b.loops.update
 		}
-		o.Observer = obs
+		o.Observer = sc.obs
 		stages = append(stages, func(next floodgate.Handler) floodgate.Handler {
-			e := dedupe.New(o, next)
-			if sink.ck != nil {
-				sink.ck.pending = append(sink.ck.pending, e)
-			}
-			return e
+			sc.engine = dedupe.New(o, next)
+			return sc.engine
 		})
-		if ls != nil {
-			stages = append(stages, func(next floodgate.Handler) floodgate.Handler { return liveTap{next, ls} })
+		if sc.ls != nil {
+			stages = append(stages, func(next floodgate.Handler) floodgate.Handler { return liveTap{next, sc.ls} })
 		}
 	} else {
 		if b.observer != nil {
 			stages = append(stages, func(next floodgate.Handler) floodgate.Handler { return labels{next, b.observer} })
 		}
-		if ls != nil {
-			stages = append(stages, func(next floodgate.Handler) floodgate.Handler { return liveLabels{next, ls} })
+		if sc.ls != nil {
+			stages = append(stages, func(next floodgate.Handler) floodgate.Handler { return liveLabels{next, sc.ls} })
 		}
 	}
-	if r := b.cfg.RateLimit; r.Enabled || b.disk != nil {
-		o := ratelimitOptions(r, b.shards)
-		o.Global = b.global
-		o.Disk = b.disk
-		o.Host = b.host
-		o.Observer = obs
-		stages = append(stages, func(next floodgate.Handler) floodgate.Handler {
-			sink.budgets = ratelimit.New(o, next)
-			if sink.ck != nil {
-				sink.ck.pending = append(sink.ck.pending, sink.budgets)
-			}
-			return sink.budgets
-		})
+	return floodgate.Chain(sc.toBudgets, stages...)
+}
+
+// budgetPart builds the budgets' part of a chain over sc.sink, and tells
+// the sink of the budget stage (nil for none).
+func (b *chainBuilder) budgetPart(r config.RateLimit, disk func() floodgate.DiskLevel, global *ratelimit.Global, sc *shardChain) floodgate.Handler {
+	sc.sink.setBudgets(nil)
+	if !r.Enabled && disk == nil {
+		return sc.sink
 	}
-	return floodgate.Chain(sink, stages...)
+	o := ratelimitOptions(r, b.shards)
+	o.Global = global
+	o.Disk = disk
+	o.Host = b.host
+	o.Observer = sc.obs
+	budgets := ratelimit.New(o, sc.sink)
+	sc.sink.setBudgets(budgets)
+	return budgets
 }
 
 // hooks returns what shard i's loop does for the checkpoint: write the
 // held records a checkpoint on disk has acknowledged, and take a snapshot
 // between ticks when ticks are more than checkpointEvery apart.
 func (b *chainBuilder) hooks(i int) shardHooks {
-	if b.checkpoint == nil || i >= len(b.sinks) {
+	if b.checkpoint == nil || i >= len(b.chains) {
 		return shardHooks{}
 	}
-	ck := b.sinks[i].ck
+	ck := b.chains[i].sink.ck
 	return shardHooks{ack: b.checkpoint.ackCh[i], onAck: ck.release, snapshot: ck.snapshot}
 }
 
@@ -216,6 +299,22 @@ type sinkHandler struct {
 	// ck, when set, checkpoints the shard's pending counts and holds back
 	// the records whose counts a checkpoint on disk may still hold.
 	ck *shardCheckpoint
+	// dropped and droppedBytes are the counts of the budget stages a
+	// reload replaced, so that the published ones never go back.
+	dropped, droppedBytes [numReasons]int64
+}
+
+// setBudgets makes b the budget stage the sink publishes the counts of,
+// keeping those of the one it replaces.
+func (h *sinkHandler) setBudgets(b *ratelimit.Budgets) {
+	if h.budgets != nil {
+		st := h.budgets.Stats()
+		for i := range st.Dropped {
+			h.dropped[i] += st.Dropped[i]
+			h.droppedBytes[i] += st.DroppedBytes[i]
+		}
+	}
+	h.budgets = b
 }
 
 func (h *sinkHandler) Handle(_ time.Time, r *floodgate.Record) {
@@ -254,8 +353,8 @@ func (h *sinkHandler) Tick(_ time.Time, final bool) {
 	if h.budgets != nil {
 		st := h.budgets.Stats()
 		for i := range st.Dropped {
-			h.counts.dropped[i].Store(st.Dropped[i])
-			h.counts.droppedBytes[i].Store(st.DroppedBytes[i])
+			h.counts.dropped[i].Store(h.dropped[i] + st.Dropped[i])
+			h.counts.droppedBytes[i].Store(h.droppedBytes[i] + st.DroppedBytes[i])
 		}
 	}
 	if h.ck != nil {

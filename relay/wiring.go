@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/floodgate/floodgate"
@@ -16,6 +17,8 @@ import (
 // core is what Server and Replay both run: the outputs, each shard's chain
 // of stages over them, and the pipeline that feeds the shards.
 type core struct {
+	// mu guards outs and stats, which a reload replaces.
+	mu      sync.Mutex
 	outs    []output.Output
 	stats   []*output.Stats
 	builder *chainBuilder
@@ -96,6 +99,8 @@ func openOutput(cfg *config.Config, i int, oo output.Options, log *slog.Logger, 
 
 // flush writes every output's buffers out now.
 func (c *core) flush() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	var errs []error
 	for _, o := range c.outs {
 		errs = append(errs, o.Flush())
@@ -105,6 +110,8 @@ func (c *core) flush() error {
 
 // closeOutputs closes every output and returns their errors joined.
 func (c *core) closeOutputs() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	var errs []error
 	for _, o := range c.outs {
 		errs = append(errs, o.Close())

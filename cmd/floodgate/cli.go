@@ -262,9 +262,10 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	log.Info("floodgate running", "version", versionString())
-	// SIGHUP is what logrotate's postrotate sends; its default action
-	// would end the relay. Files moved away are reopened on their own,
-	// so a SIGHUP only writes out what is buffered.
+	// SIGHUP reloads the config, as syslog-ng's does, after writing out
+	// what is buffered: logrotate's postrotate sends it too, and files
+	// moved away are reopened on the next write. Reload logs and counts
+	// its own errors, and the old config runs on.
 	hups := make(chan os.Signal, 1)
 	signal.Notify(hups, syscall.SIGHUP)
 	defer signal.Stop(hups)
@@ -285,12 +286,13 @@ wait:
 			break wait
 		case <-hups:
 			sdNotify(log, notifyReloading())
+			log.Info("SIGHUP: writing buffers out and reloading", "config", *path)
 			// Each tls input logs and counts certificates that do not
-			// load, and keeps the ones it has.
+			// load, and keeps the ones it has; inputs the new config
+			// changes load theirs afresh.
 			_ = srv.ReloadCertificates()
-			log.Info("SIGHUP: buffers written out; moved or removed files are reopened on the next write")
-			if err := srv.Flush(); err != nil {
-				log.Warn("flush outputs", "err", err)
+			if srv.Reload(*path) == nil {
+				cfg = srv.Config()
 			}
 			sdNotify(log, notifyReady)
 		}
