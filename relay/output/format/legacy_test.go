@@ -159,3 +159,11 @@ func BenchmarkChatParts(b *testing.B) {
 		return appendToken(dst, r.ProcID, 0, badTag)
 	})
 }
+
+// FuzzText compares appendText with the byte-by-byte loop on any text.
+func FuzzText(f *testing.F) {
+	for _, s := range []string{"", "plain words of a chat line", "a\tb\x01c\x7fd[floodgate e\u009bf\xc2", "12345678[floodgat", "\n\r\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) { checkText(t, s) })
+}
