@@ -35,7 +35,8 @@
 # FORMS (wire forms: lf3164, octet5424; default both), RUNS (3), TARGETS
 # (default "sink rsyslog-plain syslog-ng-plain floodgate-dedupe"; also
 # rsyslog-dedupe rsyslog-ratelimit syslog-ng-dedupe syslog-ng-ratelimit
-# floodgate-ratelimit; ONLY is the old name), WORK (bench/out/peers), PORT
+# floodgate-ratelimit; ONLY is the old name), BASE (a git revision: its
+# floodgate joins as floodgate-base-dedupe), WORK (bench/out/peers), PORT
 # (first loopback port, 25600), RATE (0: as fast as each takes them), MD
 # (WORK/peers.md: the tables, with the machine's description and
 # versions) and CHARTS (bench/charts: the first run's charts).
@@ -121,6 +122,19 @@ have_fg=yes
 if ! go build -o "$FG" ./cmd/floodgate 2>"$WORK/floodgate-build.log"; then
 	log "cmd/floodgate does not build (see $WORK/floodgate-build.log); skipping it"
 	have_fg=no
+fi
+# BASE=REV: floodgate as of another revision too, as target
+# floodgate-base-dedupe, built from `git archive REV`: a change's before
+# and after in the same run.
+FGBASE=$WORK/floodgate-base
+if [ -n "${BASE:-}" ]; then
+	log "building floodgate at $BASE"
+	rm -rf "$WORK/base-src"
+	mkdir -p "$WORK/base-src"
+	git archive "$BASE" | tar -x -C "$WORK/base-src"
+	(cd "$WORK/base-src" && go build -o "$FGBASE" ./cmd/floodgate)
+	rm -rf "$WORK/base-src"
+	TARGETS="$TARGETS floodgate-base-dedupe"
 fi
 
 # --- one run per target ----------------------------------------------
@@ -259,6 +273,10 @@ run_target() {
 			--module-path="$SNG_MODULES" -f "$(dir "$name")/syslog-ng.conf" \
 			-R "$(dir "$name")/persist" -p "$(dir "$name")/pid" -c "$(dir "$name")/ctl"
 		;;
+	floodgate-base-*)
+		fg_conf "$name" "$v"
+		run "$name" "$FGBASE" run -config "$(dir "$name")/floodgate.toml"
+		;;
 	floodgate-*)
 		[ "$have_fg" = yes ] || return 0
 		fg_conf "$name" "$v"
@@ -294,6 +312,7 @@ run_form() {
 versions="rsyslog $("$RSYSLOGD" -v | head -1 | awk '{print $2}')"
 [ "$have_sng" = yes ] && versions="$versions, syslog-ng $(sng_env "$SNG" --module-path="$SNG_MODULES" --version | sed -n '1s/.*(\(.*\)).*/\1/p')"
 [ "$have_fg" = yes ] && versions="$versions, floodgate $(git rev-parse --short HEAD)"
+[ -n "${BASE:-}" ] && versions="$versions, floodgate-base $(git rev-parse --short "$BASE")"
 mkdir -p "$CHARTS"
 began=$(date +%s)
 first=yes
