@@ -70,6 +70,7 @@ relay/parse FuzzFastPath
 relay/parse FuzzFastPath5424
 relay/parse FuzzVisible
 relay/output/format FuzzJSON
+relay/output/format FuzzText
 relay/output FuzzPath
 relay/output/forward FuzzQueueFrame
 dedupe FuzzTemplate

@@ -460,10 +460,12 @@ func cmdCount(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 func cmdTable(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("table", "[-md FILE [-append]] [-title T] [-note TEXT]... REPORT.json...", stderr)
+	fs := newFlagSet("table", "[-md FILE [-append]] [-median [-ref NAME]] [-title T] [-note TEXT]... REPORT.json...", stderr)
 	md := fs.String("md", "", "also write the table, with the machine's description, to this Markdown file")
 	appendMD := fs.Bool("append", false, "append the table as one more corpus section to the -md file")
 	title := fs.String("title", "floodgate and its peers on one flood", "heading of the Markdown file")
+	med := fs.Bool("median", false, "one row per target name: the medians of its runs (repeated runs of peers.sh)")
+	ref := fs.String("ref", "", "with -median: the target the others' rate and CPU per message are compared to")
 	var notes multiFlag
 	fs.Var(&notes, "note", "a line for the Markdown file (versions, the corpus, ...); repeatable")
 	if err := fs.Parse(args); err != nil {
@@ -485,7 +487,12 @@ func cmdTable(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		reps = append(reps, r)
 	}
-	if err := WriteComparison(stdout, reps); err != nil {
+	write := func(w io.Writer) error { return WriteComparison(w, reps) }
+	if *med {
+		ms := Medians(reps)
+		write = func(w io.Writer) error { return WriteMedians(w, ms, *ref) }
+	}
+	if err := write(stdout); err != nil {
 		return err
 	}
 	if *md == "" {
@@ -495,7 +502,7 @@ func cmdTable(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		r := reps[0]
 		fmt.Fprintf(w, "### %s\n\n", r.Corpus)
 		fmt.Fprintf(w, "Sent to %s (%s framing, %d connection(s), rate %s).\n\n", r.Endpoint, r.Framing, r.Conns, rateString(r.Rate))
-		if err := WriteComparison(w, reps); err != nil {
+		if err := write(w); err != nil {
 			return err
 		}
 		_, err := fmt.Fprintln(w)
@@ -547,6 +554,11 @@ func Machine() string {
 		fmt.Fprintf(&b, "- kernel: Linux %s\n", strings.TrimSpace(string(k)))
 	}
 	fmt.Fprintf(&b, "- Go: %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	if l, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(l)); len(f) >= 3 {
+			fmt.Fprintf(&b, "- load average when the table was written: %s %s %s (1, 5, 15 min)\n", f[0], f[1], f[2])
+		}
+	}
 	return b.String()
 }
 

@@ -30,7 +30,7 @@
 //	                      [send flags] [FILE... | gen flags] [-- COMMAND ARGS...]
 //	floodgate bench sink  -listen URL -o FILE
 //	floodgate bench count DIR...
-//	floodgate bench table [-md FILE [-append]] [-title T] [-note TEXT]... REPORT.json...
+//	floodgate bench table [-md FILE [-append]] [-median [-ref NAME]] [-title T] [-note TEXT]... REPORT.json...
 //
 // gen writes a synthetic flood (package gen) as a capture file; -kind is
 // any of gen.Kinds (incident, mix, sshd, kubelet, capture ...; -h lists
@@ -74,5 +74,8 @@
 // sink is a minimal receiver (the nc of syslog) for testing the harness
 // and for a baseline of what the machine can write. count accounts an
 // output directory alone. table compares saved reports and writes them
-// with a description of the machine into a Markdown file.
+// with a description of the machine into a Markdown file; with -median
+// it takes several runs of each target (peers.sh runs targets in turn, A,
+// B, C, A, B, C, ...) down to one row of medians, and -ref compares every
+// target's rate and CPU per message with one of them.
 package bench

@@ -1,11 +1,13 @@
 package parse
 
 import (
+	"bytes"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/floodgate/floodgate"
+	"github.com/floodgate/floodgate/bench/gen"
 )
 
 // shapes are one frame of each kind the relay sees, the flood's first.
@@ -64,6 +66,28 @@ func BenchmarkParseSeed(b *testing.B) {
 	n := 0
 	for b.Loop() {
 		p.Parse(frames[n%len(frames)], received, &m)
+		n++
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// BenchmarkParseChat parses bench/gen's chat over LF, RFC 3164: unique
+// lines whose stamp changes nearly every line, ordinary traffic rather
+// than a flood.
+func BenchmarkParseChat(b *testing.B) {
+	var w bytes.Buffer
+	if _, _, err := gen.Write(&w, gen.NewChat(1, 4096), gen.RFC3164); err != nil {
+		b.Fatal(err)
+	}
+	frames := lines(w.Bytes())
+	p := New(Options{Location: time.UTC})
+	recv := time.Date(2018, 9, 11, 2, 0, 0, 0, time.UTC)
+	var m floodgate.Message
+	b.ReportAllocs()
+	defer cpuPerOp(b)()
+	n := 0
+	for b.Loop() {
+		p.Parse(frames[n%len(frames)], recv, &m)
 		n++
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "msgs/s")

@@ -1,8 +1,10 @@
 package parse
 
 import (
+	"fmt"
 	"testing"
 	"time"
+	_ "time/tzdata" // the zones of TestDayCache, wherever the test runs
 
 	"github.com/floodgate/floodgate"
 )
@@ -249,5 +251,40 @@ func TestVisible(t *testing.T) {
 				t.Errorf("visibleBytes(%q) = %v, want %v", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestDayCache parses stamps whose second changes with every line, as in
+// ordinary traffic, over days that cross New Year, Feb 29 and the changes
+// of daylight saving time, received at times around them: the day cache
+// must never answer differently from a fresh parser.
+func TestDayCache(t *testing.T) {
+	for _, zone := range []string{"UTC", "America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "America/Havana"} {
+		loc, err := time.LoadLocation(zone)
+		if err != nil {
+			t.Fatalf("zone %s: %v", zone, err)
+		}
+		cached := New(Options{Location: loc})
+		var n int
+		for _, day := range []string{"Jan  1", "Dec 31", "Feb 28", "Feb 29", "Mar  1", "Mar  8", "Mar 10", "Mar 26", "Mar 31", "Apr  2", "Oct 29", "Nov  3", "Nov  5"} {
+			for _, recvDay := range []time.Time{
+				time.Date(2023, 12, 30, 22, 0, 0, 0, loc), time.Date(2024, 1, 1, 0, 30, 0, 0, loc),
+				time.Date(2024, 2, 28, 23, 0, 0, 0, loc), time.Date(2024, 3, 10, 1, 0, 0, 0, loc),
+				time.Date(2024, 10, 28, 12, 0, 0, 0, loc), time.Date(2025, 2, 28, 1, 0, 0, 0, loc),
+			} {
+				for sec := 0; sec < 86400; sec += 3607 {
+					frame := fmt.Appendf(nil, "%s %02d:%02d:%02d h a: x", day, sec/3600, sec/60%60, sec%60)
+					received := recvDay.Add(time.Duration(sec) * 17 * time.Millisecond)
+					var got, want floodgate.Message
+					cached.Parse(frame, received, &got)
+					New(Options{Location: loc}).Parse(frame, received, &want)
+					if !got.Time.Equal(want.Time) || got.Time.String() != want.Time.String() {
+						t.Fatalf("%s: %q received %v: cached %v, fresh %v", zone, frame, received, got.Time, want.Time)
+					}
+					n++
+				}
+			}
+		}
+		t.Logf("%s: %d stamps", zone, n)
 	}
 }

@@ -146,6 +146,13 @@ func appendText(dst []byte, s string, raw bool) []byte {
 	}
 	start := 0
 	for i := 0; i < len(s); i++ {
+		// Eight bytes at a time past the bytes that are written as they
+		// came, the bulk of every text: a word with none to look at is
+		// skipped whole.
+		i = skipPlain(s, i, raw)
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if !look[c] {
 			continue
@@ -172,6 +179,38 @@ func appendText(dst []byte, s string, raw bool) []byte {
 		start = i + 1
 	}
 	return append(dst, s[start:]...)
+}
+
+// Masks for the byte tests of skipPlain, one byte repeated eight times.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// skipPlain returns i moved on by whole words of eight bytes, none of
+// which appendText must look at (textLook, or rawLook when raw): the
+// first word that holds one, or the tail under eight bytes. Each test is
+// exact for the word as a whole: x-ones&^x&highs is set when a byte of x
+// is zero (of x^c: equal to c), x-0x20..&^x when one is under 0x20.
+func skipPlain(s string, i int, raw bool) int {
+	for ; i+8 <= len(s); i += 8 {
+		w := s[i : i+8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		br := x ^ '['*ones
+		hit := (br - ones) &^ br
+		if raw {
+			lf, cr := x^'\n'*ones, x^'\r'*ones
+			hit |= (lf-ones)&^lf | (cr-ones)&^cr
+		} else {
+			del, c2 := x^0x7f*ones, x^0xc2*ones
+			hit |= (x-0x20*ones)&^x | (del-ones)&^del | (c2-ones)&^c2
+		}
+		if hit&highs != 0 {
+			return i
+		}
+	}
+	return i
 }
 
 // textLook[c] is set for the bytes appendText must look at: control
@@ -207,9 +246,11 @@ func appendSD(dst []byte, s string, raw bool) []byte {
 	}
 }
 
-// appendToken appends s with every byte for which bad reports true written
-// as '_', "-" when s is empty, and at most max bytes (0: no limit).
-func appendToken(dst []byte, s string, max int, bad func(byte) bool) []byte {
+// appendToken appends s with every byte that bad marks written as '_', "-"
+// when s is empty, and at most max bytes (0: no limit). bad is a table,
+// not a function, so that the loop over every byte of a host, app and pid
+// calls nothing.
+func appendToken(dst []byte, s string, max int, bad *[256]bool) []byte {
 	if s == "" {
 		return append(dst, '-')
 	}
@@ -218,13 +259,31 @@ func appendToken(dst []byte, s string, max int, bad func(byte) bool) []byte {
 	}
 	start := 0
 	for i := 0; i < len(s); i++ {
-		if bad(s[i]) {
+		if bad[s[i]] {
 			dst = append(dst, s[start:i]...)
 			dst = append(dst, '_')
 			start = i + 1
 		}
 	}
 	return append(dst, s[start:]...)
+}
+
+// Tables of appendToken, built from the tests below.
+var (
+	badPrint        = table(notPrint)
+	badWord         = table(notWord)
+	badTag          = table(notTag)
+	badSDName       = table(notSDName)
+	badSummaryValue = table(notSummaryValue)
+)
+
+// table returns the bytes for which bad reports true, as a table.
+func table(bad func(byte) bool) *[256]bool {
+	var t [256]bool
+	for c := range 256 {
+		t[c] = bad(byte(c))
+	}
+	return &t
 }
 
 // notPrint reports whether c is outside printable US-ASCII (33 to 126), the
@@ -248,12 +307,12 @@ func notSummaryValue(c byte) bool { return notWord(c) || c == ']' }
 func appendTraditional(dst []byte, r *floodgate.Record, raw bool) []byte {
 	dst = appendStamp(dst, r.Time)
 	dst = append(dst, ' ')
-	dst = appendToken(dst, r.Host, 0, notWord)
+	dst = appendToken(dst, r.Host, 0, badWord)
 	dst = append(dst, ' ')
-	dst = appendToken(dst, r.App, 0, notTag)
+	dst = appendToken(dst, r.App, 0, badTag)
 	if r.ProcID != "" {
 		dst = append(dst, '[')
-		dst = appendToken(dst, r.ProcID, 0, notTag)
+		dst = appendToken(dst, r.ProcID, 0, badTag)
 		dst = append(dst, ']')
 	}
 	dst = append(dst, ':', ' ')
@@ -261,7 +320,7 @@ func appendTraditional(dst []byte, r *floodgate.Record, raw bool) []byte {
 		dst = append(dst, "[floodgate kind="...)
 		dst = append(dst, s.Kind.String()...)
 		dst = append(dst, " fp="...)
-		dst = appendToken(dst, s.FP, 0, notSummaryValue)
+		dst = appendToken(dst, s.FP, 0, badSummaryValue)
 		dst = append(dst, " count="...)
 		dst = strconv.AppendInt(dst, s.Count, 10)
 		dst = append(dst, " first="...)
@@ -298,13 +357,13 @@ func appendRFC5424(dst []byte, r *floodgate.Record, raw bool) []byte {
 		dst = appendTime(dst, r.Time.Truncate(time.Microsecond))
 	}
 	dst = append(dst, ' ')
-	dst = appendToken(dst, r.Host, maxHost, notPrint)
+	dst = appendToken(dst, r.Host, maxHost, badPrint)
 	dst = append(dst, ' ')
-	dst = appendToken(dst, r.App, maxApp, notPrint)
+	dst = appendToken(dst, r.App, maxApp, badPrint)
 	dst = append(dst, ' ')
-	dst = appendToken(dst, r.ProcID, maxProcID, notPrint)
+	dst = appendToken(dst, r.ProcID, maxProcID, badPrint)
 	dst = append(dst, ' ')
-	dst = appendToken(dst, r.MsgID, maxMsgID, notPrint)
+	dst = appendToken(dst, r.MsgID, maxMsgID, badPrint)
 	dst = append(dst, ' ')
 	switch s := r.Summary; {
 	case s != nil:
@@ -369,7 +428,7 @@ func appendSDFields(dst []byte, fields []floodgate.Field) []byte {
 		}
 		n++
 		dst = append(dst, ' ')
-		dst = appendToken(dst, fl.Key, maxSDName, notSDName)
+		dst = appendToken(dst, fl.Key, maxSDName, badSDName)
 		dst = append(dst, '=', '"')
 		switch v := fl.Value.(type) {
 		case string:
