@@ -23,6 +23,9 @@ type Accounting struct {
 	// times" lines.
 	Summaries  int64 `json:"summaries"`
 	Summarized int64 `json:"summarized"`
+	// Own are floodgate's records about itself (a flood starting, a
+	// watermark crossed), which stand for no message received.
+	Own int64 `json:"own"`
 }
 
 // Accounted is how many received messages the output stands for.
@@ -75,6 +78,8 @@ func (a *Accounting) countFile(path string) error {
 			if n, ok := summaryCount(line); ok {
 				a.Summaries++
 				a.Summarized += n
+			} else if ownRecord(line) {
+				a.Own++
 			} else {
 				a.Verbatim++
 			}
@@ -126,6 +131,24 @@ func summaryCount(line []byte) (int64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// ownRecord reports whether line is one of floodgate's own records: app
+// floodgate in the traditional or RFC 5424 format, or a JSON record with
+// an event field.
+func ownRecord(line []byte) bool {
+	if len(line) > 0 && line[0] == '{' {
+		return bytes.Contains(line, []byte(`"event":`))
+	}
+	f := bytes.Fields(line)
+	if len(f) > 4 && len(line) > 0 && line[0] == '<' {
+		return string(f[3]) == "floodgate" // <PRI>1 TIME HOST APP
+	}
+	if len(f) > 4 {
+		tag := f[4] // Mon DD HH:MM:SS HOST TAG
+		return bytes.Equal(tag, []byte("floodgate:")) || bytes.HasPrefix(tag, []byte("floodgate["))
+	}
+	return false
 }
 
 // numberAfter parses the decimal that follows the first key in b.

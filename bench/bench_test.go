@@ -454,3 +454,35 @@ func TestWriteSVGScale(t *testing.T) {
 		})
 	}
 }
+
+// floodgate's own records stand for no message: counting a flood_start
+// line as verbatim made a live run account one message more than sent.
+func TestOwnRecordsAreNoMessages(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		own  bool
+	}{
+		{"Dec  8 01:00:00 node-1 floodgate: flood from chat on node-1: 9.0 MiB/s for 3s\n", true},
+		{"Dec  8 01:00:00 node-1 floodgate[42]: disk free space under min_free\n", true},
+		{"<44>1 2026-12-08T01:00:00Z node-1 floodgate - - - flood from chat\n", true},
+		{`{"time":"2026-12-08T01:00:00Z","host":"node-1","app":"floodgate","event":"flood_start","msg":"x"}` + "\n", true},
+		{"Dec  8 01:00:00 node-1 chat[7]: floodgate: is a word here\n", false},
+		{"<13>1 2026-12-08T01:00:00Z node-1 chat 7 - - floodgate\n", false},
+		{`{"time":"2026-12-08T01:00:00Z","host":"node-1","app":"chat","msg":"\"event\": x"}` + "\n", false},
+	} {
+		if got := ownRecord([]byte(tc.line)); got != tc.own {
+			t.Errorf("ownRecord(%q) = %v, want %v", tc.line, got, tc.own)
+		}
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.log"), []byte(
+		"Dec  8 01:00:00 node-1 chat[7]: hello\n"+
+			"Dec  8 01:00:00 node-1 floodgate: flood from chat on node-1\n"), 0o644)
+	a, err := Count(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Accounted() != 1 || a.Own != 1 {
+		t.Errorf("accounted %d, own %d; want 1, 1", a.Accounted(), a.Own)
+	}
+}

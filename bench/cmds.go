@@ -378,7 +378,7 @@ func countExisting(paths []string) (Accounting, error) {
 }
 
 func (a Accounting) plus(b Accounting) Accounting {
-	return Accounting{a.Files + b.Files, a.Bytes + b.Bytes, a.Lines + b.Lines, a.Verbatim + b.Verbatim, a.Summaries + b.Summaries, a.Summarized + b.Summarized}
+	return Accounting{a.Files + b.Files, a.Bytes + b.Bytes, a.Lines + b.Lines, a.Verbatim + b.Verbatim, a.Summaries + b.Summaries, a.Summarized + b.Summarized, a.Own + b.Own}
 }
 
 // minus takes off what was there before the run: the harness measures
@@ -386,7 +386,7 @@ func (a Accounting) plus(b Accounting) Accounting {
 // Files stays the count after the run: a file the run appended to is one
 // of its files.
 func (a Accounting) minus(b Accounting) Accounting {
-	return Accounting{a.Files, a.Bytes - b.Bytes, a.Lines - b.Lines, a.Verbatim - b.Verbatim, a.Summaries - b.Summaries, a.Summarized - b.Summarized}
+	return Accounting{a.Files, a.Bytes - b.Bytes, a.Lines - b.Lines, a.Verbatim - b.Verbatim, a.Summaries - b.Summaries, a.Summarized - b.Summarized, a.Own - b.Own}
 }
 
 func writeFileWith(name string, write func(io.Writer) error) error {
