@@ -53,12 +53,17 @@
 //
 // Summaries are worth their bytes. A pattern holds copies of the first
 // three messages it counts; a count that small is written as the lines
-// themselves where that is cheaper than a summary, and always for one:
-// no summary stands for a single message. A flood's first summary comes
-// within Flush of its first counted message; later ones at intervals that
-// grow 32-fold up to FlushMax (30 s, 16 min, 1 h with the defaults), each
-// for eight messages at least, so a trickle that lives for hours costs a
-// handful of lines. A pattern
+// themselves unless they are long (a summary for two or three saves a
+// line or two and hides what they said; each record is priced at 256
+// bytes beyond its own), and always for one: no summary stands for a
+// single message. Summaries before FlushMax are for floods: a flood's
+// first summary comes within Flush of its first counted message, later
+// ones at intervals that grow 32-fold up to FlushMax (30 s, 16 min, 1 h
+// with the defaults), each while the count keeps a flood's rate (eight
+// messages, and eight in every two minutes of the interval). A slower
+// pattern, a trickle (one of the thousand patterns of an access log), has
+// its count written every FlushMax, so a trickle that lives for hours
+// costs a summary an hour, not one per step. A pattern
 // quiet for Window, evicted from the pattern table (an LRU capped by
 // MaxPatterns) or ended by the final tick has its count emitted too. A
 // repeat summary says what varied: for up to three places (learned

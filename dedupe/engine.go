@@ -41,6 +41,13 @@ const holdMax = 3
 // quiet, or for FlushMax. A flood passes it within Flush.
 const minSummaryCount = 8
 
+// floodSpan sets a flood's rate on the flush schedule: minSummaryCount
+// messages in every floodSpan Flushes of an interval (8 in two minutes
+// with the defaults, 64 in the 16 minutes of the second interval). A
+// pattern slower than that is a trickle: the early summaries are not for
+// it, and its count is written every FlushMax.
+const floodSpan = 4
+
 // thinning is how much longer each interval between a pattern's
 // summaries is than the one before: with the defaults, 30 s, 16 min, then
 // FlushMax (1 h).
@@ -254,13 +261,20 @@ func (e *Engine) Tick(now time.Time, final bool) {
 			e.emit(now, p)
 			p.interval = e.opts.Flush
 			p.pending = false
-		case now.Sub(p.since) >= p.interval && (p.count >= minSummaryCount || now.Sub(p.since) >= e.opts.FlushMax):
-			// A count too small to be worth a summary waits for more, up
-			// to FlushMax; the next summary of a long-lived pattern comes
-			// later than the last.
+		case now.Sub(p.since) >= p.interval && (e.floods(p) || now.Sub(p.since) >= e.opts.FlushMax):
+			// The next summary of a long-lived pattern comes later than
+			// the last.
 			e.emit(now, p)
 			p.interval = min(thinning*p.interval, e.opts.FlushMax)
 			p.pending = false
+		case now.Sub(p.since) >= p.interval:
+			// No flood, a trickle: it waits for the next step of the
+			// schedule, as if it had had its summary, and at FlushMax
+			// whatever it counted is emitted. A pattern that recurs every
+			// few seconds among thousands (an access log's) so costs a
+			// summary an hour, not one per step.
+			p.interval = min(thinning*p.interval, e.opts.FlushMax)
+			kept = append(kept, p)
 		default:
 			kept = append(kept, p)
 		}
@@ -492,6 +506,14 @@ func (e *Engine) isExempt(r *floodgate.Record) bool {
 		return true
 	}
 	return e.exempt != nil && e.exempt[r.App]
+}
+
+// floods reports whether p's pending count shows a flood's rate over the
+// interval it was given: minSummaryCount in every floodSpan Flushes of it,
+// and minSummaryCount at least. Summaries before FlushMax are for floods;
+// a slower pattern's count waits for FlushMax (or for it to go quiet).
+func (e *Engine) floods(p *pattern) bool {
+	return p.count >= minSummaryCount*max(1, int64(p.interval/(floodSpan*e.opts.Flush)))
 }
 
 // compactPending drops evicted and emptied patterns from the pending
