@@ -133,29 +133,34 @@ type Engine struct {
 	next     floodgate.Handler
 	patterns *simplelru.LRU[patternKey, *pattern]
 	// groups and door hold what is learned of variable places (places.go).
-	groups    *simplelru.LRU[groupKey, *group]
-	door      *[doorkeeperSize]uint64
-	pdoor     *[doorSize]doorSlot // line patterns seen once (admit)
-	digest    xxhash.Digest
-	toks      []token
-	words     []int8
-	lbuf      []byte
-	copies    int // bytes of text of the messages patterns hold (take)
-	exempt    map[string]bool
-	sources   *simplelru.LRU[uint64, *source]
-	streams   map[streamKey]*block
-	free      []*block
-	due       []*block
-	pending   []*pattern
-	loops     map[loopKey]*loopState
-	seq       uint64
-	now       time.Time  // the clock of the call in progress, for eviction
-	cache     *block     // the block of the last stream used
-	unitLines []heldLine // the lines of the block unit being counted
-	last      *source    // the last source used
-	held      int        // bytes of text held in blocks being assembled
-	buf       []byte
-	out       floodgate.Record
+	groups *simplelru.LRU[groupKey, *group]
+	door   *[doorkeeperSize]uint64
+	pdoor  *[doorSize]doorSlot // line patterns seen once (admit)
+	pp     *Preparer
+	prep   Prepared // the line in progress, where its record carries none
+	hbuf   []byte   // learnedHash's
+	wbuf   []byte   // word's
+	// The places of the groups learning, bounded by placeBudget, and
+	// places and groups kept for reuse.
+	livePlaces, placeBudget int
+	freePlaces              []*place
+	freeGroups              []*group
+	copies                  int // bytes of text of the messages patterns hold (take)
+	exempt                  map[string]bool
+	sources                 *simplelru.LRU[uint64, *source]
+	streams                 map[streamKey]*block
+	free                    []*block
+	due                     []*block
+	pending                 []*pattern
+	loops                   map[loopKey]*loopState
+	seq                     uint64
+	now                     time.Time  // the clock of the call in progress, for eviction
+	cache                   *block     // the block of the last stream used
+	unitLines               []heldLine // the lines of the block unit being counted
+	last                    *source    // the last source used
+	held                    int        // bytes of text held in blocks being assembled
+	buf                     []byte
+	out                     floodgate.Record
 }
 
 // New returns an Engine that passes what it writes to next. Zero or
@@ -169,9 +174,9 @@ func New(opts Options, next floodgate.Handler) *Engine {
 		streams: make(map[streamKey]*block),
 		loops:   make(map[loopKey]*loopState),
 		buf:     make([]byte, 0, 1024),
-		lbuf:    make([]byte, 0, 1024),
-		toks:    make([]token, 0, maxTokens),
-		words:   make([]int8, 0, maxPlaces),
+		pp:      NewPreparer(),
+		hbuf:    make([]byte, 0, 8*(maxPlaces+1)),
+		wbuf:    make([]byte, 0, 256),
 		door:    new([doorkeeperSize]uint64),
 		pdoor:   new([doorSize]doorSlot),
 	}
@@ -184,7 +189,8 @@ func New(opts Options, next floodgate.Handler) *Engine {
 	// NewLRU only fails on a size below 1, which sane rules out.
 	e.patterns, _ = simplelru.NewLRU[patternKey, *pattern](opts.MaxPatterns, e.evictPattern)
 	e.sources, _ = simplelru.NewLRU[uint64, *source](sourceCap(opts.MaxPatterns), e.evictSource)
-	e.groups, _ = simplelru.NewLRU[groupKey, *group](sourceCap(opts.MaxPatterns), nil)
+	e.groups, _ = simplelru.NewLRU[groupKey, *group](sourceCap(opts.MaxPatterns), e.evictGroup)
+	e.placeBudget = learnBudget(opts.MaxPatterns)
 	return e
 }
 
@@ -535,13 +541,12 @@ func (e *Engine) compactPending() {
 // line handles a single line that is not part of a block.
 func (e *Engine) line(now time.Time, src *source, r *floodgate.Record) {
 	sev := severityMix(r.Severity)
-	e.buf, e.toks = scanTemplate(e.buf[:0], e.toks[:0], r.Text)
-	e.words = wordIndex(e.words, e.toks)
-	h := xxhash.Sum64(e.buf)
+	prep := e.prepared(r)
+	h := prep.tmpl
 	var vars uint32
-	if g := e.learn(src, sev, e.buf, e.toks, e.words); g != nil && g.masks {
-		if e.lbuf, vars = e.learnedTemplate(e.lbuf, g, e.buf, e.toks, e.words); vars != 0 {
-			h = xxhash.Sum64(e.lbuf)
+	if g := e.learn(src, sev, prep); g != nil && g.masks {
+		if lh, v := e.learnedHash(g, prep); v != 0 {
+			h, vars = lh, v
 		}
 	}
 	tmpl := h ^ sev
@@ -553,7 +558,7 @@ func (e *Engine) line(now time.Time, src *source, r *floodgate.Record) {
 	p, ok := e.patterns.Get(key)
 	if !ok && e.admit(key, now) {
 		// Seen once before, within the window: a pattern from now on.
-		p, ok = e.addLinePattern(key, src, now, vars), true
+		p, ok = e.addLinePattern(key, src, now, vars, r.Text), true
 	}
 	recent := ok && now.Sub(p.seen) <= e.opts.Window
 	if e.opts.Cycles {
@@ -573,9 +578,9 @@ func (e *Engine) line(now time.Time, src *source, r *floodgate.Record) {
 		}
 		if p.vary == nil {
 			p.vary = new(variety)
-			p.vary.track(e.toks, e.words, p.vars)
+			p.vary.track(prep, p.vars)
 		}
-		p.vary.add(r.Text, e.toks)
+		p.vary.add(prep)
 		e.count(p, now, &r.Message, 1, r.Time)
 		if restart != "" {
 			// A restart loop folded as repeats (cycles off, or broken by
@@ -597,7 +602,7 @@ func (e *Engine) line(now time.Time, src *source, r *floodgate.Record) {
 		// (admit) rather than the pattern table.
 		if o := e.opts.Observer; o != nil {
 			o.Observe(floodgate.Fate{Host: r.Host, App: r.App, Seq: r.Seq, Size: r.Size, Kind: floodgate.Repeat,
-				FP: FormatFP(key.h), Template: e.readableTemplate(vars), Verbatim: true})
+				FP: FormatFP(key.h), Template: readableTemplate(r.Text, vars), Verbatim: true})
 		}
 		e.next.Handle(now, r)
 		return
@@ -607,21 +612,13 @@ func (e *Engine) line(now time.Time, src *source, r *floodgate.Record) {
 }
 
 // addLinePattern puts a single line's pattern into the table.
-func (e *Engine) addLinePattern(key patternKey, src *source, now time.Time, vars uint32) *pattern {
+func (e *Engine) addLinePattern(key patternKey, src *source, now time.Time, vars uint32, text string) *pattern {
 	p := e.addPattern(key, floodgate.Repeat, src, now)
 	p.vars = vars
 	if e.opts.Observer != nil {
-		p.readTpl = e.readableTemplate(vars)
+		p.readTpl = readableTemplate(text, vars)
 	}
 	return p
-}
-
-// readableTemplate renders the template of the line in progress.
-func (e *Engine) readableTemplate(vars uint32) string {
-	if vars != 0 {
-		return readable(e.lbuf)
-	}
-	return readable(e.buf)
 }
 
 // doorSize is the number of slots of the doorkeeper of line patterns.
@@ -687,7 +684,13 @@ func (e *Engine) endOldest(keep *block) {
 
 // hold adds r's line to block b.
 func (e *Engine) hold(now time.Time, b *block, r *floodgate.Record, body string, indented bool) {
-	tmpl := e.template(r.Text) ^ severityMix(r.Severity)
+	var tmpl uint64
+	if p, ok := r.Prep.(*Prepared); ok && p.For(r.Text) {
+		tmpl = p.tmpl
+	} else {
+		tmpl = e.template(r.Text)
+	}
+	tmpl ^= severityMix(r.Severity)
 	if len(b.lines) == 0 && b.kind == goroutine {
 		b.id, b.state = goroutineHeader(r.Text)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/floodgate/floodgate"
 	"github.com/floodgate/floodgate/config"
+	"github.com/floodgate/floodgate/dedupe"
 	"github.com/floodgate/floodgate/relay/input"
 	"github.com/floodgate/floodgate/relay/parse"
 )
@@ -45,6 +46,9 @@ type pipelineOptions struct {
 	// source's state in one shard; so must every message that one budget
 	// bucket charges. Nil means shardByHostApp.
 	shardBy func(m *floodgate.Message) uint64
+	// prepare has every message prepared for dedupe where it was parsed
+	// (dedupe.Prepared), off the shard's core.
+	prepare bool
 	// LocalHost names, per input, the host of messages that carry none:
 	// what arrives on a local socket (logger -u, /dev/log, journald's
 	// forwarding socket) comes without a hostname, and is this machine's,
@@ -63,7 +67,8 @@ type pipelineOptions struct {
 type pipeline struct {
 	shards  []*shard
 	pool    sync.Pool // *work
-	parsers sync.Pool // *parse.Parser: not safe for concurrent use
+	parsers sync.Pool // *parser: not safe for concurrent use
+	prepare bool
 	local   map[string]string
 	shardBy func(m *floodgate.Message) uint64
 	wg      sync.WaitGroup
@@ -76,9 +81,18 @@ type pipeline struct {
 
 var _ input.Sink = (*pipeline)(nil)
 
-// work is one batch of parsed messages for one shard.
+// work is one batch of parsed messages for one shard, with their
+// Prepareds when the pipeline prepares them.
 type work struct {
-	msgs []floodgate.Message
+	msgs  []floodgate.Message
+	preps []dedupe.Prepared
+	prep  bool // the messages are prepared: preps[i] is msgs[i]'s
+}
+
+// parser is what one delivering goroutine parses and prepares with.
+type parser struct {
+	*parse.Parser
+	prep *dedupe.Preparer
 }
 
 // newPipeline starts the shards' goroutines; Close stops them.
@@ -92,12 +106,12 @@ func newPipeline(o pipelineOptions) *pipeline {
 	if o.Tick <= 0 {
 		o.Tick = time.Second
 	}
-	p := &pipeline{local: o.LocalHost, shardBy: o.shardBy, number: o.number}
+	p := &pipeline{local: o.LocalHost, shardBy: o.shardBy, number: o.number, prepare: o.prepare}
 	if p.shardBy == nil {
 		p.shardBy = shardByHostApp
 	}
 	p.pool.New = func() any { return &work{msgs: make([]floodgate.Message, 0, 256)} }
-	p.parsers.New = func() any { return parse.New(o.Parse) }
+	p.parsers.New = func() any { return &parser{Parser: parse.New(o.Parse), prep: dedupe.NewPreparer()} }
 	for i := 0; i < o.Shards; i++ {
 		s := &shard{
 			in:    make(chan *work, o.Queue),
@@ -123,7 +137,7 @@ func (p *pipeline) Deliver(b *input.Batch) {
 	if len(b.Frames) == 0 || p.closed.Load() {
 		return
 	}
-	pr := p.parsers.Get().(*parse.Parser)
+	pr := p.parsers.Get().(*parser)
 	defer p.parsers.Put(pr)
 	local, isLocal := p.local[b.Input]
 	n := uint64(len(p.shards))
@@ -159,8 +173,20 @@ func (p *pipeline) Deliver(b *input.Batch) {
 		}
 		if ws[i] == nil {
 			ws[i] = p.pool.Get().(*work)
+			ws[i].prep = p.prepare && p.shards[i].behind()
 		}
-		ws[i].msgs = append(ws[i].msgs, m)
+		w := ws[i]
+		w.msgs = append(w.msgs, m)
+		if w.prep {
+			// What dedupe computes of a line without the shard's state,
+			// computed here, so that one source's flood uses two cores.
+			if n := len(w.preps); n < cap(w.preps) {
+				w.preps = w.preps[:n+1]
+			} else {
+				w.preps = append(w.preps, dedupe.Prepared{})
+			}
+			pr.prep.Prepare(m.Text, &w.preps[len(w.preps)-1])
+		}
 	}
 	p.messages.Add(int64(len(b.Frames)))
 	if unparsed > 0 {
@@ -245,6 +271,13 @@ func (p *pipeline) Close() {
 	p.wg.Wait()
 }
 
+// behind reports whether the shard has batches waiting: it is the
+// slower of the two, so the input goroutine that feeds it takes on the
+// work that needs no shard state (dedupe.Prepare). A shard that keeps up
+// is left all of it: preparing where the input is the slower side would
+// only slow the input.
+func (s *shard) behind() bool { return len(s.in) >= max(1, cap(s.in)/4) }
+
 // shard owns the state of the sources hashed to it.
 type shard struct {
 	in    chan *work
@@ -275,6 +308,10 @@ func (s *shard) loop() {
 			s.process(w)
 			clear(w.msgs) // drop the strings, so the pool pins nothing
 			w.msgs = w.msgs[:0]
+			for i := range w.preps {
+				w.preps[i].Forget()
+			}
+			w.preps, w.prep = w.preps[:0], false
 			s.pool.Put(w)
 		case now := <-tc:
 			s.head.Tick(now, false)
@@ -298,7 +335,10 @@ func (s *shard) process(w *work) {
 		wall = time.Now()
 	}
 	for i := range w.msgs {
-		r.Message, r.Summary = w.msgs[i], nil
+		r.Message, r.Summary, r.Prep = w.msgs[i], nil, nil
+		if w.prep {
+			r.Prep = &w.preps[i]
+		}
 		now := wall
 		if s.clock == messageClock {
 			if r.Syntax == floodgate.Unparsed {

@@ -76,6 +76,7 @@ func newCore(cfg *config.Config, o coreOptions, log *slog.Logger) (*core, error)
 		Tick:      o.tick,
 		clock:     o.clock,
 		Chain:     c.builder.chain,
+		prepare:   cfg.Dedupe.Enabled,
 	})
 	return c, nil
 }
