@@ -82,6 +82,44 @@
 // clock and does no I/O, so replay and tests drive it with message time.
 // It allocates nothing per line in steady state.
 //
+// # Cost, cores and memory
+//
+// What the engine computes of a line without its state is a pure function
+// of the text, Prepare (prepare.go): the masked template and its hash, the
+// skeleton and its hash, where the words and masked tokens stand. The
+// relay calls it in the input goroutine that parsed the frame when the
+// shard the message goes to is the slower side (it has batches waiting),
+// and carries the result with the record (floodgate.Record.Prep), so one
+// source's flood uses two cores; the engine prepares records that carry
+// none itself, and ignores a Prepared made for another text. The hashes of
+// words are computed on the shard when first needed, which free text and
+// block lines never do.
+//
+// A line that never repeats costs little: its pattern goes into no table.
+// A doorkeeper (a direct-mapped table of 32,768 slots, TinyLFU's
+// admission) remembers a pattern's first sighting, and only a second one
+// within Window makes it a pattern of the table; a slot taken over by
+// another pattern only makes a second sighting look like a first, which
+// writes the line again, and a slot holds the whole key, so no line that
+// was never written is ever folded by it. The learning state is bounded
+// too: skeletons are remembered from their second sighting (a doorkeeper
+// of hashes again; a collision there only starts learning early), the
+// places of the skeletons learning are budgeted (a quarter of MaxPatterns,
+// at most 32,768 places of 230 bytes) and recycled, and a skeleton whose
+// places had a new word in each of its first four lines is free text
+// and learns no more. Ten million unique lines run in 52 MiB of resident
+// memory, flat after the first million (TestUniqueLinesRSS).
+//
+// Patterns are keyed by 64-bit hashes (xxhash) of their templates within
+// a source, and not verified against the template: two templates of one
+// source with the same hash would share a pattern, and a line of the
+// second would be counted as the first. The risk is accepted and bounded:
+// with the 100,000 patterns of the default table in one source it is
+// about one in 4·10⁹ (n²/2⁶⁵), far below the rate of lost
+// lines of any transport. xxhash is not keyed, so a sender who can choose
+// its lines could aim for a collision; budgets, not dedupe, bound what
+// such a sender can hide.
+//
 // # Adding a block detector
 //
 // A kind of multi-line block (a Rust panic, a .NET exception) is four

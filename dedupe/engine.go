@@ -627,7 +627,7 @@ const doorSize = 1 << 15
 // doorSlot remembers a line pattern seen once.
 type doorSlot struct {
 	key patternKey
-	at  time.Time
+	at  int64 // the pipeline clock, in Unix nanoseconds
 }
 
 // admit reports whether a line pattern that is not in the table was seen
@@ -639,11 +639,12 @@ type doorSlot struct {
 // first, which writes the line again; it never folds a line.
 func (e *Engine) admit(key patternKey, now time.Time) bool {
 	slot := &e.pdoor[(key.h^key.src*0x9e3779b97f4a7c15)&(doorSize-1)]
-	if slot.key == key && now.Sub(slot.at) <= e.opts.Window {
+	at := now.UnixNano()
+	if slot.key == key && at-slot.at <= int64(e.opts.Window) {
 		*slot = doorSlot{}
 		return true
 	}
-	*slot = doorSlot{key: key, at: now}
+	*slot = doorSlot{key: key, at: at}
 	return false
 }
 

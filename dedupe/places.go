@@ -56,7 +56,13 @@ import (
 // notice poisoning while keeping the cost of a long flood low. A group is
 // made only for a skeleton seen twice (a small doorkeeper table remembers
 // the first sighting), so lines that never repeat a skeleton cost no
-// table insertions.
+// table insertions. The places of all groups learning are budgeted
+// (learnBudget) and recycled: past the budget the least recently used
+// groups are forgotten, and learn again if they come back. A group whose
+// word places, most of them, had a word of their own in each of its first
+// freeLines lines is free text at once (chat of ever new skeletons
+// should not pay for sixteen lines of learning each): no mask applies to
+// it, which can only write lines, never fold them.
 
 const (
 	// maxPlaces bounds the word places of a group that are learned.
