@@ -106,7 +106,7 @@
 // of hashes again; a collision there only starts learning early), the
 // places of the skeletons learning are budgeted (a quarter of MaxPatterns,
 // at most 32,768 places of 230 bytes) and recycled, and a skeleton whose
-// places had a new word in each of its first four lines is free text
+// places had a new word in each of its first eight lines is free text
 // and learns no more. Ten million unique lines run in 52 MiB of resident
 // memory, flat after the first million (TestUniqueLinesRSS).
 //

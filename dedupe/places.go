@@ -84,7 +84,7 @@ const (
 	// freeLines is how many lines of a group tell free text early: when
 	// most of its word places had a word of their own in each of them,
 	// the group has no skeleton of words and learns no more.
-	freeLines = 4
+	freeLines = 8
 	// groupDense lines of a group are all observed; after that one in
 	// groupSample is.
 	groupDense  = 256
