@@ -88,8 +88,9 @@ type pattern struct {
 	first time.Time // message times of the pending count
 	last  time.Time
 
-	pending bool // in Engine.pending
-	dead    bool // evicted; its pending count was emitted
+	pending bool  // in Engine.pending
+	due     int64 // pipeline clock (Unix ns) before which Tick has nothing to do for it
+	dead    bool  // evicted; its pending count was emitted
 	x       *extra
 
 	// interval is how long the pending count may run before its summary:
@@ -258,7 +259,14 @@ func (e *Engine) Tick(now time.Time, final bool) {
 	clear(e.due)
 
 	kept := e.pending[:0]
+	nowNs := now.UnixNano()
 	for _, p := range e.pending {
+		if !final && !p.dead && p.count > 0 && nowNs < p.due {
+			// Not due yet: a trickle waiting for FlushMax among
+			// thousands costs one compare a tick.
+			kept = append(kept, p)
+			continue
+		}
 		switch {
 		case p.dead || p.count == 0:
 			p.pending = false
@@ -280,6 +288,7 @@ func (e *Engine) Tick(now time.Time, final bool) {
 			// few seconds among thousands (an access log's) so costs a
 			// summary an hour, not one per step.
 			p.interval = min(thinning*p.interval, e.opts.FlushMax)
+			e.setDue(p)
 			kept = append(kept, p)
 		default:
 			kept = append(kept, p)
@@ -409,6 +418,14 @@ func (e *Engine) count(p *pattern, now time.Time, m *floodgate.Message, n int64,
 	}
 	p.facility, p.severity = m.Facility, m.Severity
 	p.seen = now
+	e.setDue(p)
+}
+
+// setDue notes when Tick next has something to do for p: its interval
+// ends, or it has been quiet for Window. p.seen and p.interval only grow
+// while a count is pending, so a due noted earlier is never late.
+func (e *Engine) setDue(p *pattern) {
+	p.due = min(p.since.Add(p.interval).UnixNano(), p.seen.Add(e.opts.Window).UnixNano())
 }
 
 // take prepares to count message m into p: while p's count is small, a
