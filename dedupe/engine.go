@@ -141,6 +141,8 @@ type Engine struct {
 	prep   Prepared // the line in progress, where its record carries none
 	hbuf   []byte   // learnedHash's
 	wbuf   []byte   // word's
+	winfo  [maxPlaces]wordInfo
+	wdone  uint32 // the word places of the line in progress in winfo
 	// The places of the groups learning, bounded by placeBudget, and
 	// places and groups kept for reuse.
 	livePlaces, placeBudget int
@@ -559,6 +561,7 @@ func (e *Engine) compactPending() {
 func (e *Engine) line(now time.Time, src *source, r *floodgate.Record) {
 	sev := severityMix(r.Severity)
 	prep := e.prepared(r)
+	e.wdone = 0
 	h := prep.tmpl
 	var vars uint32
 	if g := e.learn(src, sev, prep); g != nil && g.masks {

@@ -27,25 +27,32 @@ const maxSpan = 1<<16 - 1
 const (
 	wordKey   = 1 << iota // followed by '=': a key name, never a parameter
 	wordMixed             // letters with digits: its template masks them
-	wordDone              // h, wordPath and wordExc are computed
-	wordPath              // a path or a URL
-	wordExc               // an exception or error class: never a parameter
+	wordPath              // a path or a URL (wordInfo)
+	wordExc               // an exception or error class: never a parameter (wordInfo)
 )
 
 // span is where a token stands in the text.
 type span struct{ s, e uint16 }
 
 // preparedWord is one word place of a line. Its hash and what it is are
-// computed on the shard when first needed (word): a line of a group
-// known to be free text, or a block's line, never needs them.
+// computed on the shard when first needed (word), into the engine's
+// wordInfo: a line of a group known to be free text, or a block's line,
+// never needs them, and a Prepared stays small (about 200 bytes) to carry
+// from core to core.
 type preparedWord struct {
-	h     uint64 // the hash of its template (digits masked), once wordDone
 	at    span
 	flags uint8
 }
 
+// wordInfo is what the engine computed of a word place of the line in
+// progress.
+type wordInfo struct {
+	h     uint64 // the hash of its template (digits masked)
+	flags uint8
+}
+
 // Prepared is what the engine needs of a line that does not depend on
-// the engine's state. Prepare fills one; it is about 400 bytes and holds
+// the engine's state. Prepare fills one; it is about 200 bytes and holds
 // no pointer but the text.
 type Prepared struct {
 	text   string // the text it was prepared from
@@ -128,12 +135,15 @@ func Prepare(text string) *Prepared {
 	return p
 }
 
-// word returns word place k of p with its hash and flags computed.
-func (e *Engine) word(p *Prepared, k int) *preparedWord {
-	w := &p.words[k]
-	if w.flags&wordDone != 0 {
-		return w
+// word returns word place k of p, the line in progress, with its hash and
+// flags computed (line resets e.wdone for every line).
+func (e *Engine) word(p *Prepared, k int) *wordInfo {
+	wi := &e.winfo[k]
+	if e.wdone&(1<<k) != 0 {
+		return wi
 	}
+	e.wdone |= 1 << k
+	w := &p.words[k]
 	tw := p.text[w.at.s:w.at.e]
 	var b []byte
 	if w.flags&wordMixed != 0 {
@@ -142,15 +152,14 @@ func (e *Engine) word(p *Prepared, k int) *preparedWord {
 		e.wbuf = append(e.wbuf[:0], tw...)
 	}
 	b = e.wbuf
-	w.h = xxhash.Sum64(b)
-	w.flags |= wordDone
+	*wi = wordInfo{h: xxhash.Sum64(b), flags: w.flags}
 	if isPath(b) {
-		w.flags |= wordPath
+		wi.flags |= wordPath
 	}
 	if isExceptionName(b) {
-		w.flags |= wordExc
+		wi.flags |= wordExc
 	}
-	return w
+	return wi
 }
 
 // prepared returns r's Prepared when it carries one made for its text,
