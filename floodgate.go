@@ -226,6 +226,12 @@ type Summary struct {
 type Record struct {
 	Message
 	Summary *Summary
+	// Prep, when not nil, is work a stage may do on a message without its
+	// state, done ahead of the shard where the message was parsed, so
+	// that one source's flood uses more than one core (dedupe's
+	// *Prepared). A stage that finds none, or none of its own, does the
+	// work itself; a stage that builds a record leaves it nil.
+	Prep any
 	// Counted is set on a message written in place of a count that was
 	// pending (dedupe writes a few held lines instead of their summary):
 	// a checkpoint may hold its count, so a crash-safe sink holds it back

@@ -97,7 +97,47 @@ func TestIncidentFloodInvariants(t *testing.T) {
 // incident flood, one message per iteration, ticking every second of
 // message time as the relay does.
 func BenchmarkIncidentFlood(b *testing.B) {
-	benchFlood(b, incidentFlood(1, 200_000))
+	benchFlood(b, incidentFlood(1, 200_000), false)
+}
+
+// BenchmarkIncidentFloodPrepared is BenchmarkIncidentFlood with every
+// record prepared ahead (Record.Prep), as the relay's input goroutines do:
+// what is left is the work on the shard's core.
+func BenchmarkIncidentFloodPrepared(b *testing.B) {
+	benchFlood(b, incidentFlood(1, 200_000), true)
+}
+
+// BenchmarkPrepare measures Prepare alone, the work that moved to the
+// input goroutine, on the chat lines and on the incident flood.
+func BenchmarkPrepare(b *testing.B) {
+	chat, err := gen.New("chat", 1, 200_000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, k := range []struct {
+		name string
+		g    gen.Generator
+	}{{"chat", chat}, {"incident", incidentFlood(1, 200_000)}} {
+		b.Run(k.name, func(b *testing.B) {
+			var texts []string
+			var m floodgate.Message
+			for k.g.Next(&m) {
+				texts = append(texts, m.Text)
+			}
+			pp := NewPreparer()
+			var p Prepared
+			b.ReportAllocs()
+			i := 0
+			cpu0 := cpuTime()
+			for b.Loop() {
+				pp.Prepare(texts[i], &p)
+				if i++; i == len(texts) {
+					i = 0
+				}
+			}
+			b.ReportMetric(float64(b.N)/(cpuTime()-cpu0).Seconds(), "msgs/cpu-s")
+		})
+	}
 }
 
 // BenchmarkFreeText measures lines that share no template: chat traffic of
@@ -107,7 +147,17 @@ func BenchmarkFreeText(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	benchFlood(b, g)
+	benchFlood(b, g, false)
+}
+
+// BenchmarkFreeTextPrepared is BenchmarkFreeText with every record
+// prepared ahead, as the relay does: the work on the shard's core.
+func BenchmarkFreeTextPrepared(b *testing.B) {
+	g, err := gen.New("chat", 1, 200_000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchFlood(b, g, true)
 }
 
 // BenchmarkCapture measures bench/gen's two-hour mixed capture of 18
@@ -117,13 +167,14 @@ func BenchmarkCapture(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	benchFlood(b, g)
+	benchFlood(b, g, false)
 }
 
 // benchFlood measures the dedupe stage alone on g's messages, one message
 // per iteration, looping over them with time moving on, ticking every
-// second of message time as the relay does.
-func benchFlood(b *testing.B, g gen.Generator) {
+// second of message time as the relay does. With prep, every record
+// carries its Prepared, made before the clock starts.
+func benchFlood(b *testing.B, g gen.Generator, prep bool) {
 	var msgs []floodgate.Message
 	for {
 		var m floodgate.Message
@@ -133,6 +184,14 @@ func benchFlood(b *testing.B, g gen.Generator) {
 		msgs = append(msgs, m)
 	}
 	n := len(msgs)
+	var preps []Prepared
+	if prep {
+		preps = make([]Prepared, n)
+		pp := NewPreparer()
+		for i := range msgs {
+			pp.Prepare(msgs[i].Text, &preps[i])
+		}
+	}
 	span := msgs[n-1].Time.Sub(msgs[0].Time) + time.Second
 	s := &sink{}
 	e := New(DefaultOptions(), s)
@@ -142,6 +201,9 @@ func benchFlood(b *testing.B, g gen.Generator) {
 	// Warm up: the first lap writes the exemplars and fills the tables.
 	run := func() {
 		r.Message = msgs[i]
+		if prep {
+			r.Prep = &preps[i]
+		}
 		r.Time = r.Time.Add(lap)
 		if r.Time.After(now) {
 			now = r.Time

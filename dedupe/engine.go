@@ -41,6 +41,13 @@ const holdMax = 3
 // quiet, or for FlushMax. A flood passes it within Flush.
 const minSummaryCount = 8
 
+// floodSpan sets a flood's rate on the flush schedule: minSummaryCount
+// messages in every floodSpan Flushes of an interval (8 in two minutes
+// with the defaults, 64 in the 16 minutes of the second interval). A
+// pattern slower than that is a trickle: the early summaries are not for
+// it, and its count is written every FlushMax.
+const floodSpan = 4
+
 // thinning is how much longer each interval between a pattern's
 // summaries is than the one before: with the defaults, 30 s, 16 min, then
 // FlushMax (1 h).
@@ -81,8 +88,9 @@ type pattern struct {
 	first time.Time // message times of the pending count
 	last  time.Time
 
-	pending bool // in Engine.pending
-	dead    bool // evicted; its pending count was emitted
+	pending bool  // in Engine.pending
+	due     int64 // pipeline clock (Unix ns) before which Tick has nothing to do for it
+	dead    bool  // evicted; its pending count was emitted
 	x       *extra
 
 	// interval is how long the pending count may run before its summary:
@@ -126,29 +134,36 @@ type Engine struct {
 	next     floodgate.Handler
 	patterns *simplelru.LRU[patternKey, *pattern]
 	// groups and door hold what is learned of variable places (places.go).
-	groups    *simplelru.LRU[groupKey, *group]
-	door      *[doorkeeperSize]uint64
-	pdoor     *[doorSize]doorSlot // line patterns seen once (admit)
-	digest    xxhash.Digest
-	toks      []token
-	words     []int8
-	lbuf      []byte
-	copies    int // bytes of text of the messages patterns hold (take)
-	exempt    map[string]bool
-	sources   *simplelru.LRU[uint64, *source]
-	streams   map[streamKey]*block
-	free      []*block
-	due       []*block
-	pending   []*pattern
-	loops     map[loopKey]*loopState
-	seq       uint64
-	now       time.Time  // the clock of the call in progress, for eviction
-	cache     *block     // the block of the last stream used
-	unitLines []heldLine // the lines of the block unit being counted
-	last      *source    // the last source used
-	held      int        // bytes of text held in blocks being assembled
-	buf       []byte
-	out       floodgate.Record
+	groups *simplelru.LRU[groupKey, *group]
+	door   *[doorkeeperSize]uint64
+	pdoor  *[doorSize]doorSlot // line patterns seen once (admit)
+	pp     *Preparer
+	prep   Prepared // the line in progress, where its record carries none
+	hbuf   []byte   // learnedHash's
+	wbuf   []byte   // word's
+	winfo  [maxPlaces]wordInfo
+	wdone  uint32 // the word places of the line in progress in winfo
+	// The places of the groups learning, bounded by placeBudget, and
+	// places and groups kept for reuse.
+	livePlaces, placeBudget int
+	freePlaces              []*place
+	freeGroups              []*group
+	copies                  int // bytes of text of the messages patterns hold (take)
+	exempt                  map[string]bool
+	sources                 *simplelru.LRU[uint64, *source]
+	streams                 map[streamKey]*block
+	free                    []*block
+	due                     []*block
+	pending                 []*pattern
+	loops                   map[loopKey]*loopState
+	seq                     uint64
+	now                     time.Time  // the clock of the call in progress, for eviction
+	cache                   *block     // the block of the last stream used
+	unitLines               []heldLine // the lines of the block unit being counted
+	last                    *source    // the last source used
+	held                    int        // bytes of text held in blocks being assembled
+	buf                     []byte
+	out                     floodgate.Record
 }
 
 // New returns an Engine that passes what it writes to next. Zero or
@@ -162,9 +177,9 @@ func New(opts Options, next floodgate.Handler) *Engine {
 		streams: make(map[streamKey]*block),
 		loops:   make(map[loopKey]*loopState),
 		buf:     make([]byte, 0, 1024),
-		lbuf:    make([]byte, 0, 1024),
-		toks:    make([]token, 0, maxTokens),
-		words:   make([]int8, 0, maxPlaces),
+		pp:      NewPreparer(),
+		hbuf:    make([]byte, 0, 8*(maxPlaces+1)),
+		wbuf:    make([]byte, 0, 256),
 		door:    new([doorkeeperSize]uint64),
 		pdoor:   new([doorSize]doorSlot),
 	}
@@ -177,7 +192,8 @@ func New(opts Options, next floodgate.Handler) *Engine {
 	// NewLRU only fails on a size below 1, which sane rules out.
 	e.patterns, _ = simplelru.NewLRU[patternKey, *pattern](opts.MaxPatterns, e.evictPattern)
 	e.sources, _ = simplelru.NewLRU[uint64, *source](sourceCap(opts.MaxPatterns), e.evictSource)
-	e.groups, _ = simplelru.NewLRU[groupKey, *group](sourceCap(opts.MaxPatterns), nil)
+	e.groups, _ = simplelru.NewLRU[groupKey, *group](sourceCap(opts.MaxPatterns), e.evictGroup)
+	e.placeBudget = learnBudget(opts.MaxPatterns)
 	return e
 }
 
@@ -245,7 +261,14 @@ func (e *Engine) Tick(now time.Time, final bool) {
 	clear(e.due)
 
 	kept := e.pending[:0]
+	nowNs := now.UnixNano()
 	for _, p := range e.pending {
+		if !final && !p.dead && p.count > 0 && nowNs < p.due {
+			// Not due yet: a trickle waiting for FlushMax among
+			// thousands costs one compare a tick.
+			kept = append(kept, p)
+			continue
+		}
 		switch {
 		case p.dead || p.count == 0:
 			p.pending = false
@@ -254,13 +277,21 @@ func (e *Engine) Tick(now time.Time, final bool) {
 			e.emit(now, p)
 			p.interval = e.opts.Flush
 			p.pending = false
-		case now.Sub(p.since) >= p.interval && (p.count >= minSummaryCount || now.Sub(p.since) >= e.opts.FlushMax):
-			// A count too small to be worth a summary waits for more, up
-			// to FlushMax; the next summary of a long-lived pattern comes
-			// later than the last.
+		case now.Sub(p.since) >= p.interval && (e.floods(p) || now.Sub(p.since) >= e.opts.FlushMax):
+			// The next summary of a long-lived pattern comes later than
+			// the last.
 			e.emit(now, p)
 			p.interval = min(thinning*p.interval, e.opts.FlushMax)
 			p.pending = false
+		case now.Sub(p.since) >= p.interval:
+			// No flood, a trickle: it waits for the next step of the
+			// schedule, as if it had had its summary, and at FlushMax
+			// whatever it counted is emitted. A pattern that recurs every
+			// few seconds among thousands (an access log's) so costs a
+			// summary an hour, not one per step.
+			p.interval = min(thinning*p.interval, e.opts.FlushMax)
+			e.setDue(p)
+			kept = append(kept, p)
 		default:
 			kept = append(kept, p)
 		}
@@ -391,6 +422,14 @@ func (e *Engine) count(p *pattern, now time.Time, m *floodgate.Message, n int64,
 	}
 	p.facility, p.severity = m.Facility, m.Severity
 	p.seen = now
+	e.setDue(p)
+}
+
+// setDue notes when Tick next has something to do for p: its interval
+// ends, or it has been quiet for Window. p.seen and p.interval only grow
+// while a count is pending, so a due noted earlier is never late.
+func (e *Engine) setDue(p *pattern) {
+	p.due = min(p.since.Add(p.interval).UnixNano(), p.seen.Add(e.opts.Window).UnixNano())
 }
 
 // take prepares to count message m into p: while p's count is small, a
@@ -496,6 +535,14 @@ func (e *Engine) isExempt(r *floodgate.Record) bool {
 	return e.exempt != nil && e.exempt[r.App]
 }
 
+// floods reports whether p's pending count shows a flood's rate over the
+// interval it was given: minSummaryCount in every floodSpan Flushes of it,
+// and minSummaryCount at least. Summaries before FlushMax are for floods;
+// a slower pattern's count waits for FlushMax (or for it to go quiet).
+func (e *Engine) floods(p *pattern) bool {
+	return p.count >= minSummaryCount*max(1, int64(p.interval/(floodSpan*e.opts.Flush)))
+}
+
 // compactPending drops evicted and emptied patterns from the pending
 // list, so that a flood of short-lived patterns between two ticks cannot
 // grow it beyond the table.
@@ -515,13 +562,13 @@ func (e *Engine) compactPending() {
 // line handles a single line that is not part of a block.
 func (e *Engine) line(now time.Time, src *source, r *floodgate.Record) {
 	sev := severityMix(r.Severity)
-	e.buf, e.toks = scanTemplate(e.buf[:0], e.toks[:0], r.Text)
-	e.words = wordIndex(e.words, e.toks)
-	h := xxhash.Sum64(e.buf)
+	prep := e.prepared(r)
+	e.wdone = 0
+	h := prep.tmpl
 	var vars uint32
-	if g := e.learn(src, sev, e.buf, e.toks, e.words); g != nil && g.masks {
-		if e.lbuf, vars = e.learnedTemplate(e.lbuf, g, e.buf, e.toks, e.words); vars != 0 {
-			h = xxhash.Sum64(e.lbuf)
+	if g := e.learn(src, sev, prep); g != nil && g.masks {
+		if lh, v := e.learnedHash(g, prep); v != 0 {
+			h, vars = lh, v
 		}
 	}
 	tmpl := h ^ sev
@@ -533,7 +580,7 @@ func (e *Engine) line(now time.Time, src *source, r *floodgate.Record) {
 	p, ok := e.patterns.Get(key)
 	if !ok && e.admit(key, now) {
 		// Seen once before, within the window: a pattern from now on.
-		p, ok = e.addLinePattern(key, src, now, vars), true
+		p, ok = e.addLinePattern(key, src, now, vars, r.Text), true
 	}
 	recent := ok && now.Sub(p.seen) <= e.opts.Window
 	if e.opts.Cycles {
@@ -553,9 +600,9 @@ func (e *Engine) line(now time.Time, src *source, r *floodgate.Record) {
 		}
 		if p.vary == nil {
 			p.vary = new(variety)
-			p.vary.track(e.toks, e.words, p.vars)
+			p.vary.track(prep, p.vars)
 		}
-		p.vary.add(r.Text, e.toks)
+		p.vary.add(prep)
 		e.count(p, now, &r.Message, 1, r.Time)
 		if restart != "" {
 			// A restart loop folded as repeats (cycles off, or broken by
@@ -577,7 +624,7 @@ func (e *Engine) line(now time.Time, src *source, r *floodgate.Record) {
 		// (admit) rather than the pattern table.
 		if o := e.opts.Observer; o != nil {
 			o.Observe(floodgate.Fate{Host: r.Host, App: r.App, Seq: r.Seq, Size: r.Size, Kind: floodgate.Repeat,
-				FP: FormatFP(key.h), Template: e.readableTemplate(vars), Verbatim: true})
+				FP: FormatFP(key.h), Template: readableTemplate(r.Text, vars), Verbatim: true})
 		}
 		e.next.Handle(now, r)
 		return
@@ -587,21 +634,13 @@ func (e *Engine) line(now time.Time, src *source, r *floodgate.Record) {
 }
 
 // addLinePattern puts a single line's pattern into the table.
-func (e *Engine) addLinePattern(key patternKey, src *source, now time.Time, vars uint32) *pattern {
+func (e *Engine) addLinePattern(key patternKey, src *source, now time.Time, vars uint32, text string) *pattern {
 	p := e.addPattern(key, floodgate.Repeat, src, now)
 	p.vars = vars
 	if e.opts.Observer != nil {
-		p.readTpl = e.readableTemplate(vars)
+		p.readTpl = readableTemplate(text, vars)
 	}
 	return p
-}
-
-// readableTemplate renders the template of the line in progress.
-func (e *Engine) readableTemplate(vars uint32) string {
-	if vars != 0 {
-		return readable(e.lbuf)
-	}
-	return readable(e.buf)
 }
 
 // doorSize is the number of slots of the doorkeeper of line patterns.
@@ -610,7 +649,7 @@ const doorSize = 1 << 15
 // doorSlot remembers a line pattern seen once.
 type doorSlot struct {
 	key patternKey
-	at  time.Time
+	at  int64 // the pipeline clock, in Unix nanoseconds
 }
 
 // admit reports whether a line pattern that is not in the table was seen
@@ -622,11 +661,12 @@ type doorSlot struct {
 // first, which writes the line again; it never folds a line.
 func (e *Engine) admit(key patternKey, now time.Time) bool {
 	slot := &e.pdoor[(key.h^key.src*0x9e3779b97f4a7c15)&(doorSize-1)]
-	if slot.key == key && now.Sub(slot.at) <= e.opts.Window {
+	at := now.UnixNano()
+	if slot.key == key && at-slot.at <= int64(e.opts.Window) {
 		*slot = doorSlot{}
 		return true
 	}
-	*slot = doorSlot{key: key, at: now}
+	*slot = doorSlot{key: key, at: at}
 	return false
 }
 
@@ -667,7 +707,13 @@ func (e *Engine) endOldest(keep *block) {
 
 // hold adds r's line to block b.
 func (e *Engine) hold(now time.Time, b *block, r *floodgate.Record, body string, indented bool) {
-	tmpl := e.template(r.Text) ^ severityMix(r.Severity)
+	var tmpl uint64
+	if p, ok := r.Prep.(*Prepared); ok && p.For(r.Text) {
+		tmpl = p.tmpl
+	} else {
+		tmpl = e.template(r.Text)
+	}
+	tmpl ^= severityMix(r.Severity)
 	if len(b.lines) == 0 && b.kind == goroutine {
 		b.id, b.state = goroutineHeader(r.Text)
 	}

@@ -199,8 +199,10 @@ func TestRepeatsAndFlush(t *testing.T) {
 		in[i].Time = t0.Add(time.Minute + time.Duration(i-60)*10*time.Second)
 	}
 	recs := run(t, DefaultOptions(), in)
-	if got := verbatim(recs); got != 1 {
-		t.Errorf("verbatim %d, want 1", got)
+	// The first, and the last few where the final count is small enough
+	// to be written as the lines themselves.
+	if got := verbatim(recs); got != 1 && recs[len(recs)-1].Summary != nil || got > 1+holdMax {
+		t.Errorf("verbatim %d, want 1 (and at the end at most %d more):\n%s", got, holdMax, render(recs))
 	}
 	sums := summaries(recs)
 	if len(sums) < 3 || len(sums) > 8 {
@@ -222,6 +224,47 @@ func TestRepeatsAndFlush(t *testing.T) {
 	}
 	if first := sums[0]; first.Summary.Last.Sub(t0) > DefaultOptions().Flush+10*time.Second {
 		t.Errorf("first summary at %s, want within flush (%s)", first.Summary.Last.Sub(t0), DefaultOptions().Flush)
+	}
+}
+
+// A trickle (a pattern of an access log, once a minute) is no flood: its
+// count waits for FlushMax instead of taking the early summaries, so over
+// three hours it costs a summary an hour, each for many messages.
+func TestTrickleWaitsForFlushMax(t *testing.T) {
+	var lines []string
+	for i := range 180 {
+		lines = append(lines, fmt.Sprintf("h nginx: 10.0.0.%d - - \"GET /cart HTTP/1.1\" 200 %d", i%250, 1000+i))
+	}
+	recs := run(t, DefaultOptions(), msgs(t, time.Minute, lines...))
+	sums := summaries(recs)
+	if len(sums) > 3 {
+		t.Errorf("%d summaries of a trickle over three hours, want at most 3:\n%s", len(sums), render(recs))
+	}
+	for _, s := range sums {
+		if s.Summary.Count < minSummaryCount {
+			t.Errorf("summary for %d messages of a trickle, want many:\n%s", s.Summary.Count, render(recs))
+		}
+	}
+	if len(sums) > 0 && sums[0].Summary.Last.Sub(t0) < DefaultOptions().FlushMax-time.Minute {
+		t.Errorf("first summary of a trickle at %s, want it to wait for FlushMax (%s)", sums[0].Summary.Last.Sub(t0), DefaultOptions().FlushMax)
+	}
+	// A flood of the same (one a second) still has its first summary
+	// within Flush.
+	recs = run(t, DefaultOptions(), msgs(t, time.Second, lines[:60]...))
+	if sums := summaries(recs); len(sums) < 2 || sums[0].Summary.Last.Sub(t0) > DefaultOptions().Flush+time.Second {
+		t.Errorf("flood: want its first summary within Flush:\n%s", render(recs))
+	}
+}
+
+// A count of two or three ordinary lines is written as the lines, not
+// summarised: a summary for so few saves a line or two and hides what
+// they said.
+func TestFewLinesWrittenNotSummarised(t *testing.T) {
+	line := "h app[1]: upstream %d.example.net timed out after %d ms while reading response header from upstream, client: 10.1.%d.9, request: \"GET /api/v1/items HTTP/1.1\""
+	in := msgs(t, time.Second, fmt.Sprintf(line, 1, 100, 1), fmt.Sprintf(line, 2, 200, 2), fmt.Sprintf(line, 3, 300, 3))
+	recs := run(t, DefaultOptions(), in)
+	if got := verbatim(recs); got != 3 || len(recs) != 3 {
+		t.Errorf("verbatim %d of %d records, want 3 of 3:\n%s", got, len(recs), render(recs))
 	}
 }
 

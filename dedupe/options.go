@@ -15,10 +15,10 @@ type Options struct {
 	Window time.Duration
 	// Flush: while a flood goes on, its first summary comes within Flush,
 	// so an ongoing flood is visible with a count; later ones come at
-	// doubling intervals up to FlushMax, so a pattern that lives for hours
-	// costs a handful of summaries. A count of holdMax or fewer waits up
-	// to FlushMax for more (or for the pattern to go quiet), then is
-	// written as the lines themselves where that is cheaper.
+	// growing intervals up to FlushMax, so a pattern that lives for hours
+	// costs a handful of summaries. A pattern slower than a flood (a
+	// trickle) has its count written every FlushMax; a count of holdMax
+	// or fewer is written as the lines themselves where they are short.
 	Flush    time.Duration
 	FlushMax time.Duration
 	// BlockIdle ends a multi-line block that got no line for this long.

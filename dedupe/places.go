@@ -3,8 +3,6 @@ package dedupe
 import (
 	"bytes"
 	"math/bits"
-
-	"github.com/cespare/xxhash/v2"
 )
 
 // Variable places. The masker knows numbers, hex values, addresses and ids
@@ -21,8 +19,8 @@ import (
 //     password"; a skeleton never does, since words are only ever masked
 //     at a place the group has learned to be variable, and a place whose
 //     values recur never is.
-//   - Each word place of a group remembers the first placeSet distinct
-//     values it saw, each with a count, and a bitmap of all it saw. A
+//   - Each word place of a group remembers the distinct values it saw,
+//     each with a count, behind a small bitmap that tells a new one. A
 //     place is variable once it has shown placeMinDistinct (16) distinct
 //     values: user names, pod names, paths, interfaces. An enumeration
 //     (exit reasons, states, methods, levels) has fewer, however long it
@@ -58,23 +56,35 @@ import (
 // notice poisoning while keeping the cost of a long flood low. A group is
 // made only for a skeleton seen twice (a small doorkeeper table remembers
 // the first sighting), so lines that never repeat a skeleton cost no
-// table insertions.
+// table insertions. The places of all groups learning are budgeted
+// (learnBudget) and recycled: past the budget the least recently used
+// groups are forgotten, and learn again if they come back. A group whose
+// word places, most of them, had a word of their own in each of its first
+// freeLines lines is free text at once (chat of ever new skeletons
+// should not pay for sixteen lines of learning each): no mask applies to
+// it, which can only write lines, never fold them.
 
 const (
 	// maxPlaces bounds the word places of a group that are learned.
 	maxPlaces = 24
-	// placeSet is how many distinct values a place remembers, with counts.
-	placeSet = 32
+	// placeSet is how many distinct values a place remembers, with
+	// counts: all it sees before it turns variable.
+	placeSet = placeMinDistinct
 	// placeMinDistinct distinct values make a place variable.
 	// Enumerations (exit reasons, states, methods, levels) have fewer.
 	placeMinDistinct = 16
 	// pathMinDistinct distinct paths or URLs make a place variable.
 	pathMinDistinct = 4
-	// placeBits is the size of a place's bitmap of values seen.
-	placeBits = 1024
+	// placeBits is the size of a place's bitmap of values seen, a filter
+	// in front of its slots.
+	placeBits = 256
 	// maxProtected is how many of its most frequent values a place keeps
 	// literal when it turns variable.
 	maxProtected = 4
+	// freeLines is how many lines of a group tell free text early: when
+	// most of its word places had a word of their own in each of them,
+	// the group has no skeleton of words and learns no more.
+	freeLines = 8
 	// groupDense lines of a group are all observed; after that one in
 	// groupSample is.
 	groupDense  = 256
@@ -98,12 +108,13 @@ type groupKey struct {
 type place struct {
 	vals [placeSet]uint64
 	cnt  [placeSet]uint32
-	// seen is a bitmap of the values' hashes, to count distinct values
-	// past the first placeSet (two values that share a bit count once:
-	// distinct values are undercounted, never over).
+	// seen is a bitmap of the values' hashes: a value whose bit is clear
+	// is new, and is in no slot. A place turns variable by the time it
+	// has shown placeSet values, so vals holds every value it saw, and d
+	// is exact.
 	seen  [placeBits / 64]uint64
 	n     uint8  // distinct values remembered in vals
-	d     uint16 // distinct values seen, by the bitmap
+	d     uint16 // distinct values seen
 	paths uint16 // of those, paths and URLs
 }
 
@@ -121,47 +132,13 @@ type group struct {
 	protect [][]uint64
 }
 
-// wordIndex returns, for the scanned tokens, the indices of the word
-// tokens (words and words with digits) into idx, at most maxPlaces.
-func wordIndex(idx []int8, toks []token) []int8 {
-	idx = idx[:0]
-	for i := range toks {
-		if toks[i].kind != tokMasked {
-			idx = append(idx, int8(i))
-			if len(idx) == maxPlaces {
-				break
-			}
-		}
-	}
-	return idx
-}
-
-// skeleton returns the hash of a line's skeleton: the template with every
-// word replaced by one mark, so that lines of one template share it
-// whatever their words. It hashes the template once.
-func (e *Engine) skeleton(tmpl []byte, toks []token, words []int8) uint64 {
-	d := &e.digest
-	d.Reset()
-	at := 0
-	for _, wi := range words {
-		t := &toks[wi]
-		d.Write(tmpl[at:t.ts])
-		d.Write(paramMarkBytes)
-		at = int(t.te)
-	}
-	d.Write(tmpl[at:])
-	return d.Sum64()
-}
-
-var paramMarkBytes = []byte{paramMark}
-
 // learn observes a line's words in its group and returns the group, or nil
 // when the skeleton was seen for the first time (or has no words).
-func (e *Engine) learn(src *source, sev uint64, tmpl []byte, toks []token, words []int8) *group {
-	if len(words) == 0 {
+func (e *Engine) learn(src *source, sev uint64, p *Prepared) *group {
+	if p.nwords == 0 {
 		return nil
 	}
-	key := groupKey{src.key, e.skeleton(tmpl, toks, words) ^ sev}
+	key := groupKey{src.key, p.skel ^ sev}
 	g, ok := e.groups.Get(key)
 	if !ok {
 		slot := &e.door[(key.h^key.src)&(doorkeeperSize-1)]
@@ -170,9 +147,9 @@ func (e *Engine) learn(src *source, sev uint64, tmpl []byte, toks []token, words
 			*slot = h
 			return nil
 		}
-		g = &group{words: uint8(len(words)), places: make([]*place, len(words))}
-		for _, wi := range words {
-			if !toks[wi].key {
+		g = e.newGroup(int(p.nwords))
+		for k := range int(p.nwords) {
+			if p.words[k].flags&wordKey == 0 {
 				g.nonKey++
 			}
 		}
@@ -182,35 +159,54 @@ func (e *Engine) learn(src *source, sev uint64, tmpl []byte, toks []token, words
 	if g.free || g.lines > groupDense && g.lines%groupSample != 0 {
 		return g
 	}
-	for k, wi := range words {
-		if g.variable&(1<<k) != 0 || toks[wi].key {
+	new := 0 // places where every line so far had a value of its own
+	for k := range int(p.nwords) {
+		if g.variable&(1<<k) != 0 || p.words[k].flags&wordKey != 0 {
 			continue
 		}
-		t := &toks[wi]
-		w := tmpl[t.ts:t.te]
-		if g.observe(k, xxhash.Sum64(w), isPath(w)) {
+		w := e.word(p, k)
+		if e.observePlace(g, k, w.h, w.flags&wordPath != 0) {
 			e.turnVariable(g, k)
+			if g.free {
+				return g
+			}
+		} else if pl := g.places[k]; pl != nil && uint64(pl.d) == g.lines {
+			new++
 		}
+	}
+	if g.lines == freeLines && 2*(new+bits.OnesCount32(g.variable)) >= int(g.nonKey) {
+		// Most places had a new word in each of the first lines: free
+		// text, told early, so that chat costs no long learning.
+		g.free, g.masks = true, false
+		e.dropPlaces(g)
+		g.protect = nil
 	}
 	return g
 }
 
-// observe counts value v at word place k and reports whether the place
+// observePlace counts value v at word place k of g and reports whether the place
 // has just become variable: it has shown placeMinDistinct distinct values,
 // or pathMinDistinct that are paths or URLs.
-func (g *group) observe(k int, v uint64, path bool) bool {
+func (e *Engine) observePlace(g *group, k int, v uint64, path bool) bool {
 	p := g.places[k]
 	if p == nil {
-		p = new(place)
+		p = e.newPlace()
 		g.places[k] = p
 	}
 	bit := v & (placeBits - 1)
 	if p.seen[bit/64]&(1<<(bit%64)) == 0 {
+		// A value whose bit is clear was never seen: it is in no slot,
+		// so the slots need no search (the common case of free text).
 		p.seen[bit/64] |= 1 << (bit % 64)
 		p.d++
 		if path {
 			p.paths++
 		}
+		if int(p.n) < placeSet {
+			p.vals[p.n], p.cnt[p.n] = v, 1
+			p.n++
+		}
+		return p.d >= placeMinDistinct || p.paths >= pathMinDistinct
 	}
 	for i := range int(p.n) {
 		if p.vals[i] == v {
@@ -219,6 +215,11 @@ func (g *group) observe(k int, v uint64, path bool) bool {
 			}
 			return false
 		}
+	}
+	// A value whose bit another value set: new all the same.
+	p.d++
+	if path {
+		p.paths++
 	}
 	if int(p.n) < placeSet {
 		p.vals[p.n], p.cnt[p.n] = v, 1
@@ -249,19 +250,88 @@ func (e *Engine) turnVariable(g *group, k int) {
 		prot = append(prot, p.vals[best])
 		p.cnt[best] = 0
 	}
-	if g.protect == nil {
-		g.protect = make([][]uint64, len(g.places))
-	}
-	g.protect[k] = prot
-	g.places[k] = nil // its counts are no longer needed
 	g.variable |= 1 << k
 	v := bits.OnesCount32(g.variable)
 	g.masks = 2*v < int(g.nonKey)
 	g.free = !g.masks
 	if g.free {
-		clear(g.places) // nothing more to learn
+		// Free text: nothing more to learn, and no mask applies.
+		e.dropPlaces(g)
+		g.protect = nil
+		return
+	}
+	if g.protect == nil {
+		g.protect = make([][]uint64, len(g.places))
+	}
+	g.protect[k] = prot
+	e.dropPlace(p) // its counts are no longer needed
+	g.places[k] = nil
+}
+
+// newPlace returns an empty place, recycled where one is free, and ends
+// the least recently used groups while the places learning hold more
+// than the budget (learnBudget).
+func (e *Engine) newPlace() *place {
+	e.livePlaces++
+	for e.livePlaces > e.placeBudget && e.groups.Len() > 1 {
+		e.groups.RemoveOldest()
+	}
+	if n := len(e.freePlaces); n > 0 {
+		p := e.freePlaces[n-1]
+		e.freePlaces = e.freePlaces[:n-1]
+		return p
+	}
+	return new(place)
+}
+
+// dropPlace empties p and keeps it for reuse.
+func (e *Engine) dropPlace(p *place) {
+	*p = place{}
+	e.freePlaces = append(e.freePlaces, p)
+	e.livePlaces--
+}
+
+// dropPlaces drops every place of g.
+func (e *Engine) dropPlaces(g *group) {
+	for k, p := range g.places {
+		if p != nil {
+			e.dropPlace(p)
+			g.places[k] = nil
+		}
 	}
 }
+
+// newGroup returns an empty group of n word places, recycled where one is
+// free.
+func (e *Engine) newGroup(n int) *group {
+	var g *group
+	if k := len(e.freeGroups); k > 0 {
+		g = e.freeGroups[k-1]
+		e.freeGroups = e.freeGroups[:k-1]
+		*g = group{places: g.places[:n]}
+	} else {
+		g = &group{places: make([]*place, n, maxPlaces)}
+	}
+	g.words = uint8(n)
+	return g
+}
+
+// evictGroup frees what a group leaving the table holds.
+func (e *Engine) evictGroup(_ groupKey, g *group) {
+	e.dropPlaces(g)
+	g.protect = nil
+	if len(e.freeGroups) < 1024 {
+		e.freeGroups = append(e.freeGroups, g)
+	}
+}
+
+// learnBudget is the number of places the groups of an engine may hold
+// while they learn (each about 530 bytes): a quarter of MaxPatterns,
+// between 1,024 and 32,768 (some 13 MiB with the defaults). Past it the
+// least recently used groups are forgotten: free text of ever new
+// skeletons cannot grow the learning state, and a skeleton forgotten
+// learns again when it comes back.
+func learnBudget(maxPatterns int) int { return max(1024, min(maxPatterns/4, 1<<15)) }
 
 // protected reports whether v is a value that variable place k of g keeps
 // literal.
@@ -275,34 +345,6 @@ func (g *group) protected(k int, v uint64) bool {
 		}
 	}
 	return false
-}
-
-// learnedTemplate writes into dst the template with g's variable places
-// marked (their protected values kept), and reports in vars which word
-// places were marked. It returns dst unchanged and 0 when nothing was.
-func (e *Engine) learnedTemplate(dst []byte, g *group, tmpl []byte, toks []token, words []int8) ([]byte, uint32) {
-	var vars uint32
-	at := 0
-	for k, wi := range words {
-		if g.variable&(1<<k) == 0 {
-			continue
-		}
-		t := &toks[wi]
-		if g.protected(k, xxhash.Sum64(tmpl[t.ts:t.te])) || isExceptionName(tmpl[t.ts:t.te]) {
-			continue
-		}
-		if vars == 0 {
-			dst = dst[:0]
-		}
-		vars |= 1 << k
-		dst = append(dst, tmpl[at:t.ts]...)
-		dst = append(dst, paramMark)
-		at = int(t.te)
-	}
-	if vars == 0 {
-		return dst, 0
-	}
-	return append(dst, tmpl[at:]...), vars
 }
 
 // readable renders a template for people: masked tokens as "#", learned
@@ -326,6 +368,12 @@ func readable(tmpl []byte) string {
 // class ("IOException", "java.lang.IllegalStateException:", "KeyError"):
 // such a word carries meaning wherever it stands.
 func isExceptionName(w []byte) bool {
+	if len(w) <= 5 {
+		return false
+	}
+	if c := w[len(w)-1]; c != 'n' && c != 'r' && c != ':' {
+		return false // the common case, told by the last byte
+	}
 	w = bytes.TrimRight(w, ":")
 	return len(w) > 5 && (bytes.HasSuffix(w, []byte("Exception")) || bytes.HasSuffix(w, []byte("Error")))
 }
@@ -334,5 +382,18 @@ func isExceptionName(w []byte) bool {
 // and is more than that, or it holds "://". ("1/FAILURE" and
 // "Mozilla/5.0" are neither.)
 func isPath(w []byte) bool {
-	return len(w) > 1 && w[0] == '/' || bytes.Contains(w, []byte("://"))
+	if len(w) > 1 && w[0] == '/' {
+		return true
+	}
+	for i := bytes.IndexByte(w, ':'); i >= 0 && i+2 < len(w); {
+		if w[i+1] == '/' && w[i+2] == '/' {
+			return true
+		}
+		j := bytes.IndexByte(w[i+1:], ':')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
 }

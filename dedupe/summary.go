@@ -41,7 +41,8 @@ func (e *Engine) emit(now time.Time, p *pattern) {
 			p.vary.reset()
 		}
 	}
-	if p.count <= holdMax && !p.unheld && len(p.held) == int(p.count) && (p.count == 1 || heldCost(p.held) <= len(text)+summaryOverhead) {
+	if p.count <= holdMax && !p.unheld && len(p.held) == int(p.count) &&
+		(p.count == 1 || heldCost(p.held) <= len(text)+summaryOverhead+int(p.count-1)*recordCost) {
 		for i := range p.held {
 			e.out = floodgate.Record{Message: p.held[i], Counted: true}
 			e.write(now, p, &e.out)
@@ -74,6 +75,13 @@ func (e *Engine) emit(now time.Time, p *pattern) {
 // summaryOverhead is about what a summary line costs beyond its sentence:
 // the header and the [floodgate ...] element.
 const summaryOverhead = 110
+
+// recordCost is what one more record costs a reader beyond its bytes,
+// priced in bytes: the held lines of a count of two or three are written
+// rather than summarised unless they are long (a few KiB of a stack or a
+// dump), since a summary for so few saves a line or two and hides what
+// they said.
+const recordCost = 256
 
 // heldCost is about what writing the held messages costs: their texts and
 // a header each.

@@ -53,7 +53,8 @@ func (v *topValue) set(s string, n int64) {
 
 // varyPlace is one tracked place of a pattern.
 type varyPlace struct {
-	tok    uint8 // its index among the line's tokens
+	word   bool  // a word place, not a masked token
+	idx    uint8 // its index among the line's word places or masked tokens
 	top    [topValues]topValue
 	sketch [4]uint64
 }
@@ -106,30 +107,36 @@ type variety struct {
 
 // track chooses the places to follow for a pattern: its learned
 // parameters (vars, word places), then its masked tokens, in order.
-func (v *variety) track(toks []token, words []int8, vars uint32) {
+func (v *variety) track(p *Prepared, vars uint32) {
 	v.n = 0
-	for k, wi := range words {
+	for k := range int(p.nwords) {
 		if vars&(1<<k) != 0 && v.n < varyPlaces {
-			v.places[v.n] = varyPlace{tok: uint8(wi)}
+			v.places[v.n] = varyPlace{word: true, idx: uint8(k)}
 			v.n++
 		}
 	}
-	for i := range toks {
-		if toks[i].kind == tokMasked && v.n < varyPlaces {
-			v.places[v.n] = varyPlace{tok: uint8(i)}
+	for j := range int(p.nmask) {
+		if v.n < varyPlaces {
+			v.places[v.n] = varyPlace{idx: uint8(j)}
 			v.n++
 		}
 	}
 }
 
 // add counts the values of one line at the tracked places.
-func (v *variety) add(text string, toks []token) {
+func (v *variety) add(p *Prepared) {
 	for i := range v.n {
-		p := &v.places[i]
-		if int(p.tok) < len(toks) {
-			t := toks[p.tok]
-			p.add(text[t.ss:t.se])
+		vp := &v.places[i]
+		var at span
+		switch {
+		case vp.word && vp.idx < p.nwords:
+			at = p.words[vp.idx].at
+		case !vp.word && vp.idx < p.nmask:
+			at = p.masked[vp.idx]
+		default:
+			continue
 		}
+		vp.add(p.text[at.s:at.e])
 	}
 }
 

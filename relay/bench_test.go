@@ -32,6 +32,9 @@ func BenchmarkTCPIngestToFile(b *testing.B) {
 			return gen.NewIncident(c)
 		}},
 		{name: "unique-no-dedupe", dedupe: false, g: func(n int) gen.Generator { return gen.NewUnique(1, n) }},
+		// Free text that shares no template (a chat bridge), through
+		// dedupe: every line written.
+		{name: "chat", dedupe: true, g: func(n int) gen.Generator { g, _ := gen.New("chat", 1, n); return g }},
 	} {
 		// live: with the live table (a metrics address), as `run` has by
 		// default, or without; checkpoint: with a state_dir.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/floodgate/floodgate"
 	"github.com/floodgate/floodgate/config"
+	"github.com/floodgate/floodgate/dedupe"
 	"github.com/floodgate/floodgate/internal/bytesize"
 	"github.com/floodgate/floodgate/relay/input"
 	"github.com/floodgate/floodgate/relay/parse"
@@ -50,6 +51,9 @@ type pipelineOptions struct {
 	// source's state in one shard; so must every message that one budget
 	// bucket charges. Nil means shardByHostApp.
 	shardBy func(m *floodgate.Message) uint64
+	// prepare has every message prepared for dedupe where it was parsed
+	// (dedupe.Prepared), off the shard's core.
+	prepare bool
 	// LocalHost names, per input, the host of messages that carry none:
 	// what arrives on a local socket (logger -u, /dev/log, journald's
 	// forwarding socket) comes without a hostname, and is this machine's,
@@ -68,7 +72,8 @@ type pipelineOptions struct {
 type pipeline struct {
 	shards  []*shard
 	pool    sync.Pool // *work
-	parsers sync.Pool // *parse.Parser: not safe for concurrent use
+	parsers sync.Pool // *parser: not safe for concurrent use
+	prepare bool
 	// local is LocalHost; a reload that adds a local input replaces it.
 	local   atomic.Pointer[map[string]string]
 	shardBy func(m *floodgate.Message) uint64
@@ -82,15 +87,24 @@ type pipeline struct {
 
 var _ input.Sink = (*pipeline)(nil)
 
-// work is one batch of parsed messages for one shard, or a control
-// message: ctl, when set, is run by the shard's goroutine between two
-// batches, the one safe point to change its chain (a reload).
+// work is one batch of parsed messages for one shard, with their
+// Prepareds when the pipeline prepares them, or a control message: ctl,
+// when set, is run by the shard's goroutine between two batches, the one
+// safe point to change its chain (a reload).
 type work struct {
-	msgs []floodgate.Message
+	msgs  []floodgate.Message
+	preps []dedupe.Prepared
+	prep  bool // the messages are prepared: preps[i] is msgs[i]'s
 	// oversize lists the messages that are only the first bytes of a
 	// frame too long (input.Oversize), by index in msgs.
 	oversize []input.Oversize
 	ctl      func()
+}
+
+// parser is what one delivering goroutine parses and prepares with.
+type parser struct {
+	*parse.Parser
+	prep *dedupe.Preparer
 }
 
 // newPipeline starts the shards' goroutines; Close stops them.
@@ -104,13 +118,13 @@ func newPipeline(o pipelineOptions) *pipeline {
 	if o.Tick <= 0 {
 		o.Tick = time.Second
 	}
-	p := &pipeline{shardBy: o.shardBy, number: o.number}
+	p := &pipeline{shardBy: o.shardBy, number: o.number, prepare: o.prepare}
 	p.setLocal(o.LocalHost)
 	if p.shardBy == nil {
 		p.shardBy = shardByHostApp
 	}
 	p.pool.New = func() any { return &work{msgs: make([]floodgate.Message, 0, 256)} }
-	p.parsers.New = func() any { return parse.New(o.Parse) }
+	p.parsers.New = func() any { return &parser{Parser: parse.New(o.Parse), prep: dedupe.NewPreparer()} }
 	for i := 0; i < o.Shards; i++ {
 		s := &shard{
 			in:    make(chan *work, o.Queue),
@@ -139,7 +153,7 @@ func (p *pipeline) Deliver(b *input.Batch) {
 	if len(b.Frames) == 0 || p.closed.Load() {
 		return
 	}
-	pr := p.parsers.Get().(*parse.Parser)
+	pr := p.parsers.Get().(*parser)
 	defer p.parsers.Put(pr)
 	local, isLocal := (*p.local.Load())[b.Input]
 	n := uint64(len(p.shards))
@@ -176,12 +190,24 @@ func (p *pipeline) Deliver(b *input.Batch) {
 		}
 		if ws[i] == nil {
 			ws[i] = p.pool.Get().(*work)
+			ws[i].prep = p.prepare && p.shards[i].behind()
+		}
+		w := ws[i]
+		w.msgs = append(w.msgs, m)
+		if w.prep {
+			// What dedupe computes of a line without the shard's state,
+			// computed here, so that one source's flood uses two cores.
+			if n := len(w.preps); n < cap(w.preps) {
+				w.preps = w.preps[:n+1]
+			} else {
+				w.preps = append(w.preps, dedupe.Prepared{})
+			}
+			pr.prep.Prepare(m.Text, &w.preps[len(w.preps)-1])
 		}
 		if len(over) > 0 && over[0].Frame == j {
-			ws[i].oversize = append(ws[i].oversize, input.Oversize{Frame: len(ws[i].msgs), Size: over[0].Size})
+			w.oversize = append(w.oversize, input.Oversize{Frame: len(w.msgs) - 1, Size: over[0].Size})
 			over = over[1:]
 		}
-		ws[i].msgs = append(ws[i].msgs, m)
 	}
 	p.messages.Add(int64(len(b.Frames)))
 	if unparsed > 0 {
@@ -286,6 +312,13 @@ func (p *pipeline) Close() {
 	p.wg.Wait()
 }
 
+// behind reports whether the shard has batches waiting: it is the
+// slower of the two, so the input goroutine that feeds it takes on the
+// work that needs no shard state (dedupe.Prepare). A shard that keeps up
+// is left all of it: preparing where the input is the slower side would
+// only slow the input.
+func (s *shard) behind() bool { return len(s.in) >= max(1, cap(s.in)/4) }
+
 // shard owns the state of the sources hashed to it.
 type shard struct {
 	in    chan *work
@@ -340,6 +373,10 @@ func (s *shard) loop() {
 			clear(w.msgs) // drop the strings, so the pool pins nothing
 			w.msgs = w.msgs[:0]
 			w.oversize = w.oversize[:0]
+			for i := range w.preps {
+				w.preps[i].Forget()
+			}
+			w.preps, w.prep = w.preps[:0], false
 			s.pool.Put(w)
 		case now := <-tc:
 			s.head.Tick(now, false)
@@ -364,10 +401,12 @@ func (s *shard) process(w *work) {
 	}
 	over := w.oversize
 	for i := range w.msgs {
-		r.Message, r.Summary = w.msgs[i], nil
+		r.Message, r.Summary, r.Prep = w.msgs[i], nil, nil
 		if len(over) > 0 && over[0].Frame == i {
 			oversizeSummary(r, over[0].Size)
 			over = over[1:]
+		} else if w.prep {
+			r.Prep = &w.preps[i]
 		}
 		now := wall
 		if s.clock == messageClock {

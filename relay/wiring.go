@@ -84,6 +84,7 @@ func newCore(cfg *config.Config, o coreOptions, log *slog.Logger) (*core, error)
 		clock:     o.clock,
 		Chain:     c.builder.chain,
 		hooks:     c.builder.hooks,
+		prepare:   cfg.Dedupe.Enabled,
 	})
 	return c, nil
 }
