@@ -17,6 +17,9 @@ func (f *Dest) diskLoop() {
 			return
 		case <-t.C:
 			f.checkDisk()
+			if f.rot.overTotal() {
+				f.rot.prune() // current files grew past max_total between rotations
+			}
 		}
 	}
 }
