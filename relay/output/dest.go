@@ -256,7 +256,27 @@ func newFileDest(o Options, log *slog.Logger, stats *Stats) (*Dest, error) {
 	d := newDest(o, fm, nil, log.With(logPath, o.Path), stats)
 	d.tmpl = tmpl
 	d.rot = newRotator(tmpl, o, d.stats, d.log)
+	d.createOverflow()
 	return d, nil
+}
+
+// createOverflow creates the overflow file at open when its path depends
+// on no record (no {date}, {facility} or {severity}): it is where records
+// go when new files can no longer be created, so it must not need an
+// inode then. It is left empty until something overflows.
+func (f *Dest) createOverflow() {
+	for _, p := range f.tmpl.parts {
+		if p.ph != literal && p.ph != phHost && p.ph != phApp {
+			return
+		}
+	}
+	path := string(f.tmpl.appendOverflow(nil, &floodgate.Record{}))
+	if os.MkdirAll(filepath.Dir(path), 0o755) != nil {
+		return // the first overflow tries again
+	}
+	if fd, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640); err == nil {
+		fd.Close()
+	}
 }
 
 // DiskLevel returns how close the output's filesystems are to full, as of
