@@ -96,6 +96,10 @@ type file struct {
 	// want of space or inodes.
 	overflow string
 	redirect bool
+	// retryAt is when opening the file may be tried again after it
+	// failed, and backoff the wait after its next failure.
+	retryAt int64
+	backoff time.Duration
 }
 
 // extraCount is a line in a buffer that does not stand for one message: it
@@ -405,7 +409,11 @@ func (f *Dest) fileFor(path []byte, r *floodgate.Record) *file {
 	f.stats.Overflow.Add(msgs)
 	f.ovSince += msgs
 	if f.warnedAt == 0 || f.tick-f.warnedAt >= int64(overflowWarnEvery) {
-		f.warnOverflow(ov.path)
+		why := fmt.Sprintf("%d files are being written (max_files_total), none idle for %s (file_idle)", f.current, f.idle)
+		if fl != nil || f.current < f.maxFiles {
+			why = "new files cannot be created"
+		}
+		f.warnOverflow(ov.path, why)
 	}
 	return ov
 }
@@ -424,10 +432,9 @@ const EventOverflow = "overflow"
 
 // warnOverflow writes a warning record of floodgate's own, under its own
 // file, that messages go to the overflow file ov.
-func (f *Dest) warnOverflow(ov string) {
+func (f *Dest) warnOverflow(ov, why string) {
 	f.warnedAt = max(f.tick, 1)
-	text := fmt.Sprintf("%d current files, max_files_total %d, none idle for %s, or a new file cannot be created: %d messages of new sources went to %s",
-		f.current, f.maxFiles, f.idle, f.ovSince, ov)
+	text := fmt.Sprintf("%s: %d messages of new sources went to %s since the last warning, and more will", why, f.ovSince, ov)
 	f.ovSince = 0
 	syslogFacility, _ := floodgate.ParseFacility("syslog")
 	r := &floodgate.Record{Message: floodgate.Message{
@@ -623,7 +630,7 @@ func (f *Dest) ensureOpen(fl *file) error {
 		f.open.Get(fl.path) // most recently used now
 		return nil
 	}
-	if f.tick < f.createAt && !f.closing {
+	if (f.tick < f.createAt || f.tick < fl.retryAt) && !f.closing {
 		return errBackoff // a create failed lately: no system call until later
 	}
 	if f.open.Len() >= f.maxOpen {
@@ -638,7 +645,7 @@ func (f *Dest) ensureOpen(fl *file) error {
 	if err != nil {
 		return f.createFailed("open", fl, err)
 	}
-	f.backoff = 0
+	f.backoff, fl.backoff = 0, 0
 	st, err := fd.Stat()
 	if err != nil {
 		fd.Close()
@@ -664,17 +671,22 @@ const (
 	maxBackoff = 5 * time.Second
 )
 
-// createFailed counts a failed mkdir or open, and makes creating files
-// wait, doubling the wait up to maxBackoff, so that a filesystem out of
-// inodes or space costs a few failed system calls a second rather than
+// createFailed counts a failed mkdir or open, and makes opening the file
+// wait, doubling the wait up to maxBackoff; when the system is out of
+// space, inodes or file descriptors, creating any file waits so, so that
+// a full filesystem costs a few failed system calls a second rather than
 // one per file and Flush. A file that could not be created for want of
 // space or inodes sends what it holds, and its later records, to the
 // overflow file, which either exists already or is one file more.
 func (f *Dest) createFailed(op string, fl *file, err error) error {
-	f.backoff = min(max(2*f.backoff, minBackoff), maxBackoff)
-	f.createAt = f.tick + int64(f.backoff)
-	err = f.fail(op, fl, err)
+	fl.backoff = min(max(2*fl.backoff, minBackoff), maxBackoff)
+	fl.retryAt = f.tick + int64(fl.backoff)
 	full := errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+	if full || errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+		f.backoff = min(max(2*f.backoff, minBackoff), maxBackoff)
+		f.createAt = f.tick + int64(f.backoff)
+	}
+	err = f.fail(op, fl, err)
 	if full && fl.overflow != fl.path && fl.overflow != "" && !fl.midLine {
 		f.redirectToOverflow(fl)
 	}
@@ -700,7 +712,7 @@ func (f *Dest) redirectToOverflow(fl *file) {
 	f.ovSince += msgs
 	fl.buf, fl.extra, fl.redirect = nil, nil, true
 	if f.warnedAt == 0 || f.tick-f.warnedAt >= int64(overflowWarnEvery) {
-		f.warnOverflow(ov.path)
+		f.warnOverflow(ov.path, "a new file cannot be created for want of space or inodes")
 	}
 }
 

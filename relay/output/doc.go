@@ -72,10 +72,12 @@
 // A warning record of floodgate's own (app "floodgate", the relay's host,
 // event "overflow") says so, at most once a minute, and Stats.Overflow
 // counts the messages. floodgate's own records always get their own file.
-// A failed mkdir or open makes creating files back off (100 ms doubling
-// to 5 s) instead of being retried for every file at every Flush, so a
+// A failed mkdir or open makes opening that file back off (100 ms
+// doubling to 5 s), and when the error is ENOSPC, EDQUOT, EMFILE or ENFILE
+// creating any file backs off so (new sources meanwhile go to the overflow
+// file), instead of being retried for every file at every Flush: a
 // filesystem out of inodes costs a few system calls a second and never
-// holds the output's lock for long; Close tries once more regardless.
+// holds the output's lock for long. Close tries once more regardless.
 //
 // Buffers are plain byte slices rather than bufio.Writers: a bufio.Writer's
 // errors are sticky, and this output must keep unwritten data and try
