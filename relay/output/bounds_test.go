@@ -275,6 +275,17 @@ func tinyTmpfs(t *testing.T) string {
 // file past max_files_total or when no inode is left, the accounting is
 // exact, and Close is quick however full the filesystem.
 func TestManyHostsFewInodes(t *testing.T) {
+	t.Run("inode reserve", testManyHostsFewInodes)
+	// Without the reserve the last creates fail with ENOSPC: what their
+	// files held goes to the overflow file.
+	t.Run("ENOSPC", func(t *testing.T) {
+		defer func(n int64) { inodeReserve = n }(inodeReserve)
+		inodeReserve = 0
+		testManyHostsFewInodes(t)
+	})
+}
+
+func testManyHostsFewInodes(t *testing.T) {
 	dir := tinyTmpfs(t)
 	cfg := fileConfig(dir, "{host}/{app}.log", "traditional")
 	cfg.Host = "relay-1"

@@ -57,10 +57,14 @@ type Dest struct {
 	createAt int64
 	backoff  time.Duration
 	ovPath   []byte // scratch for an overflow file's path
-	warnedAt int64  // when the last overflow warning was written
-	ovSince  int64  // messages sent to overflow files since then
-	pending  int    // bytes buffered over all files
-	failing  bool   // a write failed; only Flush tries again
+	// inodes estimates the free inodes of the base directory's
+	// filesystem: read once a second, less two for every new file since;
+	// -1 when the filesystem does not count them.
+	inodes   int64
+	warnedAt int64 // when the last overflow warning was written
+	ovSince  int64 // messages sent to overflow files since then
+	pending  int   // bytes buffered over all files
+	failing  bool  // a write failed; only Flush tries again
 	lost     *Losses
 	closed   bool
 	closing  bool  // Close's last Flush: try every file once more
@@ -233,6 +237,7 @@ func newDest(o Options, fm format.Format, w io.Writer, log *slog.Logger, stats *
 		d.host = ownApp
 	}
 	d.tick = d.clock().UnixNano()
+	d.inodes = -1
 	d.active, _ = simplelru.NewLRU[string, *file](math.MaxInt32, nil)
 	d.scratch.New = func() any { return new(scratch) }
 	// One more slot than the cap: ensureOpen closes the oldest itself, so
@@ -260,27 +265,7 @@ func newFileDest(o Options, log *slog.Logger, stats *Stats) (*Dest, error) {
 	d := newDest(o, fm, nil, log.With(logPath, o.Path), stats)
 	d.tmpl = tmpl
 	d.rot = newRotator(tmpl, o, d.stats, d.log)
-	d.createOverflow()
 	return d, nil
-}
-
-// createOverflow creates the overflow file at open when its path depends
-// on no record (no {date}, {facility} or {severity}): it is where records
-// go when new files can no longer be created, so it must not need an
-// inode then. It is left empty until something overflows.
-func (f *Dest) createOverflow() {
-	for _, p := range f.tmpl.parts {
-		if p.ph != literal && p.ph != phHost && p.ph != phApp {
-			return
-		}
-	}
-	path := string(f.tmpl.appendOverflow(nil, &floodgate.Record{}))
-	if os.MkdirAll(filepath.Dir(path), 0o755) != nil {
-		return // the first overflow tries again
-	}
-	if fd, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640); err == nil {
-		fd.Close()
-	}
 }
 
 // DiskLevel returns how close the output's filesystems are to full, as of
@@ -381,7 +366,8 @@ func (f *Dest) fileFor(path []byte, r *floodgate.Record) *file {
 	}
 	if fl == nil {
 		exempt := r.Summary == nil && r.Syntax == floodgate.Internal
-		if exempt || (f.current < f.maxFiles || f.evictIdle()) && f.tick >= f.createAt {
+		room := f.inodes < 0 || f.inodes >= inodeReserve
+		if exempt || room && (f.current < f.maxFiles || f.evictIdle()) && f.tick >= f.createAt {
 			fl = &file{path: string(path), exempt: exempt, last: f.tick}
 			f.ovPath = f.tmpl.appendOverflow(f.ovPath[:0], r)
 			fl.overflow = string(f.ovPath)
@@ -389,6 +375,9 @@ func (f *Dest) fileFor(path []byte, r *floodgate.Record) *file {
 			f.active.Add(fl.path, fl)
 			if !exempt {
 				f.current++
+			}
+			if f.inodes > 0 {
+				f.inodes -= 2 // perhaps a directory and a file, until checkDisk knows
 			}
 			return fl
 		}
@@ -410,13 +399,21 @@ func (f *Dest) fileFor(path []byte, r *floodgate.Record) *file {
 	f.ovSince += msgs
 	if f.warnedAt == 0 || f.tick-f.warnedAt >= int64(overflowWarnEvery) {
 		why := fmt.Sprintf("%d files are being written (max_files_total), none idle for %s (file_idle)", f.current, f.idle)
-		if fl != nil || f.current < f.maxFiles {
+		switch {
+		case f.inodes >= 0 && f.inodes < inodeReserve:
+			why = "the filesystem has almost no inodes left"
+		case fl != nil || f.current < f.maxFiles:
 			why = "new files cannot be created"
 		}
 		f.warnOverflow(ov.path, why)
 	}
 	return ov
 }
+
+// inodeReserve is how many free inodes the output keeps for its overflow
+// files and its own records: with fewer left, new sources go to the
+// overflow file rather than take the last inodes for files of their own.
+var inodeReserve int64 = 64 // a variable for tests
 
 // overflowWarnEvery is how often, at most, a warning says that messages
 // go to an overflow file.

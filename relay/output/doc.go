@@ -67,8 +67,9 @@
 // "_overflow", each line still carrying its own host and app, so the
 // accounting holds. So do the records of a file that cannot be created
 // for want of inodes or space (ENOSPC, EDQUOT), with what it had
-// buffered; the overflow file is created when the output opens where its
-// path depends on no record, so that it needs no inode when none is left.
+// buffered, and new sources once the filesystem has fewer than 64 free
+// inodes (read once a second, less two for every new file since): the
+// last inodes are kept for the overflow file and floodgate's own.
 // A warning record of floodgate's own (app "floodgate", the relay's host,
 // event "overflow") says so, at most once a minute, and Stats.Overflow
 // counts the messages. floodgate's own records always get their own file.

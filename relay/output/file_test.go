@@ -116,7 +116,7 @@ func TestPathSanitize(t *testing.T) {
 	// Every file was written, and only under base.
 	n := 0
 	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() && !strings.Contains(path, overflowName) {
+		if err == nil && d.Type().IsRegular() {
 			n++
 			if !inside(base, path) {
 				t.Errorf("%s written outside %s", path, base)
