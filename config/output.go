@@ -32,8 +32,9 @@ type Output struct {
 	MaxFiles int `toml:"max_files"`
 	// Compress gzips rotated files.
 	Compress bool `toml:"compress"`
-	// MaxTotal bounds all files under the output's directory; the oldest
-	// rotated files go first. 0: no bound.
+	// MaxTotal bounds the bytes really on disk under the output's
+	// directory; the oldest rotated files, across every source, go first.
+	// 0: no bound.
 	MaxTotal Size `toml:"max_total"`
 	// MinFree is the low watermark of free space: below it only protected
 	// messages and summaries are written.

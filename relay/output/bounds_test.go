@@ -91,6 +91,9 @@ func TestMaxTotalOldestFirst(t *testing.T) {
 			f.Write(rec(host, "a", seq))
 			seq++
 			f.Flush()
+			if total := du(t, dir); total > int64(cfg.MaxTotal) {
+				t.Fatalf("%d bytes on disk after line %d, max_total %d: it must hold at every moment", total, seq, cfg.MaxTotal)
+			}
 		}
 	}
 	if err := f.Close(); err != nil {

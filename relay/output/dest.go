@@ -549,6 +549,7 @@ func (f *Dest) writeOut(fl *file) error {
 			}
 			chunk = chunk[:cut]
 		}
+		f.rot.makeRoom(int64(len(chunk)))
 		n, err := fl.fd.Write(chunk)
 		if n > 0 && unlinked(fl.fd) {
 			// The file was removed under us (rm -rf of the directory):

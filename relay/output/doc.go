@@ -92,9 +92,10 @@
 // rotations happened. max_total counts the bytes really on disk, current
 // files and rotated ones, from an index of sizes built by one walk when
 // the output opens and kept up to date on every write, rotation, gzip and
-// removal, so that no rotation walks the tree; over max_total (after a
-// rotation, and once a second as current files grow) the oldest rotated
-// files go first, by age across every source, as journald vacuums. Doing it there keeps a gzip of a large file from
+// removal, so that no rotation walks the tree. Before a write would take
+// the directory past max_total the oldest rotated files go first, by age
+// across every source, as journald vacuums, and the write waits for it:
+// the bound holds at every moment, as long as rotated files are left. Doing it there keeps a gzip of a large file from
 // stalling every shard behind the output's lock, and keeps a single owner
 // of the numbered names, so a rotation can never race a compression. Only
 // rotated files are ever removed, oldest first; current files never are.

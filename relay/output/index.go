@@ -150,6 +150,14 @@ func (x *sizeIndex) over(limit int64) string {
 	return x.byAge[0].name
 }
 
+// overLimit reports whether the index holds more than limit bytes and a
+// rotated file that could be removed.
+func (x *sizeIndex) overLimit(limit int64) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.total > limit && len(x.byAge) > 0
+}
+
 // Total returns the bytes indexed.
 func (x *sizeIndex) Total() int64 {
 	x.mu.Lock()

@@ -31,8 +31,9 @@ type Options struct {
 	// Compress gzips rotated files.
 	Compress bool
 	// MaxTotal bounds the bytes of all files under the output's base
-	// directory, as they really are on disk: past it the oldest rotated
-	// files, across every source, are removed; current files never are.
+	// directory, as they really are on disk: before a write would pass
+	// it the oldest rotated files, across every source, are removed;
+	// current files never are.
 	// 0 is no bound.
 	MaxTotal int64
 	// MinFree and HardMinFree are the disk guard's watermarks: below

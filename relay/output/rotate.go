@@ -38,8 +38,11 @@ type rotator struct {
 }
 
 // rotation is a current file renamed aside, to become path.1; a rotation
-// with no path only prunes.
-type rotation struct{ path, aside string }
+// with no path only prunes, making room for need bytes more.
+type rotation struct {
+	path, aside string
+	need        int64
+}
 
 // newRotator returns the rotator of an output; with max_total it indexes
 // the files under the base directory first, once, by a walk.
@@ -70,6 +73,25 @@ func (r *rotator) overTotal() bool {
 	return r.idx != nil && r.idx.Total() > r.maxTotal
 }
 
+// makeRoom removes the oldest rotated files, before a write of n bytes,
+// until the write fits in max_total, and waits for it: max_total holds at
+// every moment, not only at rotations. It costs nothing while there is
+// room, and nothing when no rotated file is left to remove.
+func (r *rotator) makeRoom(n int64) {
+	if r.idx == nil || !r.idx.overLimit(r.maxTotal-n) {
+		return
+	}
+	r.mu.Lock()
+	if r.stopped {
+		r.mu.Unlock()
+		return
+	}
+	r.jobs = append(r.jobs, rotation{need: n})
+	r.mu.Unlock()
+	r.cond.Broadcast()
+	r.wait()
+}
+
 // prune queues a prune unless one is queued: the current files have grown
 // past max_total between rotations.
 func (r *rotator) prune() {
@@ -93,7 +115,7 @@ func (r *rotator) add(path, aside string, size int64) {
 		r.idx.rotate(path, aside, size, time.Now().UnixNano())
 	}
 	r.mu.Lock()
-	r.jobs = append(r.jobs, rotation{path, aside})
+	r.jobs = append(r.jobs, rotation{path: path, aside: aside})
 	r.mu.Unlock()
 	r.cond.Broadcast()
 }
@@ -138,7 +160,7 @@ func (r *rotator) loop() {
 		if j.path != "" {
 			r.rotate(j)
 		}
-		r.pruneOldest()
+		r.pruneOldest(j.need)
 
 		r.mu.Lock()
 		r.busy = false
@@ -284,15 +306,16 @@ func gzipFile(name string) (size int64, err error) {
 
 // pruneOldest removes the oldest rotated files, by age across every
 // source as journald vacuums, while the files under the base directory
-// take more than max_total bytes really on disk. Current files are never
+// take more than max_total bytes really on disk, less need bytes about to
+// be written. Current files are never
 // removed, so a directory whose current files alone exceed max_total stays
 // over it. The sizes come from the index, not from a walk.
-func (r *rotator) pruneOldest() {
+func (r *rotator) pruneOldest(need int64) {
 	if r.idx == nil {
 		return
 	}
 	for {
-		name := r.idx.over(r.maxTotal)
+		name := r.idx.over(r.maxTotal - need)
 		if name == "" {
 			return
 		}
