@@ -32,8 +32,9 @@ type Output struct {
 	MaxFiles int `toml:"max_files"`
 	// Compress gzips rotated files.
 	Compress bool `toml:"compress"`
-	// MaxTotal bounds all files under the output's directory; the oldest
-	// rotated files go first. 0: no bound.
+	// MaxTotal bounds the bytes really on disk under the output's
+	// directory; the oldest rotated files, across every source, go first.
+	// 0: no bound.
 	MaxTotal Size `toml:"max_total"`
 	// MinFree is the low watermark of free space: below it only protected
 	// messages and summaries are written.
@@ -48,6 +49,13 @@ type Output struct {
 	// records are dropped, counted per source, and stood for by a
 	// suppressed summary once writing works again.
 	MaxBuffer Size `toml:"max_buffer"`
+	// MaxFilesTotal caps the current files a file output writes at once;
+	// past it messages of new sources go to a shared overflow file (the
+	// path with {host} and {app} replaced by "_overflow").
+	MaxFilesTotal int `toml:"max_files_total"`
+	// FileIdle is how long a file goes unwritten before it frees its place
+	// among max_files_total.
+	FileIdle Duration `toml:"file_idle"`
 
 	// Address is the upstream syslog receiver of a forward output,
 	// host:port.
@@ -132,6 +140,12 @@ func (o *Output) fill() {
 	}
 	if o.MaxBuffer == 0 {
 		o.MaxBuffer = Size(d.MaxBuffer)
+	}
+	if o.MaxFilesTotal == 0 {
+		o.MaxFilesTotal = d.MaxFilesTotal
+	}
+	if o.FileIdle == 0 {
+		o.FileIdle = Duration(d.FileIdle)
 	}
 	if o.MinFree.IsZero() {
 		o.MinFree = Space{Bytes: Size(d.MinFree.Bytes), Percent: d.MinFree.Percent}
@@ -293,6 +307,12 @@ func (o *Output) validate(v *validator, at string) {
 	}
 	if o.MaxOpenFiles < 1 {
 		v.add(at+".max_open_files", "%d: want at least 1", o.MaxOpenFiles)
+	}
+	if o.MaxFilesTotal < 1 {
+		v.add(at+".max_files_total", "%d: want at least 1", o.MaxFilesTotal)
+	}
+	if o.FileIdle < 0 {
+		v.add(at+".file_idle", "%s: want more than 0", o.FileIdle)
 	}
 	if o.MaxBuffer != 0 && o.MaxBuffer < 64<<10 {
 		v.add(at+".max_buffer", "%s: want at least 64KiB", o.MaxBuffer)

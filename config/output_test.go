@@ -130,3 +130,24 @@ func TestEscapeControl(t *testing.T) {
 		})
 	}
 }
+
+func TestFileOutputBounds(t *testing.T) {
+	c, err := Parse(strings.NewReader("[[output]]\ntype = \"file\"\npath = \"x/{host}.log\"\nmax_files_total = 500\nfile_idle = \"10m\"\n"))
+	if err == nil {
+		err = c.Validate()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := c.Outputs[0]; o.MaxFilesTotal != 500 || o.FileIdle.D() != 10*time.Minute {
+		t.Errorf("max_files_total %d, file_idle %s", o.MaxFilesTotal, o.FileIdle.D())
+	}
+	c, err = Parse(strings.NewReader("[[output]]\ntype = \"file\"\npath = \"x/{host}.log\"\nmax_files_total = -1\n"))
+	if err == nil {
+		err = c.Validate()
+	}
+	var es Errors
+	if !errors.As(err, &es) || len(es) == 0 || es[0].Line != 4 || !strings.Contains(es[0].Error(), "max_files_total") {
+		t.Errorf("max_files_total = -1: got %v, want an error on line 4", err)
+	}
+}

@@ -48,6 +48,8 @@ const (
 	metricOutputErrors     = "floodgate_output_write_errors_total"
 	metricOutputLost       = "floodgate_output_messages_lost_total"
 	metricOutputRotations  = "floodgate_output_rotations_total"
+	metricOutputOverflow   = "floodgate_output_overflow_messages_total"
+	metricOutputDeleted    = "floodgate_output_deleted_writes_total"
 	metricDiskLevel        = "floodgate_disk_level"
 	metricRestartLoops     = "floodgate_restart_loops"
 	metricRestartLoopCount = "floodgate_restart_loop_restarts"
@@ -95,6 +97,8 @@ var (
 	descOutputErrors     = desc(metricOutputErrors, "Write errors of an output (retried).", "output")
 	descOutputLost       = desc(metricOutputLost, "Messages an output could not write: dropped while writes failed (each stood for by a suppressed summary) or still buffered when it closed.", "output")
 	descOutputRotations  = desc(metricOutputRotations, "Files an output rotated.", "output")
+	descOutputOverflow   = desc(metricOutputOverflow, "Messages a file output wrote to its overflow file: past max_files_total, or their file could not be created for want of space or inodes.", "output")
+	descOutputDeleted    = desc(metricOutputDeleted, "Writes of a file output that went to a file removed under it, each written again to a new file.", "output")
 	descDiskLevel        = desc(metricDiskLevel, "Free space of an output's filesystem: 0 ok, 1 under min_free, 2 under hard_min_free.", "output")
 	descRestartLoops     = desc(metricRestartLoops, "Restart loops recognised (units systemd keeps restarting).")
 	descRestartLoopCount = desc(metricRestartLoopCount, "Restarts counted for a unit in a restart loop.", "host", "unit")
@@ -253,7 +257,7 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 		descInputConnsOpen, descInputConnsAcc, descInputConnsRej, descInputIdle, descInputReadErrors, descInputKernelDrops,
 		descInputFrameTO, descInputEvicted, descInputSkipped, descInputTLSErrors, descInputTLSReloads,
 		descParsed, descUnparsed, descRecords, descFolded, descDropped, descDroppedBytes,
-		descOutputRecords, descOutputBytes, descOutputErrors, descOutputLost, descOutputRotations, descDiskLevel,
+		descOutputRecords, descOutputBytes, descOutputErrors, descOutputLost, descOutputRotations, descOutputOverflow, descOutputDeleted, descDiskLevel,
 		descRestartLoops, descRestartLoopCount,
 		descSourceMessages, descSourceBytes, descSourceFolded, descSourceSuppressed, descBuildInfo,
 		descCheckpoints, descCheckpointErrors, descCrashRecovered,
@@ -361,4 +365,6 @@ func collectOutput(o namedOutput, counter func(*prometheus.Desc, float64, ...str
 	counter(descOutputErrors, float64(s.WriteErrors.Load()), o.name)
 	counter(descOutputLost, float64(s.Lost.Load()), o.name)
 	counter(descOutputRotations, float64(s.FilesRotated.Load()), o.name)
+	counter(descOutputOverflow, float64(s.Overflow.Load()), o.name)
+	counter(descOutputDeleted, float64(s.FilesDeleted.Load()), o.name)
 }

@@ -126,18 +126,20 @@ func outputOptions(oc config.Output) output.Options {
 		return output.Space{Bytes: int64(s.Bytes), Percent: s.Percent}
 	}
 	return output.Options{
-		Type:         oc.Type,
-		Path:         oc.Path,
-		Format:       oc.Format,
-		RawControl:   oc.RawControl(),
-		MaxSize:      int64(oc.MaxSize),
-		MaxFiles:     oc.MaxFiles,
-		Compress:     oc.Compress,
-		MaxTotal:     int64(oc.MaxTotal),
-		MinFree:      space(oc.MinFree),
-		HardMinFree:  space(oc.HardMinFree),
-		MaxOpenFiles: oc.MaxOpenFiles,
-		MaxBuffer:    int(oc.MaxBuffer),
+		Type:          oc.Type,
+		Path:          oc.Path,
+		Format:        oc.Format,
+		RawControl:    oc.RawControl(),
+		MaxSize:       int64(oc.MaxSize),
+		MaxFiles:      oc.MaxFiles,
+		Compress:      oc.Compress,
+		MaxTotal:      int64(oc.MaxTotal),
+		MinFree:       space(oc.MinFree),
+		HardMinFree:   space(oc.HardMinFree),
+		MaxOpenFiles:  oc.MaxOpenFiles,
+		MaxBuffer:     int(oc.MaxBuffer),
+		MaxFilesTotal: oc.MaxFilesTotal,
+		FileIdle:      oc.FileIdle.D(),
 	}
 }
 

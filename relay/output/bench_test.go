@@ -2,6 +2,8 @@ package output
 
 import (
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/floodgate/floodgate"
@@ -72,4 +74,42 @@ func BenchmarkWriterWrite(b *testing.B) {
 	o.Close()
 	b.ReportMetric(float64(stats.Records.Load())/b.Elapsed().Seconds(), "records/s")
 	b.ReportMetric(float64(stats.Bytes.Load())/1e6/b.Elapsed().Seconds(), "MB/s")
+}
+
+// BenchmarkRotateManyFiles measures one rotation under max_total with
+// 200,000 other files under the output's directory: rotation must not
+// cost a walk of the tree.
+func BenchmarkRotateManyFiles(b *testing.B) {
+	dir := b.TempDir()
+	const others = 200000
+	for i := range others {
+		name := filepath.Join(dir, "old-"+itoa(i)+".log")
+		if i%2 == 1 {
+			name += ".1"
+		}
+		if err := os.WriteFile(name, []byte("x\n"), 0o640); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cfg := fileConfig(dir, "{host}.log", "json")
+	cfg.MaxSize, cfg.MaxFiles, cfg.MaxTotal = 4<<10, 5, 1<<40
+	f, err := New(cfg, nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := rec("busy", "app", 1)
+	b.ResetTimer()
+	for b.Loop() {
+		before := f.stats.FilesRotated.Load()
+		for f.stats.FilesRotated.Load() == before {
+			for range 8 {
+				f.Write(r)
+			}
+			f.Flush()
+		}
+	}
+	b.StopTimer()
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
 }

@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 
@@ -33,6 +36,10 @@ type Dest struct {
 	w         io.Writer // the one writer, or nil for files
 	maxBuffer int
 	maxOpen   int
+	maxFiles  int           // max_files_total: current files at once
+	idle      time.Duration // a file not written for this long frees its place
+	host      string        // the relay's host name, for floodgate's own records
+	clock     func() time.Time
 	stats     *Stats
 	log       *slog.Logger
 	rot       *rotator // nil for a writer
@@ -40,15 +47,30 @@ type Dest struct {
 	scratch   sync.Pool // *scratch
 
 	mu      sync.Mutex
-	files   map[string]*file // every file with an open handle or buffered data
+	files   map[string]*file              // every current file, open or not, up to max_files_total
+	active  *simplelru.LRU[string, *file] // files by last write, to free idle places
+	current int                           // files counting against max_files_total
 	open    *simplelru.LRU[string, *file]
-	pending int  // bytes buffered over all files
-	failing bool // a write failed; only Flush tries again
-	lost    *Losses
-	closed  bool
-	seq     int64 // names rotated files uniquely until the rotator numbers them
-	list    []*file
-	spare   []byte // a writer's record over max_buffer, taken back out
+	tick    int64 // the clock at the last Flush, UnixNano: when files were last written
+	// createAt is when opening a new file may be tried again after one
+	// failed, and backoff the wait after the next failure.
+	createAt int64
+	backoff  time.Duration
+	ovPath   []byte // scratch for an overflow file's path
+	// inodes estimates the free inodes of the base directory's
+	// filesystem: read once a second, less two for every new file since;
+	// -1 when the filesystem does not count them.
+	inodes   int64
+	warnedAt int64 // when the last overflow warning was written
+	ovSince  int64 // messages sent to overflow files since then
+	pending  int   // bytes buffered over all files
+	failing  bool  // a write failed; only Flush tries again
+	lost     *Losses
+	closed   bool
+	closing  bool  // Close's last Flush: try every file once more
+	seq      int64 // names rotated files uniquely until the rotator numbers them
+	list     []*file
+	spare    []byte // a writer's record over max_buffer, taken back out
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -68,6 +90,20 @@ type file struct {
 	// extra corrects the lines in buf that do not stand for one message
 	// each, so that what Close cannot write is counted in messages.
 	extra []extraCount
+	// last is the Dest's tick when the file was last written to.
+	last int64
+	// exempt files do not count against max_files_total: overflow files
+	// and those of floodgate's own records.
+	exempt bool
+	// overflow is the path of the overflow file for this file's records,
+	// and redirect sends them there: the file could not be created for
+	// want of space or inodes.
+	overflow string
+	redirect bool
+	// retryAt is when opening the file may be tried again after it
+	// failed, and backoff the wait after its next failure.
+	retryAt int64
+	backoff time.Duration
 }
 
 // extraCount is a line in a buffer that does not stand for one message: it
@@ -190,9 +226,19 @@ func newDest(o Options, fm format.Format, w io.Writer, log *slog.Logger, stats *
 	}
 	d := &Dest{
 		opts: o, format: fm, encoding: format.Options{RawControl: o.RawControl}, w: w, stats: stats, log: log,
-		maxBuffer: o.MaxBuffer, maxOpen: o.MaxOpenFiles,
+		maxBuffer: o.MaxBuffer, maxOpen: o.MaxOpenFiles, maxFiles: o.MaxFilesTotal, idle: o.FileIdle,
+		host: o.Host, clock: time.Now,
 		files: map[string]*file{}, lost: NewLosses(lostFP, lostReason, "write"), stop: make(chan struct{}),
 	}
+	if d.host == "" {
+		d.host, _ = os.Hostname()
+	}
+	if d.host == "" {
+		d.host = ownApp
+	}
+	d.tick = d.clock().UnixNano()
+	d.inodes = -1
+	d.active, _ = simplelru.NewLRU[string, *file](math.MaxInt32, nil)
 	d.scratch.New = func() any { return new(scratch) }
 	// One more slot than the cap: ensureOpen closes the oldest itself, so
 	// that closing flushes, and the LRU never evicts on its own.
@@ -293,17 +339,148 @@ func (f *Dest) writeLocked(path, line []byte, r *floodgate.Record) error {
 		f.stats.Lost.Add(r.Messages())
 		return ErrDropped
 	}
-	fl := f.files[string(path)]
-	if fl == nil {
-		fl = &file{path: string(path)}
-		f.files[fl.path] = fl
-	}
+	fl := f.fileFor(path, r)
 	fl.buffer(line, r)
 	f.pending += len(line)
 	if len(fl.buf) >= flushSize && !f.failing {
 		f.writeOut(fl) // errors are counted and logged; the data stays
 	}
 	return nil
+}
+
+// fileFor returns the file r's line goes to: the file at path, or, when
+// max_files_total files are being written and none has been idle for
+// file_idle, or the file cannot be created for want of space or inodes,
+// the shared overflow file. floodgate's own records always go to their
+// own file.
+func (f *Dest) fileFor(path []byte, r *floodgate.Record) *file {
+	fl := f.files[string(path)]
+	if fl != nil && !fl.redirect {
+		f.touch(fl)
+		return fl
+	}
+	if f.w != nil {
+		fl = &file{}
+		f.files[""] = fl
+		return fl
+	}
+	if fl == nil {
+		exempt := r.Summary == nil && r.Syntax == floodgate.Internal
+		room := f.inodes < 0 || f.inodes >= inodeReserve
+		if exempt || room && (f.current < f.maxFiles || f.evictIdle()) && f.tick >= f.createAt {
+			fl = &file{path: string(path), exempt: exempt, last: f.tick}
+			f.ovPath = f.tmpl.appendOverflow(f.ovPath[:0], r)
+			fl.overflow = string(f.ovPath)
+			f.files[fl.path] = fl
+			f.active.Add(fl.path, fl)
+			if !exempt {
+				f.current++
+			}
+			if f.inodes > 0 {
+				f.inodes -= 2 // perhaps a directory and a file, until checkDisk knows
+			}
+			return fl
+		}
+	}
+	// Past max_files_total, or the file could not be created: the shared
+	// overflow file, and a warning of floodgate's own now and then.
+	f.ovPath = f.tmpl.appendOverflow(f.ovPath[:0], r)
+	ov := f.files[string(f.ovPath)]
+	if ov == nil {
+		ov = &file{path: string(f.ovPath), exempt: true, last: f.tick}
+		ov.overflow = ov.path
+		f.files[ov.path] = ov
+		f.active.Add(ov.path, ov)
+	} else {
+		f.touch(ov)
+	}
+	msgs := r.Messages()
+	f.stats.Overflow.Add(msgs)
+	f.ovSince += msgs
+	if f.warnedAt == 0 || f.tick-f.warnedAt >= int64(overflowWarnEvery) {
+		why := fmt.Sprintf("%d files are being written (max_files_total), none idle for %s (file_idle)", f.current, f.idle)
+		switch {
+		case f.inodes >= 0 && f.inodes < inodeReserve:
+			why = "the filesystem has almost no inodes left"
+		case fl != nil || f.current < f.maxFiles:
+			why = "new files cannot be created"
+		}
+		f.warnOverflow(ov.path, why)
+	}
+	return ov
+}
+
+// inodeReserve is how many free inodes the output keeps for its overflow
+// files and its own records: with fewer left, new sources go to the
+// overflow file rather than take the last inodes for files of their own.
+var inodeReserve int64 = 64 // a variable for tests
+
+// overflowWarnEvery is how often, at most, a warning says that messages
+// go to an overflow file.
+const overflowWarnEvery = time.Minute
+
+// ownApp is the app (and the host, when the machine has no name) of
+// floodgate's own records.
+const ownApp = "floodgate"
+
+// EventOverflow names the warning record of floodgate's own that says
+// messages of new sources go to an overflow file.
+const EventOverflow = "overflow"
+
+// warnOverflow writes a warning record of floodgate's own, under its own
+// file, that messages go to the overflow file ov.
+func (f *Dest) warnOverflow(ov, why string) {
+	f.warnedAt = max(f.tick, 1)
+	text := fmt.Sprintf("%s: %d messages of new sources went to %s since the last warning, and more will", why, f.ovSince, ov)
+	f.ovSince = 0
+	syslogFacility, _ := floodgate.ParseFacility("syslog")
+	r := &floodgate.Record{Message: floodgate.Message{
+		Time: time.Unix(0, f.tick).UTC(), Host: f.host, App: ownApp, Event: EventOverflow,
+		Facility: syslogFacility, Severity: floodgate.Warning, Text: text, Syntax: floodgate.Internal, Size: len(text),
+	}}
+	f.stats.Warnings.Add(1)
+	var path []byte
+	path = f.tmpl.append(path, r)
+	line := f.encoding.Append(nil, f.format, r)
+	f.writeLocked(path, line, r) // dropped without a count when max_buffer is full, as any own record
+}
+
+// evictAllIdle frees every place idle for file_idle.
+func (f *Dest) evictAllIdle() {
+	for f.evictIdle() {
+		continue
+	}
+}
+
+// touch marks fl written now.
+func (f *Dest) touch(fl *file) {
+	if fl.last != f.tick {
+		fl.last = f.tick
+		f.active.Get(fl.path) // most recently written now
+	}
+}
+
+// evictIdle frees the place of the least recently written file when it
+// has not been written for file_idle (yesterday's {date}, a host gone
+// quiet) and holds no data, and reports whether it did.
+func (f *Dest) evictIdle() bool {
+	_, old, ok := f.active.GetOldest()
+	if !ok || f.tick-old.last < int64(f.idle) {
+		return false
+	}
+	if len(old.buf) > 0 && !f.failing {
+		f.writeOut(old) // errors are counted and logged; the data stays
+	}
+	if len(old.buf) > 0 {
+		return false
+	}
+	f.closeFD(old)
+	f.active.Remove(old.path)
+	delete(f.files, old.path)
+	if !old.exempt {
+		f.current--
+	}
+	return true
 }
 
 // writeOutAll writes out every buffer and returns the first error: on a
@@ -342,6 +519,7 @@ func (f *Dest) writeOut(fl *file) error {
 		return f.writeOutWriter(fl)
 	}
 	maxSize := f.opts.MaxSize
+	deleted := 0
 	for len(fl.buf) > 0 {
 		if err := f.ensureOpen(fl); err != nil {
 			return err
@@ -371,8 +549,23 @@ func (f *Dest) writeOut(fl *file) error {
 			}
 			chunk = chunk[:cut]
 		}
+		f.rot.makeRoom(int64(len(chunk)))
 		n, err := fl.fd.Write(chunk)
+		if n > 0 && unlinked(fl.fd) {
+			// The file was removed under us (rm -rf of the directory):
+			// what went to it is gone. Reopen, and write it again.
+			f.stats.FilesDeleted.Add(1)
+			f.stats.Rewritten.Add(int64(n))
+			f.log.Warn("output file removed while open: reopening it and writing again what went to it",
+				logFile, fl.path, logBytes, n)
+			f.closeFD(fl)
+			if deleted++; deleted > 3 {
+				return f.fail("write", fl, errors.New("file removed as soon as created"))
+			}
+			continue
+		}
 		if n > 0 {
+			f.rot.setCurrent(fl.path, fl.size+int64(n))
 			fl.size += int64(n)
 			fl.midLine = chunk[n-1] != '\n'
 			f.pending -= n
@@ -435,18 +628,22 @@ func (f *Dest) ensureOpen(fl *file) error {
 		f.open.Get(fl.path) // most recently used now
 		return nil
 	}
+	if (f.tick < f.createAt || f.tick < fl.retryAt) && !f.closing {
+		return errBackoff // a create failed lately: no system call until later
+	}
 	if f.open.Len() >= f.maxOpen {
 		if _, old, ok := f.open.RemoveOldest(); ok {
 			f.closeFile(old)
 		}
 	}
 	if err := os.MkdirAll(filepath.Dir(fl.path), 0o755); err != nil {
-		return f.fail("create directory for", fl, err)
+		return f.createFailed("create directory for", fl, err)
 	}
 	fd, err := os.OpenFile(fl.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
 	if err != nil {
-		return f.fail("open", fl, err)
+		return f.createFailed("open", fl, err)
 	}
+	f.backoff, fl.backoff = 0, 0
 	st, err := fd.Stat()
 	if err != nil {
 		fd.Close()
@@ -456,21 +653,84 @@ func (f *Dest) ensureOpen(fl *file) error {
 	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
 		fl.dev, fl.ino = uint64(sys.Dev), sys.Ino
 	}
+	f.rot.setCurrent(fl.path, fl.size)
 	f.open.Add(fl.path, fl)
 	f.stats.FilesOpened.Add(1)
 	return nil
 }
 
+// errBackoff is ensureOpen's error while creating files waits after a
+// failure.
+var errBackoff = errors.New("creating files backs off after a failure")
+
+// Backoff of file creation after a failed mkdir or open.
+const (
+	minBackoff = 100 * time.Millisecond
+	maxBackoff = 5 * time.Second
+)
+
+// createFailed counts a failed mkdir or open, and makes opening the file
+// wait, doubling the wait up to maxBackoff; when the system is out of
+// space, inodes or file descriptors, creating any file waits so, so that
+// a full filesystem costs a few failed system calls a second rather than
+// one per file and Flush. A file that could not be created for want of
+// space or inodes sends what it holds, and its later records, to the
+// overflow file, which either exists already or is one file more.
+func (f *Dest) createFailed(op string, fl *file, err error) error {
+	fl.backoff = min(max(2*fl.backoff, minBackoff), maxBackoff)
+	fl.retryAt = f.tick + int64(fl.backoff)
+	full := errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+	if full || errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+		f.backoff = min(max(2*f.backoff, minBackoff), maxBackoff)
+		f.createAt = f.tick + int64(f.backoff)
+	}
+	err = f.fail(op, fl, err)
+	if full && fl.overflow != fl.path && fl.overflow != "" && !fl.midLine {
+		f.redirectToOverflow(fl)
+	}
+	return err
+}
+
+// redirectToOverflow moves fl's buffer to its overflow file's, and sends
+// fl's later records there too.
+func (f *Dest) redirectToOverflow(fl *file) {
+	ov := f.files[fl.overflow]
+	if ov == nil {
+		ov = &file{path: fl.overflow, overflow: fl.overflow, exempt: true, last: f.tick}
+		f.files[ov.path] = ov
+		f.active.Add(ov.path, ov)
+	}
+	base := len(ov.buf)
+	ov.buf = append(ov.buf, fl.buf...)
+	for _, e := range fl.extra {
+		ov.extra = append(ov.extra, extraCount{end: base + e.end, n: e.n})
+	}
+	msgs := fl.messages()
+	f.stats.Overflow.Add(msgs)
+	f.ovSince += msgs
+	fl.buf, fl.extra, fl.redirect = nil, nil, true
+	if f.warnedAt == 0 || f.tick-f.warnedAt >= int64(overflowWarnEvery) {
+		f.warnOverflow(ov.path, "a new file cannot be created for want of space or inodes")
+	}
+}
+
+// unlinked reports whether fd's file has been removed from every
+// directory: what is written to it is gone.
+func unlinked(fd *os.File) bool {
+	var st unix.Stat_t
+	return unix.Fstat(int(fd.Fd()), &st) == nil && st.Nlink == 0
+}
+
 // closeFile writes out fl's buffer unless writes are failing, and closes
-// its handle; a file left with buffered data stays known, closed, until a
-// Flush writes it.
+// its handle; the file keeps its place among the current files, closed,
+// until it goes idle.
 func (f *Dest) closeFile(fl *file) {
 	if len(fl.buf) > 0 && !f.failing {
 		f.writeOut(fl) // errors are counted and logged; the data stays
 	}
 	f.closeFD(fl)
 	if len(fl.buf) == 0 {
-		delete(f.files, fl.path)
+		fl.buf, fl.extra = nil, nil // a closed file holds no memory
 	}
 }
 
@@ -496,7 +756,7 @@ func (f *Dest) rotate(fl *file) error {
 		return f.fail("rotate", fl, err)
 	}
 	f.stats.FilesRotated.Add(1)
-	f.rot.add(fl.path, aside)
+	f.rot.add(fl.path, aside, fl.size)
 	if f.rot.maxTotal > 0 {
 		// max_total is a promise about the disk: do not write on before
 		// the rotator has made room, however busy the machine is.
@@ -531,6 +791,10 @@ func (f *Dest) Flush() error {
 
 func (f *Dest) flushLocked() error {
 	f.failing = false
+	f.tick = f.clock().UnixNano()
+	if f.w == nil {
+		f.evictAllIdle()
+	}
 	for _, fl := range f.files {
 		if f.w == nil && fl.fd != nil && len(fl.buf) > 0 && fl.replaced() {
 			f.closeFD(fl)
@@ -566,6 +830,7 @@ func (f *Dest) Close() error {
 		f.mu.Unlock()
 		return nil
 	}
+	f.closing = true
 	err := f.flushLocked() // before closed is set: it may write summaries
 	f.closed = true
 	var msgs, size int64
@@ -580,6 +845,9 @@ func (f *Dest) Close() error {
 	close(f.stop)
 	f.wg.Wait()
 	if f.rot != nil {
+		if f.rot.overTotal() {
+			f.rot.prune()
+		}
 		f.rot.close()
 	}
 	if err == nil {

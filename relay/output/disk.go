@@ -17,6 +17,9 @@ func (f *Dest) diskLoop() {
 			return
 		case <-t.C:
 			f.checkDisk()
+			if f.rot.overTotal() {
+				f.rot.prune() // current files grew past max_total between rotations
+			}
 		}
 	}
 }
@@ -40,9 +43,18 @@ func (f *Dest) checkDisk() {
 	seen := map[[2]int32]bool{}
 	level, measured := floodgate.DiskOK, false
 	var st syscall.Statfs_t
-	for _, d := range dirs {
+	for i, d := range dirs {
 		if err := syscall.Statfs(d, &st); err != nil {
 			continue // removed under us: the next write recreates it
+		}
+		if i == 0 {
+			inodes := int64(-1)
+			if st.Files > 0 {
+				inodes = int64(st.Ffree)
+			}
+			f.mu.Lock()
+			f.inodes = inodes
+			f.mu.Unlock()
 		}
 		if seen[st.Fsid.X__val] {
 			continue

@@ -50,16 +50,52 @@
 // closed handle is never written again. Before writing out a buffer, Flush
 // checks that the path still names the open file, so a file or directory
 // removed or renamed under us (by hand or by logrotate) is recreated
-// rather than written into the void. Buffers are plain byte slices rather
-// than bufio.Writers: a bufio.Writer's errors are sticky, and this output
-// must keep unwritten data and try again.
+// rather than written into the void. Between Flushes a full buffer is
+// written out at once, so every write is followed by an fstat: a write
+// that went to a file already unlinked (rm -rf of the directory under a
+// flood) is not forgotten but written again to the reopened file, and
+// counted (Stats.FilesDeleted, Stats.Rewritten).
+//
+// # Bounded fan-out
+//
+// Every host name a sender makes up would be a directory and a file. The
+// output writes at most max_files_total current files at once (open or
+// not; a file keeps its place while it is written); one not written for
+// file_idle (yesterday's {date}, a host gone quiet) frees its place, the
+// least recently written first. Past the cap, records of new sources go
+// to the overflow file: the path with {host} and {app} replaced by
+// "_overflow", each line still carrying its own host and app, so the
+// accounting holds. So do the records of a file that cannot be created
+// for want of inodes or space (ENOSPC, EDQUOT), with what it had
+// buffered, and new sources once the filesystem has fewer than 64 free
+// inodes (read once a second, less two for every new file since): the
+// last inodes are kept for the overflow file and floodgate's own.
+// A warning record of floodgate's own (app "floodgate", the relay's host,
+// event "overflow") says so, at most once a minute, and Stats.Overflow
+// counts the messages. floodgate's own records always get their own file.
+// A failed mkdir or open makes opening that file back off (100 ms
+// doubling to 5 s), and when the error is ENOSPC, EDQUOT, EMFILE or ENFILE
+// creating any file backs off so (new sources meanwhile go to the overflow
+// file), instead of being retried for every file at every Flush: a
+// filesystem out of inodes costs a few system calls a second and never
+// holds the output's lock for long. Close tries once more regardless.
+//
+// Buffers are plain byte slices rather than bufio.Writers: a bufio.Writer's
+// errors are sticky, and this output must keep unwritten data and try
+// again.
 //
 // Files rotate by size: a write that would take a file past max_size
 // renames it aside at a line boundary and opens a new one. The numbered
 // files (app.log.1 newest … app.log.N oldest, .gz when compress is on),
 // the removal of the oldest, gzip and the max_total bound on the base
 // directory are all handled by one goroutine the output owns, in the order
-// rotations happened. Doing it there keeps a gzip of a large file from
+// rotations happened. max_total counts the bytes really on disk, current
+// files and rotated ones, from an index of sizes built by one walk when
+// the output opens and kept up to date on every write, rotation, gzip and
+// removal, so that no rotation walks the tree. Before a write would take
+// the directory past max_total the oldest rotated files go first, by age
+// across every source, as journald vacuums, and the write waits for it:
+// the bound holds at every moment, as long as rotated files are left. Doing it there keeps a gzip of a large file from
 // stalling every shard behind the output's lock, and keeps a single owner
 // of the numbered names, so a rotation can never race a compression. Only
 // rotated files are ever removed, oldest first; current files never are.

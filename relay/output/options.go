@@ -3,6 +3,7 @@ package output
 import (
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/floodgate/floodgate/internal/bytesize"
 )
@@ -30,7 +31,10 @@ type Options struct {
 	// Compress gzips rotated files.
 	Compress bool
 	// MaxTotal bounds the bytes of all files under the output's base
-	// directory (each current file counting as MaxSize); 0 is no bound.
+	// directory, as they really are on disk: before a write would pass
+	// it the oldest rotated files, across every source, are removed;
+	// current files never are.
+	// 0 is no bound.
 	MaxTotal int64
 	// MinFree and HardMinFree are the disk guard's watermarks: below
 	// MinFree only protected severities and summaries are written, below
@@ -42,6 +46,17 @@ type Options struct {
 	// MaxBuffer bounds the bytes the output holds in memory while writes
 	// fail; past it records are dropped and counted.
 	MaxBuffer int
+	// MaxFilesTotal caps the current files the output writes at once;
+	// past it messages of new sources go to a shared overflow file, the
+	// path with {host} and {app} replaced by "_overflow".
+	MaxFilesTotal int
+	// FileIdle is how long a file must go unwritten before it frees its
+	// place among the MaxFilesTotal (yesterday's {date}, a host gone
+	// quiet).
+	FileIdle time.Duration
+	// Host is the host name of floodgate's own records (the overflow
+	// warning); "" is the machine's name.
+	Host string
 	// Writer is where a "stdout" output writes; nil means os.Stdout.
 	// Close leaves it open.
 	Writer io.Writer
@@ -51,14 +66,16 @@ type Options struct {
 // built-in configuration.
 func DefaultOptions() Options {
 	return Options{
-		Type:         "file",
-		Format:       "traditional",
-		MaxSize:      256 << 20,
-		MaxFiles:     5,
-		MinFree:      Space{Percent: 5},
-		HardMinFree:  Space{Percent: 1},
-		MaxOpenFiles: 256,
-		MaxBuffer:    8 << 20,
+		Type:          "file",
+		Format:        "traditional",
+		MaxSize:       256 << 20,
+		MaxFiles:      5,
+		MinFree:       Space{Percent: 5},
+		HardMinFree:   Space{Percent: 1},
+		MaxOpenFiles:  256,
+		MaxBuffer:     8 << 20,
+		MaxFilesTotal: 10000,
+		FileIdle:      time.Hour,
 	}
 }
 
@@ -83,6 +100,12 @@ func (o Options) filled() Options {
 	}
 	if o.MaxBuffer <= 0 {
 		o.MaxBuffer = d.MaxBuffer
+	}
+	if o.MaxFilesTotal <= 0 {
+		o.MaxFilesTotal = d.MaxFilesTotal
+	}
+	if o.FileIdle <= 0 {
+		o.FileIdle = d.FileIdle
 	}
 	return o
 }

@@ -58,6 +58,16 @@ type Stats struct {
 	FilesRotated    atomic.Int64
 	FilesRemoved    atomic.Int64
 	FilesCompressed atomic.Int64
+	// Overflow counts messages sent to an overflow file: past
+	// max_files_total, or their own file could not be created for want of
+	// space or inodes. Warnings counts the overflow warnings written.
+	Overflow atomic.Int64
+	Warnings atomic.Int64
+	// FilesDeleted counts writes that went to a file removed under the
+	// output (rm -rf of its directory), each written again to a new file;
+	// Rewritten counts their bytes.
+	FilesDeleted atomic.Int64
+	Rewritten    atomic.Int64
 	// Disk is the file output's floodgate.DiskLevel.
 	Disk atomic.Int32
 }

@@ -93,26 +93,49 @@ func parseTemplate(path string) (template, error) {
 // append appends the path of r's file to dst.
 func (t *template) append(dst []byte, r *floodgate.Record) []byte {
 	for _, p := range t.parts {
+		dst = t.appendPart(dst, p, r)
+	}
+	return dst
+}
+
+// appendPart appends one part of r's path.
+func (t *template) appendPart(dst []byte, p part, r *floodgate.Record) []byte {
+	switch p.ph {
+	case literal:
+		dst = append(dst, p.lit...)
+	case phHost:
+		dst = appendSafe(dst, r.Host)
+	case phApp:
+		dst = appendSafe(dst, r.App)
+	case phFacility:
+		dst = appendSafe(dst, r.Facility.String())
+	case phSeverity:
+		dst = appendSafe(dst, r.Severity.String())
+	case phDate:
+		y, m, d := r.Time.Date()
+		if y < 0 || y > 9999 {
+			y = 0
+		}
+		dst = append(dst,
+			byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+			byte('0'+m/10), byte('0'+m%10), '-',
+			byte('0'+d/10), byte('0'+d%10))
+	}
+	return dst
+}
+
+// overflowName replaces {host} and {app} in the path of an overflow file.
+const overflowName = "_overflow"
+
+// appendOverflow appends the path of the overflow file for r: r's path
+// with {host} and {app} replaced by "_overflow".
+func (t *template) appendOverflow(dst []byte, r *floodgate.Record) []byte {
+	for _, p := range t.parts {
 		switch p.ph {
-		case literal:
-			dst = append(dst, p.lit...)
-		case phHost:
-			dst = appendSafe(dst, r.Host)
-		case phApp:
-			dst = appendSafe(dst, r.App)
-		case phFacility:
-			dst = appendSafe(dst, r.Facility.String())
-		case phSeverity:
-			dst = appendSafe(dst, r.Severity.String())
-		case phDate:
-			y, m, d := r.Time.Date()
-			if y < 0 || y > 9999 {
-				y = 0
-			}
-			dst = append(dst,
-				byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
-				byte('0'+m/10), byte('0'+m%10), '-',
-				byte('0'+d/10), byte('0'+d%10))
+		case phHost, phApp:
+			dst = append(dst, overflowName...)
+		default:
+			dst = t.appendPart(dst, p, r)
 		}
 	}
 	return dst

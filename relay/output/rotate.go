@@ -8,10 +8,9 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"regexp"
-	"sort"
 	"sync"
+	"time"
 )
 
 // rotator numbers, compresses and prunes rotated files in one goroutine,
@@ -22,39 +21,101 @@ type rotator struct {
 	maxFiles int
 	compress bool
 	maxTotal int64
-	maxSize  int64
 	base     string
 	rotated  *regexp.Regexp
 	stats    *Stats
 	log      *slog.Logger
+	// idx knows the size of every file under base; nil without max_total.
+	idx *sizeIndex
 
 	mu      sync.Mutex
 	cond    *sync.Cond // signals new jobs, and idleness to wait
 	jobs    []rotation
 	busy    bool
+	pruning bool // a prune-only job is queued
 	stopped bool
 	done    chan struct{}
 }
 
-// rotation is a current file renamed aside, to become path.1.
-type rotation struct{ path, aside string }
+// rotation is a current file renamed aside, to become path.1; a rotation
+// with no path only prunes, making room for need bytes more.
+type rotation struct {
+	path, aside string
+	need        int64
+}
 
+// newRotator returns the rotator of an output; with max_total it indexes
+// the files under the base directory first, once, by a walk.
 func newRotator(t template, o Options, stats *Stats, log *slog.Logger) *rotator {
 	r := &rotator{
-		maxFiles: o.MaxFiles, compress: o.Compress, maxTotal: o.MaxTotal, maxSize: o.MaxSize,
+		maxFiles: o.MaxFiles, compress: o.Compress, maxTotal: o.MaxTotal,
 		base: t.base, rotated: t.rotated(), stats: stats, log: log,
 		done: make(chan struct{}),
 	}
 	r.cond = sync.NewCond(&r.mu)
+	if r.maxTotal > 0 {
+		r.idx = newSizeIndex()
+		r.idx.build(r.base, r.rotated.MatchString)
+	}
 	return r
+}
+
+// setCurrent tells the index the size of a current file.
+func (r *rotator) setCurrent(path string, size int64) {
+	if r.idx != nil {
+		r.idx.setCurrent(path, size)
+	}
+}
+
+// overTotal reports whether the files under the base directory take more
+// than max_total.
+func (r *rotator) overTotal() bool {
+	return r.idx != nil && r.idx.Total() > r.maxTotal
+}
+
+// makeRoom removes the oldest rotated files, before a write of n bytes,
+// until the write fits in max_total, and waits for it: max_total holds at
+// every moment, not only at rotations. It costs nothing while there is
+// room, and nothing when no rotated file is left to remove.
+func (r *rotator) makeRoom(n int64) {
+	if r.idx == nil || !r.idx.overLimit(r.maxTotal-n) {
+		return
+	}
+	r.mu.Lock()
+	if r.stopped {
+		r.mu.Unlock()
+		return
+	}
+	r.jobs = append(r.jobs, rotation{need: n})
+	r.mu.Unlock()
+	r.cond.Broadcast()
+	r.wait()
+}
+
+// prune queues a prune unless one is queued: the current files have grown
+// past max_total between rotations.
+func (r *rotator) prune() {
+	r.mu.Lock()
+	if r.pruning || r.stopped {
+		r.mu.Unlock()
+		return
+	}
+	r.pruning = true
+	r.jobs = append(r.jobs, rotation{})
+	r.mu.Unlock()
+	r.cond.Broadcast()
 }
 
 func (r *rotator) start() { go r.loop() }
 
-// add queues a rotation; it never blocks on the work.
-func (r *rotator) add(path, aside string) {
+// add queues a rotation of path, of size bytes, renamed aside; it never
+// blocks on the work.
+func (r *rotator) add(path, aside string, size int64) {
+	if r.idx != nil {
+		r.idx.rotate(path, aside, size, time.Now().UnixNano())
+	}
 	r.mu.Lock()
-	r.jobs = append(r.jobs, rotation{path, aside})
+	r.jobs = append(r.jobs, rotation{path: path, aside: aside})
 	r.mu.Unlock()
 	r.cond.Broadcast()
 }
@@ -91,10 +152,15 @@ func (r *rotator) loop() {
 		j := r.jobs[0]
 		r.jobs = r.jobs[1:]
 		r.busy = true
+		if j.path == "" {
+			r.pruning = false
+		}
 		r.mu.Unlock()
 
-		r.rotate(j)
-		r.prune(j.path)
+		if j.path != "" {
+			r.rotate(j)
+		}
+		r.pruneOldest(j.need)
 
 		r.mu.Lock()
 		r.busy = false
@@ -126,9 +192,13 @@ func (r *rotator) rotate(j rotation) {
 	}
 	for i := top; i >= 1; i-- {
 		for _, ext := range []string{"", ".gz"} {
-			err := os.Rename(numbered(j.path, i, ext), numbered(j.path, i+1, ext))
+			from, to := numbered(j.path, i, ext), numbered(j.path, i+1, ext)
+			err := os.Rename(from, to)
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
 				r.failed("rename rotated file", err)
+			}
+			if err == nil {
+				r.renamed(from, to)
 			}
 		}
 	}
@@ -137,6 +207,7 @@ func (r *rotator) rotate(j rotation) {
 		r.failed("rename rotated file", err)
 		return
 	}
+	r.renamed(j.aside, first)
 	if r.compress {
 		r.gzip(first)
 	}
@@ -149,9 +220,23 @@ func exists(name string) bool {
 
 func numbered(path string, i int, ext string) string { return fmt.Sprintf("%s.%d%s", path, i, ext) }
 
+func (r *rotator) renamed(from, to string) {
+	if r.idx != nil {
+		r.idx.rename(from, to)
+	}
+}
+
+// remove removes a rotated file. One already gone (the directory removed
+// by hand, say) is only forgotten.
 func (r *rotator) remove(name string) {
-	if err := os.Remove(name); err != nil {
-		r.failed("remove rotated file", err)
+	err := os.Remove(name)
+	if r.idx != nil && (err == nil || errors.Is(err, fs.ErrNotExist)) {
+		r.idx.remove(name)
+	}
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			r.failed("remove rotated file", err)
+		}
 		return
 	}
 	r.stats.FilesRemoved.Add(1)
@@ -165,9 +250,13 @@ func (r *rotator) failed(op string, err error) {
 // gzip compresses name into name.gz and removes name; on failure (a full
 // disk, say) it removes the partial .gz and keeps name as it is.
 func (r *rotator) gzip(name string) {
-	if err := gzipFile(name); err != nil {
+	size, err := gzipFile(name)
+	if err != nil {
 		r.failed("compress rotated file", err)
 		return
+	}
+	if r.idx != nil {
+		r.idx.replace(name, name+".gz", size)
 	}
 	r.stats.FilesCompressed.Add(1)
 	if err := os.Remove(name); err != nil {
@@ -175,16 +264,17 @@ func (r *rotator) gzip(name string) {
 	}
 }
 
-func gzipFile(name string) (err error) {
+// gzipFile writes name.gz and returns its size.
+func gzipFile(name string) (size int64, err error) {
 	src, err := os.Open(name)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer src.Close()
 	tmp := name + ".gz.tmp"
 	dst, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer func() {
 		if err != nil {
@@ -196,68 +286,44 @@ func gzipFile(name string) (err error) {
 	// repetitive logs compress well at any level.
 	zw, err := gzip.NewWriterLevel(dst, gzip.BestSpeed)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if _, err := io.Copy(zw, src); err != nil {
-		return fmt.Errorf("compress %s: %w", name, err)
+		return 0, fmt.Errorf("compress %s: %w", name, err)
 	}
 	if err := zw.Close(); err != nil {
-		return fmt.Errorf("compress %s: %w", name, err)
+		return 0, fmt.Errorf("compress %s: %w", name, err)
+	}
+	st, err := dst.Stat()
+	if err != nil {
+		return 0, fmt.Errorf("compress %s: %w", name, err)
 	}
 	if err := dst.Close(); err != nil {
-		return fmt.Errorf("compress %s: %w", name, err)
+		return 0, fmt.Errorf("compress %s: %w", name, err)
 	}
-	return os.Rename(tmp, name+".gz")
+	return st.Size(), os.Rename(tmp, name+".gz")
 }
 
-// prune removes the oldest rotated files until everything under the base
-// directory fits in max_total. Every current file counts as if it had
-// already grown to max_size, the file just started for path included, as
-// it will before it is rotated: so the directory stays within max_total
-// between rotations too, as long as max_total leaves room for max_size
-// times the files written at once. Current files are never removed.
-func (r *rotator) prune(path string) {
-	if r.maxTotal <= 0 {
+// pruneOldest removes the oldest rotated files, by age across every
+// source as journald vacuums, while the files under the base directory
+// take more than max_total bytes really on disk, less need bytes about to
+// be written. Current files are never
+// removed, so a directory whose current files alone exceed max_total stays
+// over it. The sizes come from the index, not from a walk.
+func (r *rotator) pruneOldest(need int64) {
+	if r.idx == nil {
 		return
 	}
-	type rotated struct {
-		path string
-		size int64
-		mod  int64
-	}
-	var total int64
-	var old []rotated
-	started := false
-	filepath.WalkDir(r.base, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
-			return nil // a directory removed meanwhile, say: skip it
+	for {
+		name := r.idx.over(r.maxTotal - need)
+		if name == "" {
+			return
 		}
-		info, err := d.Info()
-		if err != nil {
-			return nil
-		}
-		if rel, err := filepath.Rel(r.base, p); err == nil && r.rotated.MatchString(filepath.ToSlash(rel)) {
-			total += info.Size()
-			old = append(old, rotated{p, info.Size(), info.ModTime().UnixNano()})
-			return nil
-		}
-		started = started || p == path
-		total += max(info.Size(), r.maxSize)
-		return nil
-	})
-	if !started {
-		total += r.maxSize
-	}
-	sort.Slice(old, func(i, j int) bool { return old[i].mod < old[j].mod })
-	for _, o := range old {
-		if total <= r.maxTotal {
-			break
-		}
-		if err := os.Remove(o.path); err != nil {
+		if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			r.failed("remove rotated file", err)
-			continue
+		} else if err == nil {
+			r.stats.FilesRemoved.Add(1)
 		}
-		r.stats.FilesRemoved.Add(1)
-		total -= o.size
+		r.idx.remove(name) // removed, gone already, or not removable: forget it
 	}
 }
