@@ -216,6 +216,21 @@ func cmdCheck(args []string, stderr io.Writer) error {
 			bad = true
 		}
 	}
+	// The directories floodgate keeps state in: the checkpoint, and each
+	// network output's disk queue.
+	dirs := []struct{ key, dir string }{{"relay.state_dir", cfg.Relay.StateDir}}
+	for i, oc := range cfg.Outputs {
+		dirs = append(dirs, struct{ key, dir string }{fmt.Sprintf("output[%d].queue_dir", i), oc.QueueDir})
+	}
+	for _, d := range dirs {
+		if d.dir == "" {
+			continue
+		}
+		if err := output.CheckDir(d.dir, "directory"); err != nil {
+			fmt.Fprintf(stderr, "%s:%d: %s: %v\n", *path, cfg.Line(d.key), d.key, err)
+			bad = true
+		}
+	}
 	if bad {
 		return errInvalidConfig
 	}

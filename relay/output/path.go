@@ -201,24 +201,31 @@ func CheckPath(path string) error {
 	if err != nil {
 		return err
 	}
-	for dir := t.base; ; {
+	return CheckDir(t.base, "output directory")
+}
+
+// CheckDir reports whether dir is a writable directory, or can be created
+// because its nearest existing ancestor is one; what names dir in the
+// error. It changes nothing on disk.
+func CheckDir(base, what string) error {
+	for dir := base; ; {
 		st, err := os.Stat(dir)
 		switch {
 		case err == nil && !st.IsDir():
-			if dir == t.base {
-				return fmt.Errorf("output directory %s is not a directory", dir)
+			if dir == base {
+				return fmt.Errorf("%s %s is not a directory", what, dir)
 			}
-			return fmt.Errorf("cannot create output directory %s: %s is not a directory", t.base, dir)
+			return fmt.Errorf("cannot create %s %s: %s is not a directory", what, base, dir)
 		case err == nil:
 			if err := unix.Access(dir, unix.W_OK|unix.X_OK); err != nil {
-				if dir == t.base {
-					return fmt.Errorf("output directory %s is not writable: %w", dir, err)
+				if dir == base {
+					return fmt.Errorf("%s %s is not writable: %w", what, dir, err)
 				}
-				return fmt.Errorf("cannot create output directory %s: %s is not writable: %w", t.base, dir, err)
+				return fmt.Errorf("cannot create %s %s: %s is not writable: %w", what, base, dir, err)
 			}
 			return nil
 		case !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, unix.ENOTDIR):
-			return fmt.Errorf("output directory %s: %w", t.base, err)
+			return fmt.Errorf("%s %s: %w", what, base, err)
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
