@@ -11,11 +11,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/floodgate/floodgate/config"
+	"github.com/floodgate/floodgate/internal/syncbuf"
 )
 
 // reloadTestConfig: one shard, so that what one connection sends reaches
@@ -224,7 +224,7 @@ func TestReloadMetricsNeedsRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &lockedBuilder{}
+	logs := &syncbuf.Buffer{}
 	s, err := NewServer(cfg, slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -251,22 +251,4 @@ func TestReloadMetricsNeedsRestart(t *testing.T) {
 	if !strings.Contains(logs.String(), "needs restart") {
 		t.Errorf("no word of the restart the metrics need:\n%s", logs.String())
 	}
-}
-
-// lockedBuilder is a strings.Builder for a logger and a test to share.
-type lockedBuilder struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuilder) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuilder) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -16,10 +16,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/floodgate/floodgate/internal/syncbuf"
 )
 
 // binary is floodgate, built once by TestMain, with the bench harness
@@ -78,7 +79,7 @@ type daemon struct {
 	t       *testing.T
 	cmd     *exec.Cmd
 	dir     string
-	stderr  *syncBuffer
+	stderr  *syncbuf.Buffer
 	addrs   map[string]string // input type -> bound address
 	metrics string            // metrics endpoint, when asked for
 	done    chan error
@@ -98,7 +99,7 @@ func startDaemonIn(t *testing.T, dir, config string, inputs int) *daemon {
 	if err := os.WriteFile(cfg, []byte(strings.ReplaceAll(config, "{dir}", dir)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d := &daemon{t: t, dir: dir, stderr: &syncBuffer{}, addrs: map[string]string{}, done: make(chan error, 1)}
+	d := &daemon{t: t, dir: dir, stderr: &syncbuf.Buffer{}, addrs: map[string]string{}, done: make(chan error, 1)}
 	d.cmd = exec.Command(binary, "run", "-config", cfg)
 	d.cmd.Dir = dir
 	d.cmd.Stderr = d.stderr
@@ -324,7 +325,7 @@ input(type="imtcp" address="127.0.0.1" port="0" listenPortFileName=%q ruleset="f
 		t.Fatalf("rsyslogd rejects its test config: %v\n%s", err, out)
 	}
 	r := exec.Command(rsyslogd, "-n", "-f", cfg, "-i", filepath.Join(rdir, "rsyslogd.pid"))
-	var rerr syncBuffer
+	var rerr syncbuf.Buffer
 	r.Stderr, r.Stdout = &rerr, &rerr
 	if err := r.Start(); err != nil {
 		t.Fatal(err)
@@ -533,24 +534,6 @@ address = ""
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestSecondSignalAborts: the first SIGTERM drains, waiting for a
 // connected client in the middle of a frame up to the drain timeout; a
 // second one aborts at once.
@@ -678,7 +661,7 @@ func TestStdinEOF(t *testing.T) {
 			cmd := exec.Command(binary, "run", "-config", cfg)
 			cmd.Stdin = strings.NewReader("<13>1 2026-11-27T10:00:00Z h app - - - first\n<13>1 2026-11-27T10:00:01Z h app - - - last, without LF")
 			var stdout bytes.Buffer
-			stderr := &syncBuffer{}
+			stderr := &syncbuf.Buffer{}
 			cmd.Stdout, cmd.Stderr = &stdout, stderr
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floodgate/floodgate/internal/syncbuf"
 	"github.com/floodgate/floodgate/internal/testcert"
 )
 
@@ -32,7 +33,7 @@ type upstream struct {
 	port  string
 	cmd   *exec.Cmd
 	done  chan error
-	log   *syncBuffer
+	log   *syncbuf.Buffer
 }
 
 func rsyslogdPath(t *testing.T) string {
@@ -94,7 +95,7 @@ input(type="imtcp" address="127.0.0.1" port=%q listenPortFileName=%q ruleset="in
 // until its imtcp listens: until it has written portFile when port is "0"
 // (the first start), or until port answers (a restart). It returns the
 // process, a channel that gets Wait's result, its output and the port.
-func runRsyslogd(t *testing.T, dir, conf, portFile, port string) (*exec.Cmd, chan error, *syncBuffer, string) {
+func runRsyslogd(t *testing.T, dir, conf, portFile, port string) (*exec.Cmd, chan error, *syncbuf.Buffer, string) {
 	t.Helper()
 	rsyslogd := rsyslogdPath(t)
 	cfg := filepath.Join(dir, "rsyslog.conf")
@@ -104,7 +105,7 @@ func runRsyslogd(t *testing.T, dir, conf, portFile, port string) (*exec.Cmd, cha
 	if out, err := exec.Command(rsyslogd, "-N1", "-f", cfg).CombinedOutput(); err != nil {
 		t.Fatalf("rsyslogd rejects its test config: %v\n%s", err, out)
 	}
-	log := &syncBuffer{}
+	log := &syncbuf.Buffer{}
 	cmd := exec.Command(rsyslogd, "-n", "-f", cfg, "-i", filepath.Join(dir, "rsyslogd.pid"))
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
@@ -415,6 +416,6 @@ func TestReplayForwards(t *testing.T) {
 		t.Fatalf("replay: %v\n%s", err, out)
 	}
 	// replay returned: the output had every record acknowledged.
-	u.waitAccount(n, &daemon{t: t, stderr: &syncBuffer{}})
+	u.waitAccount(n, &daemon{t: t, stderr: &syncbuf.Buffer{}})
 	u.stop()
 }

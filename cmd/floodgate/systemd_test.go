@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/floodgate/floodgate/internal/syncbuf"
 )
 
 // notifySocket is a unixgram socket standing for systemd's notify socket:
@@ -74,7 +76,7 @@ func activated(t *testing.T, config string, notify *notifySocket, names []string
 	if err := os.WriteFile(cfg, []byte(strings.ReplaceAll(config, "{dir}", dir)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d := &daemon{t: t, dir: dir, stderr: &syncBuffer{}, addrs: map[string]string{}, done: make(chan error, 1)}
+	d := &daemon{t: t, dir: dir, stderr: &syncbuf.Buffer{}, addrs: map[string]string{}, done: make(chan error, 1)}
 	d.cmd = exec.Command("/bin/sh", "-c", `LISTEN_PID=$$ exec "$0" "$@"`, binary, "run", "-config", cfg)
 	d.cmd.Dir = dir
 	d.cmd.Stderr = d.stderr

@@ -8,6 +8,7 @@ import (
 
 	"github.com/floodgate/floodgate"
 	"github.com/floodgate/floodgate/bench/gen"
+	"github.com/floodgate/floodgate/internal/cputime"
 )
 
 // shapes are one frame of each kind the relay sees, the flood's first.
@@ -84,7 +85,7 @@ func BenchmarkParseChat(b *testing.B) {
 	recv := time.Date(2018, 9, 11, 2, 0, 0, 0, time.UTC)
 	var m floodgate.Message
 	b.ReportAllocs()
-	defer cpuPerOp(b)()
+	defer cputime.PerOp(b)()
 	n := 0
 	for b.Loop() {
 		p.Parse(frames[n%len(frames)], recv, &m)

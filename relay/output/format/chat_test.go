@@ -7,6 +7,7 @@ import (
 
 	"github.com/floodgate/floodgate"
 	"github.com/floodgate/floodgate/bench/gen"
+	"github.com/floodgate/floodgate/internal/cputime"
 	"github.com/floodgate/floodgate/relay/parse"
 )
 
@@ -35,7 +36,7 @@ func BenchmarkChat(b *testing.B) {
 		b.Run(f.String(), func(b *testing.B) {
 			buf := make([]byte, 0, 4096)
 			b.ReportAllocs()
-			defer cpuPerOp(b)()
+			defer cputime.PerOp(b)()
 			n := 0
 			for b.Loop() {
 				buf = Append(buf[:0], f, &recs[n%len(recs)])

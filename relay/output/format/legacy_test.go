@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/floodgate/floodgate"
+	"github.com/floodgate/floodgate/internal/cputime"
 )
 
 // legacyAppendText is appendText as it was before it skipped eight bytes
@@ -137,7 +138,7 @@ func BenchmarkChatParts(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			buf := make([]byte, 0, 4096)
 			b.ReportAllocs()
-			defer cpuPerOp(b)()
+			defer cputime.PerOp(b)()
 			n := 0
 			for b.Loop() {
 				buf = f(buf[:0], &recs[n%len(recs)])
