@@ -2,11 +2,10 @@ package forward
 
 import (
 	"crypto/tls"
-	"crypto/x509"
-	"errors"
 	"fmt"
 	"net"
-	"os"
+
+	"github.com/floodgate/floodgate/internal/tlsconf"
 )
 
 // clientTLS builds the TLS configuration of a network output: TLS 1.2 at
@@ -23,13 +22,9 @@ func clientTLS(o Options) (*tls.Config, error) {
 		cfg.ServerName = host
 	}
 	if o.CA != "" {
-		pem, err := os.ReadFile(o.CA)
+		pool, err := tlsconf.LoadPool(o.CA)
 		if err != nil {
-			return nil, fmt.Errorf("%s output: read ca: %w", o.Type, err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("%s output: ca %s: %w", o.Type, o.CA, errNoCerts)
+			return nil, fmt.Errorf("%s output: ca: %w", o.Type, err)
 		}
 		cfg.RootCAs = pool
 	}
@@ -42,5 +37,3 @@ func clientTLS(o Options) (*tls.Config, error) {
 	}
 	return cfg, nil
 }
-
-var errNoCerts = errors.New("no PEM certificates found")

@@ -81,7 +81,7 @@ func TestForwardTLSBadFiles(t *testing.T) {
 		opts Options
 		want string
 	}{
-		{name: "missing ca", opts: Options{CA: "/nonexistent/ca.pem"}, want: "read ca"},
+		{name: "missing ca", opts: Options{CA: "/nonexistent/ca.pem"}, want: "ca: open /nonexistent/ca.pem"},
 		{name: "ca without certificates", opts: Options{CA: junk}, want: "no PEM certificates"},
 		{name: "bad key pair", opts: Options{Cert: cs.ClientCert, Key: cs.ServerKey}, want: "load client certificate"},
 	}
