@@ -762,3 +762,21 @@ func TestPendingCompactionKeepsANewCount(t *testing.T) {
 	e.Tick(t0, true)
 	checkInvariants(t, in, c.recs)
 }
+
+// A distinct count is written exactly only where the sketch is exact in
+// practice; past that the text says it is an estimate.
+func TestDistinctInText(t *testing.T) {
+	for _, tc := range []struct {
+		d    int64
+		want string
+	}{
+		{9, "9 distinct"}, {64, "64 distinct"}, {887, "about 890 distinct"},
+		{1234, "about 1200 distinct"}, {96, "about 96 distinct"}, {256 * 6, "over 1000 distinct"},
+	} {
+		var sb strings.Builder
+		writeDistinct(&sb, tc.d)
+		if sb.String() != tc.want {
+			t.Errorf("%d: %q, want %q", tc.d, sb.String(), tc.want)
+		}
+	}
+}

@@ -22,7 +22,8 @@ import (
 // values (Metwally et al.: a new value replaces the lightest and inherits
 // its count, so the counts shown are upper bounds, exact for a place with
 // few values) and a 256-bit linear-counting sketch for the distinct count,
-// exact while small and within a few percent up to about a thousand. Both
+// exact while small (the text says "about" past 64) and within about
+// ten percent up to a thousand. Both
 // are fixed-size, so counting a line allocates nothing.
 
 const (
@@ -87,6 +88,26 @@ func (p *varyPlace) distinct() int64 {
 		return 256 * 6 // saturated: "over a thousand"
 	}
 	return int64(math.Round(-256 * math.Log(float64(256-set)/256)))
+}
+
+// exactBelow is the distinct count under which the sketch is exact in
+// practice (a collision among so few values is rare); above it the text
+// says the count is an estimate.
+const exactBelow = 64
+
+// writeDistinct writes the distinct count for the text: exact while
+// small, "about 890" (two significant digits) above exactBelow, and
+// "over 1000" once the sketch is saturated.
+func writeDistinct(sb *strings.Builder, d int64) {
+	switch {
+	case d >= 256*6:
+		sb.WriteString("over 1000 distinct")
+	case d > exactBelow:
+		f := int64(math.Pow10(int(math.Log10(float64(d))) - 1))
+		fmt.Fprintf(sb, "about %d distinct", (d+f/2)/f*f)
+	default:
+		fmt.Fprintf(sb, "%d distinct", d)
+	}
 }
 
 func popcount(w uint64) int {
@@ -183,7 +204,7 @@ func (v *variety) summarize(s *floodgate.Summary) string {
 			if len(top) > 0 {
 				sb.WriteString(", … ")
 			}
-			fmt.Fprintf(&sb, "%d distinct", d)
+			writeDistinct(&sb, d)
 		}
 	}
 	if len(places) == 0 {
