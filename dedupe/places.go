@@ -34,8 +34,8 @@ import (
 //     earlier, and an enumeration of twelve or more values whose first
 //     twelve turn up mostly once each folds its later newcomers.
 //   - A place of paths, URLs or DNS names (a word that starts with '/',
-//     holds "://", or is a dotted name ending in a top-level domain of
-//     two to six lower-case letters, with a port or not: isDomainName)
+//     holds "://", or is a dotted name ending in a top-level domain, a
+//     country code or a generic one, with a port or not: isDomainName)
 //     turns variable at pathMinDistinct (4) different ones, and keeps
 //     none literal: a path, URL or host name names a thing (a page, a
 //     file, a peer), never how something went, and the output format
@@ -415,9 +415,9 @@ func isExceptionName(w []byte) bool {
 
 // isDomainName reports whether a word (its digits masked) is a DNS name,
 // with a port or not: labels of letters, digits, '-' and '_' between at
-// least two dots (one with a port), the last one a top-level domain of two
-// to six lower-case letters ("ns1.example.com", "db.example.org:5432",
-// "ip-10-0-0-1.ec2.internal"). Like a path, a name names a thing (a peer,
+// least two dots (one with a port), the last one a top-level domain
+// (isTopLevelDomain): "ns1.example.com", "db.example.org:5432",
+// "ip-10-0-0-1.ec2.internal". Like a path, a name names a thing (a peer,
 // a node), never how something went. A dotted class or module name
 // ("org.example.Server", "nova.compute.manager") ends otherwise.
 func isDomainName(w []byte) bool {
@@ -429,14 +429,8 @@ func isDomainName(w []byte) bool {
 	if last < 0 {
 		return false
 	}
-	tld := w[last+1:]
-	if len(tld) < 2 || len(tld) > 6 {
+	if !isTopLevelDomain(w[last+1:]) {
 		return false
-	}
-	for _, c := range tld {
-		if c < 'a' || c > 'z' {
-			return false
-		}
 	}
 	label := 0
 	for _, c := range w[:last] {
@@ -454,6 +448,26 @@ func isDomainName(w []byte) bool {
 		}
 	}
 	return label > 0 && dots <= 1
+}
+
+// genericTLDs are the top-level domains of more than two letters that
+// host names in logs end in: the original generic ones, and the private
+// suffixes networks use for their own hosts.
+var genericTLDs = [...]string{"com", "net", "org", "edu", "gov", "mil", "int", "info", "biz", "arpa", "local", "lan", "internal", "corp", "home"}
+
+// isTopLevelDomain reports whether a label is a country code (two
+// lower-case letters) or one of genericTLDs. A longer list would make
+// "nova.wsgi.server" a host.
+func isTopLevelDomain(l []byte) bool {
+	if len(l) == 2 {
+		return l[0] >= 'a' && l[0] <= 'z' && l[1] >= 'a' && l[1] <= 'z'
+	}
+	for _, t := range genericTLDs {
+		if string(l) == t {
+			return true
+		}
+	}
+	return false
 }
 
 // isPath reports whether a word is a path or a URL: it starts with '/'

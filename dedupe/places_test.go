@@ -101,7 +101,10 @@ func TestIsDomainName(t *testing.T) {
 		"ns1.example.com":          true,
 		"db.example.org:5432":      true,
 		"example.com:443":          true,
-		"ip-10-0-0-1.ec2.internal": false, // "internal" is no top-level domain of 2 to 6 letters
+		"ip-10-0-0-1.ec2.internal": true,
+		"cache.eu-west.example.io": true,
+		"nova.osapi.wsgi.server":   false, // a module name: "server" is no top-level domain
+		"app.settings.yaml":        false,
 		"host-1-2.dsl.example.br":  true,
 		"example.com":              false, // one dot and no port: a file name as much as a name
 		"meta_data.json":           false,
