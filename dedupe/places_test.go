@@ -122,3 +122,23 @@ func TestIsDomainName(t *testing.T) {
 		}
 	}
 }
+
+// A timestamp written out in the message ("at Fri Jun 17 ...") is masked
+// whole, its day and month names too: the lines of two days are one
+// pattern.
+func TestWrittenOutTimestampsFold(t *testing.T) {
+	days := []string{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
+	var lines []string
+	for i := range 140 {
+		lines = append(lines, fmt.Sprintf("h ftpd[%d]: session from 198.51.100.%d ended at %s Mar %2d 0%d:15:%02d 2031",
+			100+i, i%50, days[i/20], 3+i/20, i%10, i%60))
+	}
+	recs := runMasked(t, DefaultOptions(), msgs(t, time.Second, lines...), func(s string) string {
+		return calendarNames.ReplaceAllString(contractMask(s), "#")
+	})
+	if got := countVerbatim(recs, "session from"); got != 1 {
+		t.Errorf("%d verbatim, want one: a timestamp is a variable token\n%s", got, render(recs))
+	}
+}
+
+var calendarNames = regexp.MustCompile(`\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun|Mar)\b`)
