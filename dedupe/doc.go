@@ -41,12 +41,14 @@
 // Window is counted. The template of a line is its text with rsyslog's
 // #011 escapes decoded and its variable tokens masked in a single pass
 // (numbers, hex and pointer values, UUIDs, IPv4 and IPv6 addresses with
-// ports, MACs, durations' numbers, quoted ids); a path or URL is one
-// token. Its pattern is the template with the places learned to be
-// parameters marked (places.go): a user name, a pod name, a URL path, an
-// interface, once its place has shown sixteen different values; words at
-// places with fewer values (Failed and Accepted, UP and DOWN, an exit
-// reason, an exception class) keep their patterns apart. A line's
+// ports, MACs, durations' numbers, quoted ids, timestamps written out with
+// their day and month names); a path or URL is one token. Its pattern is the template with the places learned to be
+// parameters marked (places.go): a user name, a pod name, an interface,
+// once its place has shown sixteen different values, or twelve of which
+// half or more were seen once; a path, URL or DNS name once its place has
+// shown four; words at places with fewer than twelve values (Failed and
+// Accepted, UP and DOWN, an exit reason, an exception class) keep their
+// patterns apart, and so do those of up to fifteen that recur. A line's
 // severity is part of its pattern, so an error never hides in a summary of
 // harmless lines. Patterns are hashed with xxhash: a fingerprint is a
 // function of the pattern alone, the same across runs and processes.

@@ -70,10 +70,12 @@ func escapeAt(s string, i int) (byte, bool) {
 //     clock times, hex ids, quoted or not);
 //   - in any other token, each run of digits with an optional decimal
 //     part (the 12 of "12 minutes", the 1.5 of "1.5s", the 10 of
-//     "ip-10-18-39-127").
+//     "ip-10-18-39-127");
+//   - the day and month names of a timestamp written out ("Fri Jun 17
+//     07:07:00 2005", isDateName), whose numbers are masked anyway.
 //
-// Letters outside hex ids are never masked, so messages that differ in
-// words have different templates. The masker reads text once and
+// Other letters outside hex ids are never masked, so messages that
+// differ in words have different templates. The masker reads text once and
 // allocates nothing when dst has room.
 func appendTemplate(dst []byte, text string) []byte {
 	dst, _ = scanTemplate(dst, nil, text)
@@ -153,6 +155,9 @@ func scanTemplate(dst []byte, toks []token, text string) ([]byte, []token) {
 		case digit:
 			dst = appendDigitsMasked(dst, tok)
 			kind = tokMixed
+		case i-start == 3 && text[start]-'A' < 26 && isDateName(text, start):
+			dst = append(dst, maskByte)
+			kind = tokMasked
 		default:
 			dst = append(dst, tok...)
 		}
@@ -162,6 +167,63 @@ func scanTemplate(dst []byte, toks []token, text string) ([]byte, []token) {
 		}
 	}
 	return dst, toks
+}
+
+// isDateName reports whether the three letters at text[at:] name a day or
+// a month of a timestamp written out ("Fri Jun 17 07:07:00 2005", Java's
+// "Mon Dec 08 01:32:52 UTC 2026", "Jun 17 07:07:00"): a month followed
+// by a day and a clock time, or a weekday followed by such a month. A
+// timestamp is a variable token like a number; a month or day name
+// standing alone ("closed on Mon", "the Jun report") is a word.
+func isDateName(text string, at int) bool {
+	if isWeekday(text[at : at+3]) {
+		at += 4
+		if at+3 > len(text) || text[at-1] != ' ' || !isMonth(text[at:at+3]) {
+			return false
+		}
+	} else if !isMonth(text[at : at+3]) {
+		return false
+	}
+	return dayClock(text[at+3:])
+}
+
+// dayClock reports whether s starts with " D HH:MM" or " DD HH:MM" (a
+// space more before a one-digit day, as syslog pads it).
+func dayClock(s string) bool {
+	if len(s) < 2 || s[0] != ' ' {
+		return false
+	}
+	s = s[1:]
+	if s[0] == ' ' {
+		s = s[1:]
+	}
+	d := 0
+	for d < len(s) && d < 3 && s[d] >= '0' && s[d] <= '9' {
+		d++
+	}
+	if d == 0 || d > 2 || len(s) < d+6 || s[d] != ' ' {
+		return false
+	}
+	s = s[d+1:]
+	return isDigit(s[0]) && isDigit(s[1]) && s[2] == ':' && isDigit(s[3]) && isDigit(s[4])
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isWeekday(w string) bool {
+	switch w {
+	case "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun":
+		return true
+	}
+	return false
+}
+
+func isMonth(w string) bool {
+	switch w {
+	case "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec":
+		return true
+	}
+	return false
 }
 
 // appendDigitsMasked appends tok with each run of digits (and an optional

@@ -27,6 +27,12 @@ func TestTemplate(t *testing.T) {
 		{"hostname digits", "ip-10-18-39-127 up", "ip-#-#-#-# up"},
 		{"words with hex letters kept", "added bad cafe", "added bad cafe"},
 		{"clock and date", "at 2018-09-11 01:24:50", "at # #"},
+		{"written-out timestamp", "session from 192.0.2.4 ended at Tue Mar  4 19:02:11 2031", "session from # ended at # #  # # #"},
+		{"java date", "[Thu Nov 27 08:15:00 2031] job done", "[# # # # #] job done"},
+		{"month, day and clock", "last run Sep 30 23:59:01 ok", "last run # # # ok"},
+		{"day name alone kept", "backups run on Sat and Sun", "backups run on Sat and Sun"},
+		{"month name alone kept", "the May report is late by 3 days", "the May report is late by # days"},
+		{"weekday before a plain month name", "Mon Jan was a typo", "Mon Jan was a typo"},
 		{"empty", "", ""},
 	}
 	for _, tt := range tests {

@@ -22,18 +22,27 @@ import (
 //   - Each word place of a group remembers the distinct values it saw,
 //     each with a count, behind a small bitmap that tells a new one. A
 //     place is variable once it has shown placeMinDistinct (16) distinct
-//     values: user names, pod names, paths, interfaces. An enumeration
-//     (exit reasons, states, methods, levels) has fewer, however long it
-//     lives, so the first occurrence of each of its values is written,
-//     even a tenth reason that first turns up after an hour of nine
-//     others.
-//   - A place of paths or URLs (a word that starts with '/' or holds
-//     "://") turns variable at pathMinDistinct (4) different ones, and
-//     keeps none literal: a path or URL names a thing (a page, a file, a
-//     referrer), never how something went, and the output format counts
-//     paths and URLs among parameter words.
+//     values, or placeRareDistinct (12) of which half or more were seen
+//     only once (many values, each of them rare: the account names a
+//     scanner tries): user names, pod names, interfaces. An enumeration
+//     (exit reasons, states, methods, levels) has fewer than twelve,
+//     however long it lives and in whatever order its values first show
+//     up, so the first occurrence of each of its values is written, even
+//     a tenth reason that first turns up after an hour of nine others;
+//     one of twelve to fifteen values is kept apart while its values
+//     recur. The trade-off: a place of rare names folds four lines
+//     earlier, and an enumeration of twelve or more values whose first
+//     twelve turn up mostly once each folds its later newcomers.
+//   - A place of paths, URLs or DNS names (a word that starts with '/',
+//     holds "://", or is a dotted name ending in a top-level domain, a
+//     country code or a generic one, with a port or not: isDomainName)
+//     turns variable at pathMinDistinct (4) different ones, and keeps
+//     none literal: a path, URL or host name names a thing (a page, a
+//     file, a peer), never how something went, and the output format
+//     counts paths and URLs among parameter words. A dotted class or
+//     module name ("org.example.Server") is no DNS name.
 //   - When a place turns variable, the values it had shown most often
-//     (up to maxProtected of those seen more than once) stay literal: a
+//     (up to maxProtected (8) of those seen more than once) stay literal: a
 //     sender that floods a place with thousands of made-up words cannot
 //     make "Failed" or "Accepted" fold into them. And a word shaped like
 //     an exception class (IOException, KeyError) is never a parameter.
@@ -73,14 +82,20 @@ const (
 	// placeMinDistinct distinct values make a place variable.
 	// Enumerations (exit reasons, states, methods, levels) have fewer.
 	placeMinDistinct = 16
-	// pathMinDistinct distinct paths or URLs make a place variable.
+	// placeRareDistinct distinct values make a place variable when half
+	// of them or more were seen once: many values, each of them rare. An
+	// enumeration of fewer values is never a parameter, whatever the
+	// order its values first show up in.
+	placeRareDistinct = 12
+	// pathMinDistinct distinct paths, URLs or DNS names make a place
+	// variable.
 	pathMinDistinct = 4
 	// placeBits is the size of a place's bitmap of values seen, a filter
 	// in front of its slots.
 	placeBits = 256
 	// maxProtected is how many of its most frequent values a place keeps
 	// literal when it turns variable.
-	maxProtected = 4
+	maxProtected = 8
 	// freeLines is how many lines of a group tell free text early: when
 	// most of its word places had a word of their own in each of them,
 	// the group has no skeleton of words and learns no more.
@@ -206,7 +221,7 @@ func (e *Engine) observePlace(g *group, k int, v uint64, path bool) bool {
 			p.vals[p.n], p.cnt[p.n] = v, 1
 			p.n++
 		}
-		return p.d >= placeMinDistinct || p.paths >= pathMinDistinct
+		return p.turns()
 	}
 	for i := range int(p.n) {
 		if p.vals[i] == v {
@@ -225,7 +240,27 @@ func (e *Engine) observePlace(g *group, k int, v uint64, path bool) bool {
 		p.vals[p.n], p.cnt[p.n] = v, 1
 		p.n++
 	}
-	return p.d >= placeMinDistinct || p.paths >= pathMinDistinct
+	return p.turns()
+}
+
+// turns reports whether a place that has just shown a new value is
+// variable: placeMinDistinct distinct values, or placeRareDistinct of
+// which half or more were seen once, or pathMinDistinct paths,
+// URLs or DNS names.
+func (p *place) turns() bool {
+	switch {
+	case p.d >= placeMinDistinct || p.paths >= pathMinDistinct:
+		return true
+	case p.d < placeRareDistinct:
+		return false
+	}
+	once := 0
+	for i := range int(p.n) {
+		if p.cnt[i] == 1 {
+			once++
+		}
+	}
+	return 2*once >= int(p.d)
 }
 
 // turnVariable makes word place k of g variable, protecting the values it
@@ -376,6 +411,63 @@ func isExceptionName(w []byte) bool {
 	}
 	w = bytes.TrimRight(w, ":")
 	return len(w) > 5 && (bytes.HasSuffix(w, []byte("Exception")) || bytes.HasSuffix(w, []byte("Error")))
+}
+
+// isDomainName reports whether a word (its digits masked) is a DNS name,
+// with a port or not: labels of letters, digits, '-' and '_' between at
+// least two dots (one with a port), the last one a top-level domain
+// (isTopLevelDomain): "ns1.example.com", "db.example.org:5432",
+// "ip-10-0-0-1.ec2.internal". Like a path, a name names a thing (a peer,
+// a node), never how something went. A dotted class or module name
+// ("org.example.Server", "nova.compute.manager") ends otherwise.
+func isDomainName(w []byte) bool {
+	dots := 2
+	if n := len(w); n > 2 && w[n-1] == maskByte && w[n-2] == ':' {
+		w, dots = w[:n-2], 1 // a port: its digits are masked
+	}
+	last := bytes.LastIndexByte(w, '.') // most words have none: done
+	if last < 0 {
+		return false
+	}
+	if !isTopLevelDomain(w[last+1:]) {
+		return false
+	}
+	label := 0
+	for _, c := range w[:last] {
+		switch {
+		case c == '.':
+			if label == 0 {
+				return false
+			}
+			label = 0
+			dots--
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == maskByte:
+			label++
+		default:
+			return false
+		}
+	}
+	return label > 0 && dots <= 1
+}
+
+// genericTLDs are the top-level domains of more than two letters that
+// host names in logs end in: the original generic ones, and the private
+// suffixes networks use for their own hosts.
+var genericTLDs = [...]string{"com", "net", "org", "edu", "gov", "mil", "int", "info", "biz", "arpa", "local", "lan", "internal", "corp", "home"}
+
+// isTopLevelDomain reports whether a label is a country code (two
+// lower-case letters) or one of genericTLDs. A longer list would make
+// "nova.wsgi.server" a host.
+func isTopLevelDomain(l []byte) bool {
+	if len(l) == 2 {
+		return l[0] >= 'a' && l[0] <= 'z' && l[1] >= 'a' && l[1] <= 'z'
+	}
+	for _, t := range genericTLDs {
+		if string(l) == t {
+			return true
+		}
+	}
+	return false
 }
 
 // isPath reports whether a word is a path or a URL: it starts with '/'

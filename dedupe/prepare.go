@@ -27,7 +27,7 @@ const maxSpan = 1<<16 - 1
 const (
 	wordKey   = 1 << iota // followed by '=': a key name, never a parameter
 	wordMixed             // letters with digits: its template masks them
-	wordPath              // a path or a URL (wordInfo)
+	wordPath              // a path, a URL or a DNS name: names a thing (wordInfo)
 	wordExc               // an exception or error class: never a parameter (wordInfo)
 )
 
@@ -153,7 +153,7 @@ func (e *Engine) word(p *Prepared, k int) *wordInfo {
 	}
 	b = e.wbuf
 	*wi = wordInfo{h: xxhash.Sum64(b), flags: w.flags}
-	if isPath(b) {
+	if isPath(b) || isDomainName(b) {
 		wi.flags |= wordPath
 	}
 	if isExceptionName(b) {
