@@ -137,12 +137,14 @@ type Engine struct {
 	groups *simplelru.LRU[groupKey, *group]
 	door   *[doorkeeperSize]uint64
 	pdoor  *[doorSize]doorSlot // line patterns seen once (admit)
-	pp     *Preparer
-	prep   Prepared // the line in progress, where its record carries none
-	hbuf   []byte   // learnedHash's
-	wbuf   []byte   // word's
-	winfo  [maxPlaces]wordInfo
-	wdone  uint32 // the word places of the line in progress in winfo
+	// freeText holds the skeletons found to be free text (freetext.go).
+	freeText *freeSet
+	pp       *Preparer
+	prep     Prepared // the line in progress, where its record carries none
+	hbuf     []byte   // learnedHash's
+	wbuf     []byte   // word's
+	winfo    [maxPlaces]wordInfo
+	wdone    uint32 // the word places of the line in progress in winfo
 	// The places of the groups learning, bounded by placeBudget, and
 	// places and groups kept for reuse.
 	livePlaces, placeBudget int
@@ -172,16 +174,17 @@ type Engine struct {
 func New(opts Options, next floodgate.Handler) *Engine {
 	opts = opts.sane()
 	e := &Engine{
-		opts:    opts,
-		next:    next,
-		streams: make(map[streamKey]*block),
-		loops:   make(map[loopKey]*loopState),
-		buf:     make([]byte, 0, 1024),
-		pp:      NewPreparer(),
-		hbuf:    make([]byte, 0, 8*(maxPlaces+1)),
-		wbuf:    make([]byte, 0, 256),
-		door:    new([doorkeeperSize]uint64),
-		pdoor:   new([doorSize]doorSlot),
+		opts:     opts,
+		next:     next,
+		streams:  make(map[streamKey]*block),
+		loops:    make(map[loopKey]*loopState),
+		buf:      make([]byte, 0, 1024),
+		pp:       NewPreparer(),
+		hbuf:     make([]byte, 0, 8*(maxPlaces+1)),
+		wbuf:     make([]byte, 0, 256),
+		door:     new([doorkeeperSize]uint64),
+		pdoor:    new([doorSize]doorSlot),
+		freeText: new(freeSet),
 	}
 	if len(opts.ExemptApps) > 0 {
 		e.exempt = make(map[string]bool, len(opts.ExemptApps))

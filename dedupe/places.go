@@ -139,6 +139,9 @@ func (e *Engine) learn(src *source, sev uint64, p *Prepared) *group {
 		return nil
 	}
 	key := groupKey{src.key, p.skel ^ sev}
+	if e.freeText.has(key) {
+		return nil // free text: no mask applies (freetext.go)
+	}
 	g, ok := e.groups.Get(key)
 	if !ok {
 		slot := &e.door[(key.h^key.src)&(doorkeeperSize-1)]
@@ -156,7 +159,11 @@ func (e *Engine) learn(src *source, sev uint64, p *Prepared) *group {
 		e.groups.Add(key, g)
 	}
 	g.lines++
-	if g.free || g.lines > groupDense && g.lines%groupSample != 0 {
+	if g.free {
+		e.freeText.add(key)
+		return g
+	}
+	if g.lines > groupDense && g.lines%groupSample != 0 {
 		return g
 	}
 	new := 0 // places where every line so far had a value of its own
@@ -168,6 +175,7 @@ func (e *Engine) learn(src *source, sev uint64, p *Prepared) *group {
 		if e.observePlace(g, k, w.h, w.flags&wordPath != 0) {
 			e.turnVariable(g, k)
 			if g.free {
+				e.freeText.add(key)
 				return g
 			}
 		} else if pl := g.places[k]; pl != nil && uint64(pl.d) == g.lines {
@@ -180,6 +188,7 @@ func (e *Engine) learn(src *source, sev uint64, p *Prepared) *group {
 		g.free, g.masks = true, false
 		e.dropPlaces(g)
 		g.protect = nil
+		e.freeText.add(key)
 	}
 	return g
 }
