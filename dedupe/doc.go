@@ -112,8 +112,8 @@
 // a line of one costs one probe rather than a group-table lookup, and a
 // free skeleton whose group the table has forgotten is not learned again;
 // a tag shared by two skeletons only keeps one from learning masks, which
-// writes lines, never folds them. Ten million unique lines run in 52 MiB of resident
-// memory, flat after the first million (TestUniqueLinesRSS).
+// writes lines, never folds them. Ten million unique lines run in 36 MiB
+// of resident memory, flat after the first million (TestUniqueLinesRSS).
 //
 // Patterns are keyed by 64-bit hashes (xxhash) of their templates within
 // a source, and not verified against the template: two templates of one
