@@ -627,7 +627,7 @@ func (e *Engine) line(now time.Time, src *source, r *floodgate.Record) {
 		// (admit) rather than the pattern table.
 		if o := e.opts.Observer; o != nil {
 			o.Observe(floodgate.Fate{Host: r.Host, App: r.App, Seq: r.Seq, Size: r.Size, Kind: floodgate.Repeat,
-				FP: FormatFP(key.h), Template: readableTemplate(r.Text, vars), Verbatim: true})
+				FP: FormatFP(key.h), Template: e.pp.readableTemplate(r.Text, vars), Verbatim: true})
 		}
 		e.next.Handle(now, r)
 		return
@@ -641,7 +641,7 @@ func (e *Engine) addLinePattern(key patternKey, src *source, now time.Time, vars
 	p := e.addPattern(key, floodgate.Repeat, src, now)
 	p.vars = vars
 	if e.opts.Observer != nil {
-		p.readTpl = readableTemplate(text, vars)
+		p.readTpl = e.pp.readableTemplate(text, vars)
 	}
 	return p
 }
