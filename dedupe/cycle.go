@@ -30,6 +30,7 @@ type source struct {
 	// a row equalled the unit p places before them, so a cycle of period
 	// p shows as runs[p] >= p (two whole periods).
 	hist  []unit
+	hs    []uint64 // the units' hashes, hs[i] == hist[i].h: push reads only these
 	n     int
 	runs  []uint16
 	cycle *pattern // the cycle being counted, nil when none
@@ -83,24 +84,27 @@ func (s *source) push(u unit, maxP int) int {
 			size <<= 1
 		}
 		s.hist = make([]unit, size)
+		s.hs = make([]uint64, size)
 		s.runs = make([]uint16, maxP+1)
 	}
 	mask := len(s.hist) - 1
 	lim := min(maxP, s.n)
 	lock := 0
-	for p := 1; p <= lim; p++ {
-		if s.hist[(s.n-p)&mask].h == u.h {
-			if s.runs[p] < 0xffff {
-				s.runs[p]++
+	hs, runs := s.hs, s.runs[:lim+1]
+	for p := 1; p < len(runs); p++ {
+		if hs[(s.n-p)&mask] == u.h {
+			if runs[p] < 0xffff {
+				runs[p]++
+			}
+			if lock == 0 && int(runs[p]) >= p {
+				lock = p
 			}
 		} else {
-			s.runs[p] = 0
-		}
-		if lock == 0 && int(s.runs[p]) >= p {
-			lock = p
+			runs[p] = 0
 		}
 	}
 	s.hist[s.n&mask] = u
+	hs[s.n&mask] = u.h
 	s.n++
 	return lock
 }

@@ -137,12 +137,14 @@ type Engine struct {
 	groups *simplelru.LRU[groupKey, *group]
 	door   *[doorkeeperSize]uint64
 	pdoor  *[doorSize]doorSlot // line patterns seen once (admit)
-	pp     *Preparer
-	prep   Prepared // the line in progress, where its record carries none
-	hbuf   []byte   // learnedHash's
-	wbuf   []byte   // word's
-	winfo  [maxPlaces]wordInfo
-	wdone  uint32 // the word places of the line in progress in winfo
+	// freeText holds the skeletons found to be free text (freetext.go).
+	freeText *freeSet
+	pp       *Preparer
+	prep     Prepared // the line in progress, where its record carries none
+	hbuf     []byte   // learnedHash's
+	wbuf     []byte   // word's
+	winfo    [maxPlaces]wordInfo
+	wdone    uint32 // the word places of the line in progress in winfo
 	// The places of the groups learning, bounded by placeBudget, and
 	// places and groups kept for reuse.
 	livePlaces, placeBudget int
@@ -172,16 +174,17 @@ type Engine struct {
 func New(opts Options, next floodgate.Handler) *Engine {
 	opts = opts.sane()
 	e := &Engine{
-		opts:    opts,
-		next:    next,
-		streams: make(map[streamKey]*block),
-		loops:   make(map[loopKey]*loopState),
-		buf:     make([]byte, 0, 1024),
-		pp:      NewPreparer(),
-		hbuf:    make([]byte, 0, 8*(maxPlaces+1)),
-		wbuf:    make([]byte, 0, 256),
-		door:    new([doorkeeperSize]uint64),
-		pdoor:   new([doorSize]doorSlot),
+		opts:     opts,
+		next:     next,
+		streams:  make(map[streamKey]*block),
+		loops:    make(map[loopKey]*loopState),
+		buf:      make([]byte, 0, 1024),
+		pp:       NewPreparer(),
+		hbuf:     make([]byte, 0, 8*(maxPlaces+1)),
+		wbuf:     make([]byte, 0, 256),
+		door:     new([doorkeeperSize]uint64),
+		pdoor:    new([doorSize]doorSlot),
+		freeText: new(freeSet),
 	}
 	if len(opts.ExemptApps) > 0 {
 		e.exempt = make(map[string]bool, len(opts.ExemptApps))
@@ -624,7 +627,7 @@ func (e *Engine) line(now time.Time, src *source, r *floodgate.Record) {
 		// (admit) rather than the pattern table.
 		if o := e.opts.Observer; o != nil {
 			o.Observe(floodgate.Fate{Host: r.Host, App: r.App, Seq: r.Seq, Size: r.Size, Kind: floodgate.Repeat,
-				FP: FormatFP(key.h), Template: readableTemplate(r.Text, vars), Verbatim: true})
+				FP: FormatFP(key.h), Template: e.pp.readableTemplate(r.Text, vars), Verbatim: true})
 		}
 		e.next.Handle(now, r)
 		return
@@ -638,7 +641,7 @@ func (e *Engine) addLinePattern(key patternKey, src *source, now time.Time, vars
 	p := e.addPattern(key, floodgate.Repeat, src, now)
 	p.vars = vars
 	if e.opts.Observer != nil {
-		p.readTpl = readableTemplate(text, vars)
+		p.readTpl = e.pp.readableTemplate(text, vars)
 	}
 	return p
 }

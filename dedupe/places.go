@@ -154,6 +154,9 @@ func (e *Engine) learn(src *source, sev uint64, p *Prepared) *group {
 		return nil
 	}
 	key := groupKey{src.key, p.skel ^ sev}
+	if e.freeText.has(key) {
+		return nil // free text: no mask applies (freetext.go)
+	}
 	g, ok := e.groups.Get(key)
 	if !ok {
 		slot := &e.door[(key.h^key.src)&(doorkeeperSize-1)]
@@ -171,7 +174,11 @@ func (e *Engine) learn(src *source, sev uint64, p *Prepared) *group {
 		e.groups.Add(key, g)
 	}
 	g.lines++
-	if g.free || g.lines > groupDense && g.lines%groupSample != 0 {
+	if g.free {
+		e.freeText.add(key)
+		return g
+	}
+	if g.lines > groupDense && g.lines%groupSample != 0 {
 		return g
 	}
 	new := 0 // places where every line so far had a value of its own
@@ -183,6 +190,7 @@ func (e *Engine) learn(src *source, sev uint64, p *Prepared) *group {
 		if e.observePlace(g, k, w.h, w.flags&wordPath != 0) {
 			e.turnVariable(g, k)
 			if g.free {
+				e.freeText.add(key)
 				return g
 			}
 		} else if pl := g.places[k]; pl != nil && uint64(pl.d) == g.lines {
@@ -195,6 +203,7 @@ func (e *Engine) learn(src *source, sev uint64, p *Prepared) *group {
 		g.free, g.masks = true, false
 		e.dropPlaces(g)
 		g.protect = nil
+		e.freeText.add(key)
 	}
 	return g
 }

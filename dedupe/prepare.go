@@ -225,3 +225,50 @@ func readableTemplate(text string, vars uint32) string {
 	}
 	return readable(append(out, tmpl[at:]...))
 }
+
+// readableTemplate is the package's readableTemplate made in pp's scratch
+// buffers: only the string returned is allocated. An Observer is told the
+// template of every line seen for the first time, which is every line of
+// free text.
+func (pp *Preparer) readableTemplate(text string, vars uint32) string {
+	pp.buf, pp.toks = scanTemplate(pp.buf[:0], pp.toks[:0], text)
+	tmpl, toks := pp.buf, pp.toks
+	out := pp.skel[:0]
+	at, k := 0, 0
+	for i := range toks {
+		if vars == 0 {
+			break
+		}
+		t := &toks[i]
+		if t.se > maxSpan || k == maxPlaces {
+			break
+		}
+		if t.kind == tokMasked {
+			continue
+		}
+		if vars&(1<<k) != 0 {
+			out = append(appendReadable(out, tmpl[at:t.ts]), "<*>"...)
+			at = int(t.te)
+		}
+		k++
+	}
+	out = appendReadable(out, tmpl[at:])
+	pp.skel = out[:0]
+	return string(out)
+}
+
+// appendReadable appends tmpl to dst as readable renders it: masked
+// tokens as "#", learned parameters as "<*>".
+func appendReadable(dst, tmpl []byte) []byte {
+	for _, c := range tmpl {
+		switch c {
+		case maskByte:
+			dst = append(dst, '#')
+		case paramMark:
+			dst = append(dst, "<*>"...)
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
