@@ -60,8 +60,16 @@ while read -r pkg target; do
     echo "test.sh: fuzz target $target not found in $pkg" >&2
     exit 1
   fi
-  go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "./$pkg" >/dev/null ||
-    { echo "test.sh: fuzzing $pkg $target failed" >&2; go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "./$pkg"; exit 1; }
+  # The run's own output is what tells a failure apart: a failing input
+  # (written under the package's testdata/fuzz) or a worker that died.
+  fuzzlog=$(mktemp)
+  if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "./$pkg" >"$fuzzlog" 2>&1; then
+    echo "test.sh: fuzzing $pkg $target failed:" >&2
+    tail -40 "$fuzzlog" >&2
+    rm -f "$fuzzlog"
+    exit 1
+  fi
+  rm -f "$fuzzlog"
   echo "fuzz ok: $pkg $target ($fuzztime)"
 done <<'TARGETS'
 relay/input FuzzFrame
