@@ -16,8 +16,9 @@ import (
 
 // Reload is what SIGHUP does, as in syslog-ng: it writes every output's
 // buffers out (what logrotate's postrotate asks for; moved files are
-// reopened on the next write), then re-reads and validates the config file
-// at path and applies it. A config that does not load, or cannot be
+// reopened on the next write), reloads the tls inputs' certificates
+// (ReloadCertificates), then re-reads and validates the config file at
+// path and applies it. A config that does not load, or cannot be
 // applied, leaves the running one as it was: the error says why, with
 // FILE:LINE where the file is wrong, is logged and counted in
 // floodgate_reloads_total{result="error"}. With path "" (the built-in
@@ -39,6 +40,10 @@ func (s *Server) Reload(path string) error {
 	if err := s.Flush(); err != nil {
 		s.log.Warn("flush outputs", "err", err)
 	}
+	// Each tls input logs and counts certificates that do not load, and
+	// keeps the ones it has; inputs the new config changes load theirs
+	// afresh.
+	_ = s.ReloadCertificates()
 	if path == "" {
 		s.log.Info("SIGHUP: buffers written out; no config file to re-read (running on the built-in defaults)")
 		return nil

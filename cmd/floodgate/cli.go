@@ -302,10 +302,6 @@ wait:
 		case <-hups:
 			sdNotify(log, notifyReloading())
 			log.Info("SIGHUP: writing buffers out and reloading", "config", *path)
-			// Each tls input logs and counts certificates that do not
-			// load, and keeps the ones it has; inputs the new config
-			// changes load theirs afresh.
-			_ = srv.ReloadCertificates()
 			if srv.Reload(*path) == nil {
 				cfg = srv.Config()
 			}
